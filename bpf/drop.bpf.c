@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * -k: packet drops. Since v5.17 kfree_skb_reason() passes a reason; since v6.x
+ * consumed packets go to trace_consume_skb instead, so kfree_skb only carries
+ * drops (SKB_CONSUMED is still filtered out defensively, as is NOT_DROPPED_YET).
+ */
+#include "nw_skb.h"
+#include "drop.h"
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
+{
+	struct nw_flow flow = {};
+	struct nw_l4 l4 = {};
+	__u32 netns;
+
+	if (reason == SKB_CONSUMED || reason == SKB_NOT_DROPPED_YET)
+		return 0;
+	nw_flow_from_skb(&flow, &l4, skb);
+	netns = nw_skb_netns(skb, rx_sk);
+	if (!nw_filter_pass(&flow, netns))
+		return 0;
+
+	struct drop_event *e = nw_reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_DROP, netns);
+	e->flow = flow;
+	e->location = (__u64)location;
+	e->reason = reason;
+	e->len = BPF_CORE_READ(skb, len);
+	e->seq = l4.seq;
+	e->tcp_flags = l4.tcp_flags;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

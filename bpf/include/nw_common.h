@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by every netwatcher BPF program: the event header and flow that start
+ * every record, the in-kernel filter, lost-event accounting and context helpers.
+ * The Java side checks its view of these structs against this object's BTF
+ * (StructLayoutTest), so a change here that Java does not follow fails the build.
+ */
+#ifndef NW_COMMON_H
+#define NW_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+
+/* Event types: the first u32 after ts_ns of every record. */
+enum nw_event_type {
+	NW_EV_TCP_STATE = 1,
+	NW_EV_RETRANS = 2,
+	NW_EV_DROP = 3,
+	NW_EV_TCP_ERROR = 4,
+};
+
+struct nw_hdr {
+	__u64 ts_ns;     /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 type;      /* enum nw_event_type */
+	__u32 netns;     /* network namespace inode, 0 if unknown */
+	__u32 pid;       /* tgid of current task; 0 in interrupt/softirq context */
+	__u32 tid;
+	char comm[16];
+};
+
+struct nw_flow {
+	__u8 saddr[16];  /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u16 sport;     /* host byte order */
+	__u16 dport;
+	__u16 family;    /* AF_INET, AF_INET6, 0 = not parsed */
+	__u8 proto;      /* IPPROTO_* */
+	__u8 pad;
+};
+
+/* Filter set by user space in .rodata before load (see BpfObject.setRodata). */
+struct nw_filter {
+	__u32 netns;         /* 0 = any */
+	__u16 sport;         /* 0 = any */
+	__u16 dport;
+	__u8 saddr_family;   /* 0 = any */
+	__u8 saddr_prefix;   /* prefix length in bits */
+	__u8 daddr_family;
+	__u8 daddr_prefix;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+const volatile struct nw_filter nw_filter = {};
+
+/* Records that could not be reserved in the ring buffer, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} nw_lost SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+static __always_inline void *nw_reserve(__u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&events, size, 0);
+	if (!e) {
+		__u32 zero = 0;
+		__u64 *lost = bpf_map_lookup_elem(&nw_lost, &zero);
+		if (lost)
+			*lost += 1;
+	}
+	return e;
+}
+
+/*
+ * Is `current` the task this event belongs to? Softirqs and hardirqs run on
+ * the per-CPU interrupt stack (x86-64: do_softirq_own_stack(), irq entry),
+ * never on the interrupted task's stack. For tp_btf/raw_tp programs the ctx
+ * (the u64 args[] array built by bpf_trace_runN() in kernel/trace/bpf_trace.c)
+ * lives on the kernel stack in use, so it lies inside task->stack only in task
+ * context. (The BPF frame itself may be on a per-CPU private stack since 6.13,
+ * and per-CPU variables such as __preempt_count cannot be resolved for BPF on
+ * kernels without CONFIG_KALLSYMS_ALL, so neither serves.) ksoftirqd runs
+ * softirqs in task context: it is then reported as itself.
+ */
+#define NW_STACK_SPAN (64 * 1024)
+
+static __always_inline int nw_in_task_context(void *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 sp = 0;
+	__u64 base = (__u64)BPF_CORE_READ(task, stack);
+
+	/* Read the spilled ctx pointer as a number. */
+	bpf_probe_read_kernel(&sp, sizeof(sp), &ctx);
+	return base && sp - base < NW_STACK_SPAN;
+}
+
+static __always_inline void nw_fill_hdr(void *ctx, struct nw_hdr *h, __u32 type, __u32 netns)
+{
+	h->ts_ns = bpf_ktime_get_ns();
+	h->type = type;
+	h->netns = netns;
+	if (nw_in_task_context(ctx)) {
+		__u64 id = bpf_get_current_pid_tgid();
+		h->pid = id >> 32;
+		h->tid = (__u32)id;
+		bpf_get_current_comm(h->comm, sizeof(h->comm));
+	} else {
+		h->pid = 0;
+		h->tid = 0;
+		__builtin_memset(h->comm, 0, sizeof(h->comm));
+	}
+}
+
+static __always_inline __u32 nw_sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline void nw_flow_from_sk(struct nw_flow *f, const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	f->family = family;
+	f->proto = BPF_CORE_READ(sk, sk_protocol);
+	f->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	f->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		bpf_probe_read_kernel(f->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_probe_read_kernel(f->daddr, 4, &sk->__sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		bpf_probe_read_kernel(f->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(f->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline int nw_prefix_match(const __u8 *addr, const volatile __u8 *want, __u8 bits)
+{
+	for (int i = 0; i < 16; i++) {
+		if (bits == 0)
+			return 1;
+		if (bits >= 8) {
+			if (addr[i] != want[i])
+				return 0;
+			bits -= 8;
+		} else {
+			__u8 mask = (__u8)(0xff << (8 - bits));
+			return (addr[i] & mask) == (want[i] & mask);
+		}
+	}
+	return 1;
+}
+
+/* True when the event passes the user's filter. netns 0 means "unknown". */
+static __always_inline int nw_filter_pass(const struct nw_flow *f, __u32 netns)
+{
+	if (nw_filter.netns && nw_filter.netns != netns)
+		return 0;
+	if (nw_filter.sport && nw_filter.sport != f->sport)
+		return 0;
+	if (nw_filter.dport && nw_filter.dport != f->dport)
+		return 0;
+	if (nw_filter.saddr_family &&
+	    (f->family != nw_filter.saddr_family ||
+	     !nw_prefix_match(f->saddr, nw_filter.saddr, nw_filter.saddr_prefix)))
+		return 0;
+	if (nw_filter.daddr_family &&
+	    (f->family != nw_filter.daddr_family ||
+	     !nw_prefix_match(f->daddr, nw_filter.daddr, nw_filter.daddr_prefix)))
+		return 0;
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+
+#endif

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Flow extraction from the headers of an sk_buff, for hooks that see a packet
+ * rather than a socket (kfree_skb, tcp_bad_csum, tcp_send_reset without sk).
+ * All reads go through bpf_probe_read_kernel: a header that is not there yields
+ * a flow with family 0 (or without ports), never a fault.
+ */
+#ifndef NW_SKB_H
+#define NW_SKB_H
+
+#include "nw_common.h"
+
+#define NW_IPV6_MAX_EXT 6
+#define NW_IP_OFFSET_MASK 0x1fff
+#define NW_NEXTHDR_HOP 0
+#define NW_NEXTHDR_ROUTING 43
+#define NW_NEXTHDR_FRAGMENT 44
+#define NW_NEXTHDR_AUTH 51
+#define NW_NEXTHDR_DEST 60
+
+struct nw_l4 {
+	__u32 seq;       /* TCP only, host order */
+	__u32 ack;
+	__u8 tcp_flags;  /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	__u8 has_l4;
+};
+
+static __always_inline __u32 nw_skb_netns(const struct sk_buff *skb, const struct sock *sk)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	if (dev)
+		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	if (!sk)
+		sk = BPF_CORE_READ(skb, sk);
+	if (sk)
+		return nw_sk_netns(sk);
+	return 0;
+}
+
+static __always_inline void nw_parse_l4(struct nw_flow *f, struct nw_l4 *l4, const unsigned char *p)
+{
+	if (f->proto == IPPROTO_TCP) {
+		struct tcphdr th;
+		if (bpf_probe_read_kernel(&th, sizeof(th), p))
+			return;
+		f->sport = bpf_ntohs(th.source);
+		f->dport = bpf_ntohs(th.dest);
+		l4->seq = bpf_ntohl(th.seq);
+		l4->ack = bpf_ntohl(th.ack_seq);
+		l4->tcp_flags = ((const __u8 *)&th)[13];
+		l4->has_l4 = 1;
+	} else if (f->proto == IPPROTO_UDP) {
+		struct udphdr uh;
+		if (bpf_probe_read_kernel(&uh, sizeof(uh), p))
+			return;
+		f->sport = bpf_ntohs(uh.source);
+		f->dport = bpf_ntohs(uh.dest);
+		l4->has_l4 = 1;
+	}
+}
+
+/*
+ * Parses the IPv4/IPv6 header at skb->head + skb->network_header. skb->protocol
+ * says which; when it is not set yet (locally built packets before
+ * ip_output()/ip6_output() set it) the IP version nibble decides.
+ * Returns 0 when a flow was found.
+ */
+static __always_inline int nw_flow_from_skb(struct nw_flow *f, struct nw_l4 *l4, const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh_off = BPF_CORE_READ(skb, network_header);
+	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	unsigned char *nh = head + nh_off;
+	__u8 version;
+
+	if (!head)
+		return -1;
+	if (proto == ETH_P_IP) {
+		version = 4;
+	} else if (proto == ETH_P_IPV6) {
+		version = 6;
+	} else {
+		__u8 b;
+		if (proto != 0 || bpf_probe_read_kernel(&b, 1, nh))
+			return -1;
+		version = b >> 4;
+	}
+
+	if (version == 4) {
+		struct iphdr iph;
+		if (bpf_probe_read_kernel(&iph, sizeof(iph), nh))
+			return -1;
+		if (iph.version != 4 || iph.ihl < 5)
+			return -1;
+		f->family = AF_INET;
+		f->proto = iph.protocol;
+		__builtin_memcpy(f->saddr, &iph.saddr, 4);
+		__builtin_memcpy(f->daddr, &iph.daddr, 4);
+		/* Only the first fragment carries the transport header. */
+		if (bpf_ntohs(iph.frag_off) & NW_IP_OFFSET_MASK)
+			return 0;
+		nw_parse_l4(f, l4, nh + iph.ihl * 4);
+		return 0;
+	}
+	if (version == 6) {
+		struct ipv6hdr ip6;
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), nh))
+			return -1;
+		if (ip6.version != 6)
+			return -1;
+		f->family = AF_INET6;
+		__builtin_memcpy(f->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(f->daddr, &ip6.daddr, 16);
+		__u8 next = ip6.nexthdr;
+		__u32 off = sizeof(ip6);
+		for (int i = 0; i < NW_IPV6_MAX_EXT; i++) {
+			__u8 ext[2];
+			if (next != NW_NEXTHDR_HOP && next != NW_NEXTHDR_ROUTING &&
+			    next != NW_NEXTHDR_FRAGMENT && next != NW_NEXTHDR_AUTH &&
+			    next != NW_NEXTHDR_DEST)
+				break;
+			if (bpf_probe_read_kernel(ext, 2, nh + off))
+				return 0;
+			if (next == NW_NEXTHDR_FRAGMENT) {
+				__be16 frag;
+				if (bpf_probe_read_kernel(&frag, 2, nh + off + 2))
+					return 0;
+				if (bpf_ntohs(frag) & 0xfff8) { /* not the first fragment */
+					f->proto = ext[0];
+					return 0;
+				}
+				off += 8;
+			} else if (next == NW_NEXTHDR_AUTH) {
+				off += (ext[1] + 2) * 4;
+			} else {
+				off += (ext[1] + 1) * 8;
+			}
+			next = ext[0];
+		}
+		f->proto = next;
+		nw_parse_l4(f, l4, nh + off);
+		return 0;
+	}
+	return -1;
+}
+
+static __always_inline void nw_flow_reverse(struct nw_flow *f)
+{
+	__u8 tmp[16];
+	__builtin_memcpy(tmp, f->saddr, 16);
+	__builtin_memcpy(f->saddr, f->daddr, 16);
+	__builtin_memcpy(f->daddr, tmp, 16);
+	__u16 p = f->sport;
+	f->sport = f->dport;
+	f->dport = p;
+}
+
+#endif

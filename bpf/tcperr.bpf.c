@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * -e: TCP errors.
+ *  tcp_send_reset      tcp_v4_send_reset()/tcp_v6_send_reset() (sk may be NULL:
+ *                      no socket, then skb is the packet answered) and
+ *                      tcp_send_active_reset() (skb NULL).
+ *  tcp_receive_reset   tcp_reset(): a RST was accepted on sk.
+ *  tcp_bad_csum        tcp_checksum_complete() failed in tcp_v4_rcv()/tcp_v6_rcv().
+ *  inet_sk_error_report sk_error_report() for inet sockets: sk->sk_err is set.
+ * The flow always reads in the direction of the RST or the faulty packet.
+ */
+#include "nw_skb.h"
+#include "tcperr.h"
+
+static __always_inline int nw_emit(void *ctx, __u32 kind, __u32 reason, const struct sock *sk,
+				   const struct sk_buff *skb, int reverse_skb)
+{
+	struct nw_flow flow = {};
+	struct nw_l4 l4 = {};
+	__u32 netns = 0;
+	__u8 state = 0;
+
+	if (skb)
+		nw_flow_from_skb(&flow, &l4, skb);
+	if (sk) {
+		nw_flow_from_sk(&flow, sk);
+		netns = nw_sk_netns(sk);
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	} else if (skb) {
+		netns = nw_skb_netns(skb, 0);
+		if (reverse_skb)
+			nw_flow_reverse(&flow);
+	}
+	if (!nw_filter_pass(&flow, netns))
+		return 0;
+
+	struct tcp_error_event *e = nw_reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_TCP_ERROR, netns);
+	e->flow = flow;
+	e->kind = kind;
+	e->reason = reason;
+	e->seq = l4.seq;
+	e->ack = l4.ack;
+	e->state = state;
+	e->tcp_flags = l4.tcp_flags;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(nw_tcp_rst_sent, const struct sock *sk, const struct sk_buff *skb, enum sk_rst_reason reason)
+{
+	return nw_emit(ctx, NW_ERR_RST_SENT, reason, sk, skb, 1);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(nw_tcp_rst_recv, struct sock *sk)
+{
+	return nw_emit(ctx, NW_ERR_RST_RECV, 0, sk, 0, 0);
+}
+
+SEC("tp_btf/tcp_bad_csum")
+int BPF_PROG(nw_tcp_bad_csum, const struct sk_buff *skb)
+{
+	return nw_emit(ctx, NW_ERR_BAD_CSUM, 0, 0, skb, 0);
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(nw_sock_error, const struct sock *sk)
+{
+	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return 0;
+	return nw_emit(ctx, NW_ERR_SOCK_ERROR, BPF_CORE_READ(sk, sk_err), sk, 0, 0);
+}

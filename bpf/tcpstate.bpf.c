@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * -S: TCP state changes. inet_sock_set_state fires from inet_sk_set_state()
+ * and inet_sk_state_store() for every protocol; we keep TCP. The time spent in
+ * the old state comes from the previous change of the same socket, so sockets
+ * that existed before start-up report their first change with old_state_ns 0.
+ */
+#include "nw_common.h"
+#include "tcpstate.h"
+
+#define TCP_CLOSE 7
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} nw_state_since SEC(".maps");
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(nw_tcp_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct nw_flow flow = {};
+	__u64 key = (__u64)sk;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 since_ns = 0;
+	__u32 netns;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	nw_flow_from_sk(&flow, sk);
+	netns = nw_sk_netns(sk);
+	if (!nw_filter_pass(&flow, netns))
+		return 0;
+
+	__u64 *since = bpf_map_lookup_elem(&nw_state_since, &key);
+	if (since)
+		since_ns = now - *since;
+	if (newstate == TCP_CLOSE)
+		bpf_map_delete_elem(&nw_state_since, &key);
+	else
+		bpf_map_update_elem(&nw_state_since, &key, &now, BPF_ANY);
+
+	struct tcp_state_event *e = nw_reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_TCP_STATE, netns);
+	e->flow = flow;
+	e->skaddr = key;
+	e->old_state_ns = since_ns;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

@@ -1,0 +1,28 @@
+# Sourced by ./netwatcher, ./run-tests and .ci/run: finds JDK 25 and checks the build tools.
+# Prints one line naming what to install when something is missing, and returns 1.
+nw_find_java() {
+  local cand
+  for cand in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64 /usr/lib/jvm/*25*; do
+    [ -n "$cand" ] && [ -x "$cand/bin/java" ] || continue
+    if "$cand/bin/java" -version 2>&1 | head -1 | grep -Eq '"(2[5-9]|[3-9][0-9])[."]'; then
+      export JAVA_HOME="$cand"
+      return 0
+    fi
+  done
+  echo "netwatcher: JDK 25 not found: install Temurin 25 (apt-get install temurin-25-jdk from packages.adoptium.net) or set JAVA_HOME" >&2
+  return 1
+}
+
+nw_check_tools() {
+  local missing=()
+  command -v clang >/dev/null || missing+=(clang)
+  command -v llvm-strip >/dev/null || missing+=(llvm)
+  command -v bpftool >/dev/null || missing+=(bpftool)
+  [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
+  ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1' || missing+=(libbpf1)
+  command -v mvn >/dev/null || missing+=(maven)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "netwatcher: missing build tools: install them with: apt-get install ${missing[*]}" >&2
+    return 1
+  fi
+}

@@ -1,0 +1,90 @@
+package dev.netwatcher.bpf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/** A loaded BPF map, read from user space through its fd. Keys and values are raw little-endian bytes. */
+public final class BpfMap {
+    static final int TYPE_PERCPU_HASH = 5, TYPE_PERCPU_ARRAY = 6, TYPE_LRU_PERCPU_HASH = 10, TYPE_RINGBUF = 27;
+
+    private final String name;
+    private final int fd, type, keySize, valueSize, maxEntries;
+
+    BpfMap(String name, int fd, int type, int keySize, int valueSize, int maxEntries) {
+        this.name = name;
+        this.fd = fd;
+        this.type = type;
+        this.keySize = keySize;
+        this.valueSize = valueSize;
+        this.maxEntries = maxEntries;
+    }
+
+    public String name() { return name; }
+    public int maxEntries() { return maxEntries; }
+    int fd() { return fd; }
+    int type() { return type; }
+
+    private boolean perCpu() {
+        return type == TYPE_PERCPU_HASH || type == TYPE_PERCPU_ARRAY || type == TYPE_LRU_PERCPU_HASH;
+    }
+
+    /** Bytes a lookup returns: for per-CPU maps, one 8-byte-aligned slot per possible CPU. */
+    private int lookupSize() {
+        return perCpu() ? ((valueSize + 7) & ~7) * Libbpf.possibleCpus() : valueSize;
+    }
+
+    /** The value for a key, as a little-endian buffer (per-CPU maps: all CPUs' slots back to back). */
+    public Optional<ByteBuffer> lookup(byte[] key) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(keySize, 8);
+            MemorySegment.copy(key, 0, k, JAVA_BYTE, 0, keySize);
+            MemorySegment v = arena.allocate(lookupSize(), 8);
+            int rc = (int) Libbpf.MAP_LOOKUP_ELEM.invokeExact(fd, k, v);
+            if (rc == -2) return Optional.empty(); // -ENOENT
+            if (rc != 0) throw new BpfException("lookup in map " + name + " failed: " + Native.strerror(-rc), -rc);
+            return Optional.of(ByteBuffer.wrap(v.toArray(JAVA_BYTE)).order(ByteOrder.LITTLE_ENDIAN));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Sum over CPUs of the u64 stored at {@code key} of a per-CPU array of u64. */
+    public long sumPerCpu(int key) {
+        if (!perCpu() || valueSize != 8) throw new IllegalStateException(name + " is not a per-CPU u64 map");
+        byte[] k = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(key).array();
+        return lookup(k).map(b -> {
+            long sum = 0;
+            while (b.remaining() >= 8) sum += b.getLong();
+            return sum;
+        }).orElse(0L);
+    }
+
+    /** All keys currently in a hash map (bpf_map_get_next_key walk). */
+    public List<byte[]> keys() {
+        List<byte[]> out = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment prev = MemorySegment.NULL;
+            MemorySegment next = arena.allocate(keySize, 8);
+            while (true) {
+                int rc = (int) Libbpf.MAP_GET_NEXT_KEY.invokeExact(fd, prev, next);
+                if (rc == -2) break;
+                if (rc != 0) throw new BpfException("iterating map " + name + " failed: " + Native.strerror(-rc), -rc);
+                out.add(next.toArray(JAVA_BYTE));
+                if (prev.equals(MemorySegment.NULL)) prev = arena.allocate(keySize, 8);
+                MemorySegment.copy(next, 0, prev, 0, keySize);
+                if (out.size() > maxEntries) break; // keys churned under us: stop rather than loop
+            }
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        return out;
+    }
+
+}

@@ -1,0 +1,298 @@
+package dev.netwatcher.bpf;
+
+import dev.netwatcher.btf.Btf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A BPF ELF object opened from memory (bpf_object__open_mem), its programs and maps.
+ * Lifecycle: open → configure (autoload, globals) → load → attach → close. close()
+ * destroys every link attached through this object first, then the object.
+ */
+public final class BpfObject implements AutoCloseable {
+    private final String name;
+    private final byte[] elf;
+    private MemorySegment obj;
+    private final Map<String, MemorySegment> programs = new LinkedHashMap<>();
+    private final Map<String, MemorySegment> maps = new LinkedHashMap<>();
+    private final List<BpfLink> links = new ArrayList<>();
+    private boolean loaded;
+    private Btf btf;
+
+    private BpfObject(String name, byte[] elf, MemorySegment obj) {
+        this.name = name;
+        this.elf = elf;
+        this.obj = obj;
+        try {
+            for (MemorySegment p = next(Libbpf.OBJECT_NEXT_PROGRAM, MemorySegment.NULL); !p.equals(MemorySegment.NULL);
+                 p = next(Libbpf.OBJECT_NEXT_PROGRAM, p)) {
+                programs.put(Libbpf.string((MemorySegment) Libbpf.PROGRAM_NAME.invokeExact(p)), p);
+            }
+            for (MemorySegment m = next(Libbpf.OBJECT_NEXT_MAP, MemorySegment.NULL); !m.equals(MemorySegment.NULL);
+                 m = next(Libbpf.OBJECT_NEXT_MAP, m)) {
+                maps.put(Libbpf.string((MemorySegment) Libbpf.MAP_NAME.invokeExact(m)), m);
+            }
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    private MemorySegment next(java.lang.invoke.MethodHandle h, MemorySegment prev) throws Throwable {
+        return (MemorySegment) h.invokeExact(obj, prev);
+    }
+
+    /** libbpf's own messages (warnings, verifier logs) on stderr: off unless asked for (--debug). */
+    public static void setLibbpfVerbose(boolean verbose) {
+        Libbpf.setVerbose(verbose);
+    }
+
+    /** Opens an ELF object; {@code name} becomes the object name (and the prefix of its internal maps). */
+    public static BpfObject open(String name, byte[] elf) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(elf.length, 8);
+            MemorySegment.copy(elf, 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, elf.length);
+            // struct bpf_object_open_opts { size_t sz; const char *object_name; ... }: only the first two fields.
+            MemorySegment opts = arena.allocate(16, 8);
+            opts.set(JAVA_LONG, 0, 16);
+            opts.set(ADDRESS, 8, arena.allocateFrom(name));
+            MemorySegment capture = arena.allocate(Native.CAPTURE);
+            MemorySegment obj = (MemorySegment) Libbpf.OBJECT_OPEN_MEM.invokeExact(capture, buf, (long) elf.length, opts);
+            if (obj.equals(MemorySegment.NULL)) {
+                int errno = Native.errno(capture);
+                throw new BpfException("cannot open BPF object '" + name + "': " + Native.strerror(errno), errno);
+            }
+            return new BpfObject(name, elf, obj);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public List<String> programNames() {
+        return List.copyOf(programs.keySet());
+    }
+
+    /** The ELF section of a program, e.g. "tp_btf/kfree_skb". */
+    public String sectionName(String program) {
+        try {
+            return Libbpf.string((MemorySegment) Libbpf.PROGRAM_SECTION_NAME.invokeExact(program(program)));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public void setAutoload(String program, boolean autoload) {
+        checkNotLoaded();
+        try {
+            int rc = (int) Libbpf.PROGRAM_SET_AUTOLOAD.invokeExact(program(program), autoload);
+            if (rc != 0) throw new BpfException("cannot set autoload of " + program + ": " + Native.strerror(-rc), -rc);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * Makes a program loadable as a netfilter program (BPF_PROG_TYPE_NETFILTER = 32,
+     * BPF_NETFILTER = 45): libbpf 1.1 does not know SEC("netfilter").
+     */
+    public void setNetfilterType(String program) {
+        checkNotLoaded();
+        try {
+            int rc = (int) Libbpf.PROGRAM_SET_TYPE.invokeExact(program(program), 32);
+            if (rc == 0) rc = (int) Libbpf.PROGRAM_SET_EXPECTED_ATTACH_TYPE.invokeExact(program(program), 45);
+            if (rc != 0) throw new BpfException("cannot set program type of " + program, -rc);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** The object's own BTF (types of its events and globals), parsed. */
+    public synchronized Btf btf() {
+        if (btf == null) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment b = (MemorySegment) Libbpf.OBJECT_BTF.invokeExact(obj);
+                if (b.equals(MemorySegment.NULL)) throw new BpfException("BPF object '" + name + "' has no BTF");
+                MemorySegment size = arena.allocate(JAVA_INT);
+                MemorySegment raw = (MemorySegment) Libbpf.BTF_RAW_DATA.invokeExact(b, size);
+                int n = size.get(JAVA_INT, 0);
+                byte[] bytes = raw.reinterpret(n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                btf = Btf.parse(ByteBuffer.wrap(bytes));
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
+            }
+        }
+        return btf;
+    }
+
+    /**
+     * Sets a {@code const volatile} global before load: the bytes go into the
+     * object's .rodata image at the variable's offset (from the DATASEC in BTF).
+     */
+    public void setRodata(String variable, byte[] value) {
+        checkNotLoaded();
+        Btf.Var v = btf().datasecVar(".rodata", variable)
+                .orElseThrow(() -> new BpfException("BPF object '" + name + "' has no .rodata variable " + variable));
+        if (v.size() != value.length)
+            throw new BpfException(variable + " is " + v.size() + " bytes in BPF, " + value.length + " given");
+        MemorySegment map = maps.entrySet().stream().filter(e -> e.getKey().endsWith(".rodata"))
+                .map(Map.Entry::getValue).findFirst()
+                .orElseThrow(() -> new BpfException("BPF object '" + name + "' has no .rodata map"));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment psize = arena.allocate(JAVA_LONG);
+            MemorySegment data = (MemorySegment) Libbpf.MAP_INITIAL_VALUE.invokeExact(map, psize);
+            long size = psize.get(JAVA_LONG, 0);
+            if (data.equals(MemorySegment.NULL) || v.offset() + value.length > size)
+                throw new BpfException("cannot write .rodata of '" + name + "'");
+            MemorySegment.copy(value, 0, data.reinterpret(size), java.lang.foreign.ValueLayout.JAVA_BYTE, v.offset(), value.length);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public void setMaxEntries(String map, int entries) {
+        checkNotLoaded();
+        try {
+            int rc = (int) Libbpf.MAP_SET_MAX_ENTRIES.invokeExact(mapPtr(map), entries);
+            if (rc != 0) throw new BpfException("cannot size map " + map, -rc);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public void load() {
+        checkNotLoaded();
+        try {
+            int rc = (int) Libbpf.OBJECT_LOAD.invokeExact(obj);
+            if (rc != 0) {
+                throw new BpfException("loading BPF object '" + name + "' failed: " + Native.strerror(-rc)
+                        + " (--debug shows the verifier log)", -rc);
+            }
+            loaded = true;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Attaches by section name (tp/, raw_tp/, tp_btf/, ...). The link is fd-owned: process death detaches it. */
+    public BpfLink attach(String program) {
+        checkLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = arena.allocate(Native.CAPTURE);
+            MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH.invokeExact(capture, program(program));
+            if (link.equals(MemorySegment.NULL)) {
+                int errno = Native.errno(capture);
+                throw new BpfException("cannot attach " + program + " (" + sectionName(program) + "): "
+                        + Native.strerror(errno), errno);
+            }
+            return remember(BpfLink.ofLibbpf(program, link));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** cgroup_skb and friends, attached to the cgroup directory (fd-owned link). */
+    public BpfLink attachCgroup(String program, java.nio.file.Path cgroupDir) {
+        checkLoaded();
+        try (Fd dir = Fd.openDirectory(cgroupDir); Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = arena.allocate(Native.CAPTURE);
+            MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH_CGROUP.invokeExact(capture, program(program), dir.fd());
+            if (link.equals(MemorySegment.NULL)) {
+                int errno = Native.errno(capture);
+                throw new BpfException("cannot attach " + program + " to cgroup " + cgroupDir + ": " + Native.strerror(errno), errno);
+            }
+            return remember(BpfLink.ofLibbpf(program, link));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** A netfilter hook through bpf(BPF_LINK_CREATE) in the caller's network namespace (fd-owned). */
+    public BpfLink attachNetfilter(String program, NetfilterHook hook) {
+        checkLoaded();
+        return remember(LinkCreate.netfilter(program, programFd(program), hook));
+    }
+
+    /** tcx (kernel >= 6.6) ingress/egress of a device: fd-owned, unlike legacy TC filters. */
+    public BpfLink attachTcx(String program, int ifindex, boolean ingress) {
+        checkLoaded();
+        return remember(LinkCreate.tcx(program, programFd(program), ifindex, ingress));
+    }
+
+    public BpfMap map(String mapName) {
+        checkLoaded();
+        MemorySegment m = mapPtr(mapName);
+        try {
+            return new BpfMap(mapName, (int) Libbpf.MAP_FD.invokeExact(m), (int) Libbpf.MAP_TYPE.invokeExact(m),
+                    (int) Libbpf.MAP_KEY_SIZE.invokeExact(m), (int) Libbpf.MAP_VALUE_SIZE.invokeExact(m),
+                    (int) Libbpf.MAP_MAX_ENTRIES.invokeExact(m));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    int programFd(String program) {
+        try {
+            int fd = (int) Libbpf.PROGRAM_FD.invokeExact(program(program));
+            if (fd < 0) throw new BpfException("program " + program + " is not loaded");
+            return fd;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    private synchronized BpfLink remember(BpfLink link) {
+        links.add(link);
+        return link;
+    }
+
+    private MemorySegment program(String program) {
+        MemorySegment p = programs.get(program);
+        if (p == null) throw new BpfException("BPF object '" + name + "' has no program " + program);
+        return p;
+    }
+
+    private MemorySegment mapPtr(String map) {
+        MemorySegment m = maps.get(map);
+        if (m == null) throw new BpfException("BPF object '" + name + "' has no map " + map);
+        return m;
+    }
+
+    private void checkNotLoaded() {
+        if (obj == null) throw new IllegalStateException("closed");
+        if (loaded) throw new IllegalStateException("already loaded");
+    }
+
+    private void checkLoaded() {
+        if (obj == null || !loaded) throw new IllegalStateException("BPF object '" + name + "' not loaded");
+    }
+
+    /** Detaches every link of this object, then frees programs and maps. Idempotent. */
+    @Override
+    public synchronized void close() {
+        for (int i = links.size() - 1; i >= 0; i--) links.get(i).close();
+        links.clear();
+        if (obj != null) {
+            try {
+                Libbpf.OBJECT_CLOSE.invokeExact(obj);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
+            } finally {
+                obj = null;
+            }
+        }
+    }
+}

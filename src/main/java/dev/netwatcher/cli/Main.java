@@ -1,0 +1,42 @@
+package dev.netwatcher.cli;
+
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+
+/** Entry point: parses options and runs netwatcher; exit 0 ok, 1 runtime failure, 2 usage error. */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        Netwatcher app = new Netwatcher();
+        CommandLine cl = new CommandLine(app);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("netwatcher: " + oneLine(ex.getMessage()) + " (see netwatcher --help)");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, command, parseResult) -> {
+            if (ex instanceof UsageException u) {
+                err.println("netwatcher: " + u.getMessage() + " (see netwatcher --help)");
+                return 2;
+            }
+            err.println("netwatcher: " + oneLine(ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+            if (app.debug) ex.printStackTrace(err);
+            else err.println("netwatcher: run with --debug for details");
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static String oneLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).trim();
+    }
+}

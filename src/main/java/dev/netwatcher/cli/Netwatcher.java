@@ -1,0 +1,235 @@
+package dev.netwatcher.cli;
+
+import dev.netwatcher.bpf.BpfObject;
+import dev.netwatcher.bpf.Privileges;
+import dev.netwatcher.probe.Cidr;
+import dev.netwatcher.probe.Filter;
+import dev.netwatcher.probe.Probe;
+import dev.netwatcher.probe.Probes;
+import dev.netwatcher.probe.Session;
+import dev.netwatcher.sink.ConsoleSink;
+import dev.netwatcher.sink.EventSink;
+import dev.netwatcher.sink.JsonSink;
+import dev.netwatcher.sink.LogFileSink;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "netwatcher", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+        version = "netwatcher 0.1.0",
+        description = {"Shows what the Linux network stack does to your packets, live, with eBPF.",
+                "Options combine freely; at least one probe option is needed (-S -r -k -e ...)."},
+        footer = {"", "Examples:",
+                "  netwatcher -S -r -k -T            state changes, retransmissions, drops with kernel functions",
+                "  netwatcher -k --daddr 198.18.0.0/15 --json --duration 10",
+                "Exit codes: 0 ok, 1 runtime failure (privileges, kernel), 2 bad options."})
+final class Netwatcher implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-a", "--all"}, description = "Include CLOSED connections (not built yet).")
+    boolean all;
+    @Option(names = {"-d", "--dport"}, paramLabel = "PORT", converter = PortConverter.class,
+            description = "Only flows with this destination port (remote port for socket events).")
+    int dport;
+    @Option(names = {"-e", "--err"}, description = "TCP errors: resets sent/received, bad checksums, socket errors.")
+    boolean err;
+    @Option(names = {"-i", "--http"}, description = "HTTP/1.x request and response lines (not built yet).")
+    boolean http;
+    @Option(names = {"-I", "--icmptime"}, description = "ICMP time in the kernel (not built yet).")
+    boolean icmp;
+    @Option(names = {"-k", "--drop_reason"}, description = "Packet drops (kfree_skb) with the kernel's drop reason.")
+    boolean drops;
+    @Option(names = {"-L", "--timeload"}, description = "Abnormal-latency warnings and time load (not built yet).")
+    boolean timeload;
+    @Option(names = {"-n", "--net_filter"}, description = "Netfilter per-hook time (not built yet).")
+    boolean netfilter;
+    @Option(names = {"-r", "--retrans"}, description = "TCP retransmissions, one event each.")
+    boolean retrans;
+    @Option(names = {"-s", "--sport"}, paramLabel = "PORT", converter = PortConverter.class,
+            description = "Only flows with this source port (local port for socket events).")
+    int sport;
+    @Option(names = {"-S", "--tcpstate"}, description = "TCP state changes with the time spent in the old state.")
+    boolean tcpstate;
+    @Option(names = {"-t", "--time"}, description = "Per-layer time of each TCP packet (not built yet).")
+    boolean time;
+    @Option(names = {"-T", "--addr_to_func"}, description = "Show drop locations as function+0xoffset (needs -k).")
+    boolean addrToFunc;
+    @Option(names = {"-u", "--udp"}, description = "Per-layer time of each UDP packet (not built yet).")
+    boolean udp;
+    @Option(names = {"-x", "--extra"}, description = "Extra TCP connection info: cwnd, rwnd, srtt... (not built yet).")
+    boolean extra;
+
+    @Option(names = "--saddr", paramLabel = "CIDR", converter = CidrConverter.class,
+            description = "Only flows from this address or prefix (IPv4 or IPv6), e.g. 198.18.0.0/15.")
+    Cidr saddr;
+    @Option(names = "--daddr", paramLabel = "CIDR", converter = CidrConverter.class,
+            description = "Only flows to this address or prefix.")
+    Cidr daddr;
+    @Option(names = "--netns", paramLabel = "INODE", converter = NetnsConverter.class,
+            description = "Only events in this network namespace (inode, as in 'ls -L -i /proc/PID/ns/net').")
+    long netns;
+    @Option(names = "--json", description = "JSON Lines on stdout, one event per line.")
+    boolean json;
+    @Option(names = "--duration", paramLabel = "SECONDS", converter = DurationConverter.class,
+            description = "Stop after this many seconds (default: until Ctrl-C).")
+    double duration;
+    @Option(names = "--log-dir", paramLabel = "DIR", defaultValue = "data",
+            description = "Folder for the log files (default: ${DEFAULT-VALUE}).")
+    Path logDir;
+    @Option(names = "--no-logs", description = "Write no log files.")
+    boolean noLogs;
+    @Option(names = "--debug", description = "Show libbpf messages and stack traces.")
+    boolean debug;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stderr = spec.commandLine().getErr();
+        List<Probe> probes = selectProbes();
+        Filter filter = new Filter(netns, sport, dport, saddr, daddr);
+
+        List<String> missing = Privileges.missingForTracing();
+        if (!missing.isEmpty()) {
+            stderr.println("netwatcher: needs root, or the capabilities " + String.join(" and ", missing)
+                    + " (missing: " + String.join(", ", missing) + "); try: sudo ./netwatcher ...");
+            return 1;
+        }
+        BpfObject.setLibbpfVerbose(debug);
+
+        List<EventSink> sinks = new ArrayList<>();
+        if (!noLogs) {
+            try {
+                sinks.add(new LogFileSink(logDir));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        PrintStream stdout = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+                false, StandardCharsets.UTF_8);
+        ConsoleSink console = null;
+        if (json) {
+            sinks.addFirst(new JsonSink(stdout));
+        } else {
+            console = new ConsoleSink(stdout);
+            sinks.addFirst(console);
+        }
+        Fanout out = new Fanout(sinks);
+
+        Session session = Session.open(new Session.Config(probes, filter, addrToFunc), out::accept);
+        for (String u : session.unavailable()) stderr.println("netwatcher: unavailable: " + u);
+        Runner runner = new Runner(session, out, stderr);
+        Thread hook = new Thread(runner::onSignal, "netwatcher-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        stderr.println("netwatcher: attached " + String.join(" ", session.running())
+                + (duration > 0 ? " for " + duration + " s" : "; Ctrl-C to stop"));
+        stderr.flush();
+        if (console != null) {
+            console.header();
+            console.flush();
+        }
+        try {
+            session.run(duration > 0 ? (long) (duration * 1e9) : 0, out::flush);
+        } finally {
+            runner.finish();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or has run: nothing to remove
+            }
+        }
+        return 0;
+    }
+
+    private List<Probe> selectProbes() {
+        Map<String, Boolean> notBuilt = new LinkedHashMap<>();
+        notBuilt.put("-a (--all)", all);
+        notBuilt.put("-i (--http)", http);
+        notBuilt.put("-I (--icmptime)", icmp);
+        notBuilt.put("-L (--timeload)", timeload);
+        notBuilt.put("-n (--net_filter)", netfilter);
+        notBuilt.put("-t (--time)", time);
+        notBuilt.put("-u (--udp)", udp);
+        notBuilt.put("-x (--extra)", extra);
+        for (Map.Entry<String, Boolean> e : notBuilt.entrySet()) {
+            if (e.getValue()) throw new UsageException("option " + e.getKey() + " is not built yet");
+        }
+        if (addrToFunc && !drops) throw new UsageException("-T (--addr_to_func) resolves drop locations: use it with -k");
+        if (noLogs && spec.commandLine().getParseResult().hasMatchedOption("--log-dir"))
+            throw new UsageException("--no-logs and --log-dir contradict each other");
+        List<Probe> probes = new ArrayList<>();
+        if (tcpstate) probes.add(Probes.TCP_STATE);
+        if (retrans) probes.add(Probes.RETRANS);
+        if (drops) probes.add(Probes.DROP);
+        if (err) probes.add(Probes.TCP_ERROR);
+        if (probes.isEmpty()) throw new UsageException("nothing to watch: choose at least one of -S -r -k -e");
+        return probes;
+    }
+
+    static final class PortConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int p;
+            try {
+                p = Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a port number (1-65535)");
+            }
+            if (p < 1 || p > 65535) throw new TypeConversionException("port " + p + " is out of range 1-65535");
+            return p;
+        }
+    }
+
+    static final class CidrConverter implements ITypeConverter<Cidr> {
+        @Override
+        public Cidr convert(String value) {
+            try {
+                return Cidr.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class DurationConverter implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            double d;
+            try {
+                d = Double.parseDouble(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a number of seconds");
+            }
+            if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("duration must be more than 0 seconds, got " + value);
+            return d;
+        }
+    }
+
+    static final class NetnsConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                long v = Long.parseLong(value.trim());
+                if (v > 0 && v <= 0xffffffffL) return v;
+            } catch (NumberFormatException e) {
+                // fall through
+            }
+            throw new TypeConversionException("'" + value + "' is not a namespace inode number");
+        }
+    }
+}

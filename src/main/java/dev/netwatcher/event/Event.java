@@ -1,0 +1,17 @@
+package dev.netwatcher.event;
+
+/** Something netwatcher saw in the kernel, decoded. Sinks render it; they know nothing of BPF. */
+public sealed interface Event permits TcpStateEvent, RetransEvent, DropEvent, TcpErrorEvent {
+    EventHeader header();
+
+    Flow flow();
+
+    /** The JSON "type": tcp_state, retrans, drop, tcp_error. */
+    String type();
+
+    /** Writes the keys specific to this type (after the common ones). */
+    void writeFields(FieldWriter out);
+
+    /** The console DETAIL column. */
+    String detail();
+}

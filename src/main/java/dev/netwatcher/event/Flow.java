@@ -1,0 +1,44 @@
+package dev.netwatcher.event;
+
+import java.net.InetAddress;
+
+/**
+ * A 5-tuple. For socket events it reads local → remote; for packet events, in the
+ * direction the packet travelled. family 0 means the packet's headers could not be
+ * parsed (addresses null, ports 0).
+ */
+public record Flow(int family, int proto, InetAddress saddr, int sport, InetAddress daddr, int dport) {
+    public static final int AF_INET = 2, AF_INET6 = 10;
+    public static final Flow UNKNOWN = new Flow(0, 0, null, 0, null, 0);
+
+    public String familyName() {
+        return switch (family) {
+            case AF_INET -> "ipv4";
+            case AF_INET6 -> "ipv6";
+            default -> null;
+        };
+    }
+
+    public String protoName() {
+        return switch (proto) {
+            case 1 -> "icmp";
+            case 6 -> "tcp";
+            case 17 -> "udp";
+            case 58 -> "icmpv6";
+            case 0 -> null;
+            default -> Integer.toString(proto);
+        };
+    }
+
+    public static String address(InetAddress a) {
+        return a == null ? null : a.getHostAddress();
+    }
+
+    /** "198.18.0.1:80", "[fd00:198::1]:80", or "-" when unknown. */
+    public static String endpoint(InetAddress a, int port) {
+        if (a == null) return "-";
+        String h = a.getHostAddress();
+        if (h.indexOf(':') >= 0) h = "[" + h + "]";
+        return port == 0 ? h : h + ":" + port;
+    }
+}

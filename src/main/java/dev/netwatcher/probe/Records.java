@@ -1,0 +1,80 @@
+package dev.netwatcher.probe;
+
+import dev.netwatcher.event.EventHeader;
+import dev.netwatcher.event.Flow;
+import dev.netwatcher.kernel.Clock;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.netwatcher.probe.StructSpec.f;
+
+/** Decoding of the parts every record shares: struct nw_hdr and struct nw_flow (nw_common.h). */
+final class Records {
+    static final int HDR_TS = 0, HDR_TYPE = 8, HDR_NETNS = 12, HDR_PID = 16, HDR_TID = 20, HDR_COMM = 24, COMM_LEN = 16;
+    static final int HDR_SIZE = 40;
+    static final int FLOW_SADDR = 0, FLOW_DADDR = 16, FLOW_SPORT = 32, FLOW_DPORT = 34, FLOW_FAMILY = 36, FLOW_PROTO = 38;
+    static final int FLOW_SIZE = 40;
+    /** Where the type-specific part of every event starts. */
+    static final int BODY = HDR_SIZE + FLOW_SIZE;
+
+    private Records() {}
+
+    static int type(ByteBuffer b, int off) {
+        return b.getInt(off + HDR_TYPE);
+    }
+
+    static EventHeader header(ByteBuffer b, int off, Clock clock) {
+        int pid = b.getInt(off + HDR_PID);
+        return new EventHeader(clock.toEpochNs(b.getLong(off + HDR_TS)), Integer.toUnsignedLong(b.getInt(off + HDR_NETNS)),
+                pid, b.getInt(off + HDR_TID), pid == 0 && b.get(off + HDR_COMM) == 0 ? null : cString(b, off + HDR_COMM, COMM_LEN));
+    }
+
+    static Flow flow(ByteBuffer b, int off) {
+        int at = off + HDR_SIZE;
+        int family = Short.toUnsignedInt(b.getShort(at + FLOW_FAMILY));
+        int proto = Byte.toUnsignedInt(b.get(at + FLOW_PROTO));
+        int len = family == Flow.AF_INET ? 4 : family == Flow.AF_INET6 ? 16 : 0;
+        if (len == 0) return proto == 0 ? Flow.UNKNOWN : new Flow(0, proto, null, 0, null, 0);
+        return new Flow(family, proto, address(b, at + FLOW_SADDR, len), Short.toUnsignedInt(b.getShort(at + FLOW_SPORT)),
+                address(b, at + FLOW_DADDR, len), Short.toUnsignedInt(b.getShort(at + FLOW_DPORT)));
+    }
+
+    private static InetAddress address(ByteBuffer b, int at, int len) {
+        byte[] a = new byte[len];
+        b.get(at, a);
+        try {
+            return InetAddress.getByAddress(a);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // only for bad lengths, which cannot happen here
+        }
+    }
+
+    static String cString(ByteBuffer b, int at, int max) {
+        int n = 0;
+        while (n < max && b.get(at + n) != 0) n++;
+        byte[] s = new byte[n];
+        b.get(at, s);
+        return new String(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Fields of nw_hdr and nw_flow as seen from an event struct that embeds them as hdr and flow. */
+    static List<StructSpec.FieldSpec> commonFields() {
+        List<StructSpec.FieldSpec> l = new ArrayList<>(List.of(
+                f("hdr.ts_ns", HDR_TS, 8), f("hdr.type", HDR_TYPE, 4), f("hdr.netns", HDR_NETNS, 4),
+                f("hdr.pid", HDR_PID, 4), f("hdr.tid", HDR_TID, 4), f("hdr.comm", HDR_COMM, COMM_LEN),
+                f("flow.saddr", HDR_SIZE + FLOW_SADDR, 16), f("flow.daddr", HDR_SIZE + FLOW_DADDR, 16),
+                f("flow.sport", HDR_SIZE + FLOW_SPORT, 2), f("flow.dport", HDR_SIZE + FLOW_DPORT, 2),
+                f("flow.family", HDR_SIZE + FLOW_FAMILY, 2), f("flow.proto", HDR_SIZE + FLOW_PROTO, 1)));
+        return l;
+    }
+
+    static List<StructSpec.FieldSpec> with(List<StructSpec.FieldSpec> common, StructSpec.FieldSpec... own) {
+        List<StructSpec.FieldSpec> l = new ArrayList<>(common);
+        l.addAll(List.of(own));
+        return List.copyOf(l);
+    }
+}

@@ -1,0 +1,247 @@
+package dev.netwatcher.probe;
+
+import dev.netwatcher.bpf.BpfException;
+import dev.netwatcher.bpf.BpfMap;
+import dev.netwatcher.bpf.BpfObject;
+import dev.netwatcher.bpf.RingBuffer;
+import dev.netwatcher.bpf.RingBufferPoller;
+import dev.netwatcher.btf.Btf;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.kernel.Clock;
+import dev.netwatcher.kernel.Kallsyms;
+import dev.netwatcher.kernel.KernelNames;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Probes loaded and attached in the kernel, and the loop that turns their records
+ * into events. Start-up is all-or-report: a probe whose hooks the kernel lacks is
+ * listed in {@link #unavailable()} and the others run. close() detaches everything
+ * and is safe to call from a shutdown hook while {@link #run} is still looping.
+ */
+public final class Session implements AutoCloseable {
+    public record Config(List<Probe> probes, Filter filter, boolean resolveSymbols) {}
+
+    private record Loaded(Probe probe, BpfObject object, RingBuffer ring) {}
+
+    private final List<Loaded> loaded = new ArrayList<>();
+    private final List<String> unavailable = new ArrayList<>();
+    private final RingBufferPoller poller = new RingBufferPoller();
+    private final Probe[] byType = new Probe[16];
+    private final DecodeContext ctx;
+    private final Consumer<Event> listener;
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile boolean stopping;
+    private boolean running;
+    private boolean closed;
+    private long delivered;
+
+    private Session(DecodeContext ctx, Consumer<Event> listener) {
+        this.ctx = ctx;
+        this.listener = listener;
+    }
+
+    /** Loads and attaches the probes. Throws BpfException when none of them could start. */
+    public static Session open(Config config, Consumer<Event> listener) {
+        Btf kernel;
+        try {
+            kernel = Btf.kernel();
+        } catch (IOException e) {
+            throw new BpfException("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): " + e.getMessage()
+                    + "; netwatcher needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+        }
+        Kallsyms symbols = null;
+        if (config.resolveSymbols()) {
+            try {
+                symbols = Kallsyms.load();
+            } catch (IOException e) {
+                throw new BpfException("cannot read /proc/kallsyms: " + e.getMessage());
+            }
+        }
+        Session s = new Session(new DecodeContext(new Clock(), new KernelNames(kernel), symbols), listener);
+        try {
+            for (Probe p : config.probes()) s.start(p, kernel, config.filter());
+            if (s.loaded.isEmpty()) {
+                throw new BpfException("no probe could start: " + String.join("; ", s.unavailable));
+            }
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    static byte[] objectBytes(Probe p) {
+        String res = "/bpf/" + p.name() + ".bpf.o";
+        try (InputStream in = Session.class.getResourceAsStream(res)) {
+            if (in == null) throw new BpfException("BPF object " + res + " is missing from the build");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void start(Probe p, Btf kernel, Filter filter) {
+        BpfObject obj = BpfObject.open(p.name(), objectBytes(p));
+        try {
+            List<String> wanted = new ArrayList<>();
+            for (String prog : obj.programNames()) {
+                String tp = tracepointOf(obj.sectionName(prog));
+                if (tp != null && !kernel.hasTracepoint(tp)) {
+                    obj.setAutoload(prog, false);
+                    unavailable.add(p.option() + " " + p.describe(prog) + ": tracepoint " + tp + " missing");
+                } else {
+                    wanted.add(prog);
+                }
+            }
+            if (wanted.isEmpty()) {
+                obj.close();
+                return;
+            }
+            obj.setRodata("nw_filter", filter.toBytes());
+            obj.load();
+            for (String prog : wanted) obj.attach(prog);
+            RingBuffer ring = new RingBuffer(obj.map("events"));
+            poller.add(ring);
+            loaded.add(new Loaded(p, obj, ring));
+            byType[p.eventType()] = p;
+        } catch (BpfException e) {
+            obj.close();
+            unavailable.add(p.option() + ": " + e.getMessage());
+        }
+    }
+
+    /** "tp_btf/kfree_skb" -> "kfree_skb"; null for sections that are not tracepoints. */
+    static String tracepointOf(String section) {
+        if (section == null) return null;
+        for (String prefix : new String[] {"tp_btf/", "raw_tp/", "raw_tracepoint/"}) {
+            if (section.startsWith(prefix)) return section.substring(prefix.length());
+        }
+        if (section.startsWith("tp/") || section.startsWith("tracepoint/")) {
+            int slash = section.lastIndexOf('/');
+            return section.substring(slash + 1);
+        }
+        return null;
+    }
+
+    /** One line per probe or program the kernel could not serve. */
+    public List<String> unavailable() {
+        return List.copyOf(unavailable);
+    }
+
+    /** The options whose probes run, e.g. [-S, -k]. */
+    public List<String> running() {
+        return loaded.stream().map(l -> l.probe().option()).toList();
+    }
+
+    /**
+     * Delivers events until stop() or until {@code durationNanos} (0 = no limit) has
+     * passed, then drains what the kernel already produced. afterBatch runs after
+     * each round that delivered events (sinks flush there). Exceptions from the
+     * listener end the loop and propagate.
+     */
+    public void run(long durationNanos, Runnable afterBatch) {
+        synchronized (this) {
+            if (closed) return;
+            running = true;
+        }
+        long deadline = durationNanos > 0 ? System.nanoTime() + durationNanos : Long.MAX_VALUE;
+        try {
+            while (!stopping) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) break;
+                int n = poller.poll((int) Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))), this::onRecord);
+                if (n > 0) afterBatch.run();
+            }
+            poller.drain(this::onRecord);
+            afterBatch.run();
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private void onRecord(java.nio.ByteBuffer b, int off, int len) {
+        if (len < Records.BODY) return;
+        int type = Records.type(b, off);
+        Probe p = type > 0 && type < byType.length ? byType[type] : null;
+        if (p == null) return;
+        listener.accept(p.decode(b, off, len, ctx));
+        delivered++;
+    }
+
+    /** Asks run() to return; safe from any thread. */
+    public void stop() {
+        stopping = true;
+    }
+
+    /** Waits until run() has returned (if it was started). */
+    public boolean awaitStopped(long timeoutMs) throws InterruptedException {
+        synchronized (this) {
+            if (!running) return true;
+        }
+        return finished.await(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    public long delivered() {
+        return delivered;
+    }
+
+    /** Records the kernel side could not put in a ring buffer (full), summed over probes and CPUs. */
+    public long lost() {
+        long sum = 0;
+        synchronized (this) {
+            if (closed) return lostAtClose;
+            for (Loaded l : loaded) {
+                BpfMap m = l.object().map("nw_lost");
+                sum += m.sumPerCpu(0);
+            }
+        }
+        return sum;
+    }
+
+    private long lostAtClose;
+
+    /** Detaches every program and frees every map. Idempotent; call after run() has returned. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        try {
+            lostAtClose = 0;
+            for (Loaded l : loaded) {
+                try {
+                    lostAtClose += l.object().map("nw_lost").sumPerCpu(0);
+                } catch (RuntimeException ignored) {
+                    // counting is best effort at close
+                }
+            }
+        } finally {
+            closed = true;
+            RuntimeException first = null;
+            try {
+                poller.close();
+            } catch (RuntimeException e) {
+                first = e;
+            }
+            for (int i = loaded.size() - 1; i >= 0; i--) {
+                try {
+                    loaded.get(i).ring().close();
+                } catch (RuntimeException e) {
+                    if (first == null) first = e;
+                }
+                try {
+                    loaded.get(i).object().close();
+                } catch (RuntimeException e) {
+                    if (first == null) first = e;
+                }
+            }
+            if (first != null) throw first;
+        }
+    }
+}

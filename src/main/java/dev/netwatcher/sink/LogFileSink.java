@@ -1,0 +1,105 @@
+package dev.netwatcher.sink;
+
+import dev.netwatcher.event.Event;
+import dev.netwatcher.event.EventHeader;
+import dev.netwatcher.event.FieldWriter;
+import dev.netwatcher.event.Flow;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Log files in the original tool's folder layout and line format,
+ * {@code type{key="value",...}}: tcpstate.log, retrans.log, drop.log, err.log.
+ */
+public final class LogFileSink implements EventSink {
+    private static final Map<String, String> FILES = Map.of(
+            "tcp_state", "tcpstate.log", "retrans", "retrans.log", "drop", "drop.log", "tcp_error", "err.log");
+
+    private final Path dir;
+    private final Map<String, BufferedWriter> writers = new HashMap<>();
+
+    /** Creates the folder; fails with a one-line message when it cannot be written. */
+    public LogFileSink(Path dir) {
+        this.dir = dir;
+        try {
+            Files.createDirectories(dir);
+            if (!Files.isWritable(dir)) throw new IOException("not writable");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot write log folder " + dir + ": " + e.getMessage());
+        }
+    }
+
+    public static String fileFor(String type) {
+        return FILES.getOrDefault(type, type + ".log");
+    }
+
+    @Override
+    public void accept(Event e) {
+        StringBuilder sb = new StringBuilder(160).append(e.type()).append('{');
+        EventHeader h = e.header();
+        Flow f = e.flow();
+        kv(sb, "ts_ns", Long.toString(h.tsNs()));
+        kv(sb, "netns", Long.toString(h.netns()));
+        if (h.hasTask()) {
+            kv(sb, "pid", Integer.toString(h.pid()));
+            kv(sb, "comm", h.comm());
+        }
+        if (f.protoName() != null) kv(sb, "proto", f.protoName());
+        if (f.saddr() != null) {
+            kv(sb, "saddr", Flow.address(f.saddr()));
+            kv(sb, "sport", Integer.toString(f.sport()));
+            kv(sb, "daddr", Flow.address(f.daddr()));
+            kv(sb, "dport", Integer.toString(f.dport()));
+        }
+        e.writeFields(new FieldWriter() {
+            @Override public void string(String key, String value) { kv(sb, key, value); }
+            @Override public void number(String key, long value) { kv(sb, key, Long.toString(value)); }
+        });
+        sb.setLength(sb.length() - 1);
+        sb.append("}\n");
+        try {
+            writer(e.type()).write(sb.toString());
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    private static void kv(StringBuilder sb, String k, String v) {
+        sb.append(k).append("=\"").append(v == null ? "" : v.replace("\\", "\\\\").replace("\"", "\\\"")).append("\",");
+    }
+
+    private BufferedWriter writer(String type) throws IOException {
+        BufferedWriter w = writers.get(type);
+        if (w == null) {
+            w = Files.newBufferedWriter(dir.resolve(fileFor(type)), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            writers.put(type, w);
+        }
+        return w;
+    }
+
+    @Override
+    public void flush() {
+        try {
+            for (BufferedWriter w : writers.values()) w.flush();
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            for (BufferedWriter w : writers.values()) w.close();
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+        writers.clear();
+    }
+}
