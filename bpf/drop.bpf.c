@@ -7,6 +7,8 @@
 #include "nw_skb.h"
 #include "drop.h"
 
+NW_BTF_EXPORT(drop_event);
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
 {

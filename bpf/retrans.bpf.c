@@ -7,6 +7,8 @@
 #include "nw_common.h"
 #include "retrans.h"
 
+NW_BTF_EXPORT(retrans_event);
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(nw_retrans, const struct sock *sk, const struct sk_buff *skb, int err)
 {

@@ -12,6 +12,8 @@
 #include "nw_skb.h"
 #include "tcperr.h"
 
+NW_BTF_EXPORT(tcp_error_event);
+
 static __always_inline int nw_emit(void *ctx, __u32 kind, __u32 reason, const struct sock *sk,
 				   const struct sk_buff *skb, int reverse_skb)
 {

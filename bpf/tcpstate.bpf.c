@@ -8,6 +8,8 @@
 #include "nw_common.h"
 #include "tcpstate.h"
 
+NW_BTF_EXPORT(tcp_state_event);
+
 #define TCP_CLOSE 7
 
 struct {

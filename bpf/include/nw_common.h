@@ -61,6 +61,13 @@ struct nw_filter {
 
 const volatile struct nw_filter nw_filter = {};
 
+/*
+ * clang puts into BTF only types reachable from globals and function
+ * signatures; this keeps an event struct in the object's BTF so user space
+ * can check its layout (StructLayoutTest).
+ */
+#define NW_BTF_EXPORT(name) const volatile struct name *nw_btf_##name __attribute__((unused)) = 0
+
 /* Records that could not be reserved in the ring buffer, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

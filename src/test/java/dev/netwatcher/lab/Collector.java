@@ -1,0 +1,74 @@
+package dev.netwatcher.lab;
+
+import dev.netwatcher.event.Event;
+import dev.netwatcher.probe.Filter;
+import dev.netwatcher.probe.Probe;
+import dev.netwatcher.probe.Session;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+
+/** A real netwatcher Session running on its own thread, collecting events for assertions. */
+public final class Collector implements AutoCloseable {
+    private final Session session;
+    private final Thread thread;
+    private final List<Event> events = new CopyOnWriteArrayList<>();
+    private volatile Throwable failure;
+
+    public Collector(List<Probe> probes, Filter filter) {
+        session = Session.open(new Session.Config(probes, filter, true), events::add);
+        thread = Thread.ofPlatform().name("collector").start(() -> {
+            try {
+                session.run(0, () -> {});
+            } catch (Throwable t) {
+                failure = t;
+            }
+        });
+    }
+
+    public Session session() {
+        return session;
+    }
+
+    public List<Event> events() {
+        return List.copyOf(events);
+    }
+
+    public <T extends Event> List<T> events(Class<T> type, Predicate<? super T> which) {
+        return events.stream().filter(type::isInstance).map(type::cast).filter(which).toList();
+    }
+
+    /** Waits until at least n events of the type match, or the timeout; returns what matched. */
+    public <T extends Event> List<T> await(Class<T> type, Predicate<? super T> which, int n, Duration timeout)
+            throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        List<T> got = events(type, which);
+        while (got.size() < n && System.nanoTime() < end) {
+            Thread.sleep(20);
+            got = events(type, which);
+        }
+        return got;
+    }
+
+    /** Waits until the matching events stop growing for a quiet period. */
+    public <T extends Event> List<T> settle(Class<T> type, Predicate<? super T> which, Duration quiet)
+            throws InterruptedException {
+        List<T> last = events(type, which);
+        while (true) {
+            Thread.sleep(quiet.toMillis());
+            List<T> now = events(type, which);
+            if (now.size() == last.size()) return now;
+            last = now;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        session.stop();
+        thread.join(5000);
+        session.close();
+        if (failure != null) throw new AssertionError("consumer failed", failure);
+    }
+}

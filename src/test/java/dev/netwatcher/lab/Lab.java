@@ -1,0 +1,147 @@
+package dev.netwatcher.lab;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Two network namespaces joined by a veth pair: host A (198.18.0.1, fd00:198::1) and
+ * host B (198.18.0.2, fd00:198::2). Everything it creates (namespaces, and with them
+ * their veths and nft tables, and the processes it started) goes on close(), also
+ * when the test failed.
+ */
+public final class Lab implements AutoCloseable {
+    public static final String A4 = "198.18.0.1", B4 = "198.18.0.2", A6 = "fd00:198::1", B6 = "fd00:198::2";
+
+    public final String a, b;
+    private final List<Process> processes = new ArrayList<>();
+
+    private Lab(String a, String b) {
+        this.a = a;
+        this.b = b;
+    }
+
+    public static Lab create() {
+        String tag = Long.toString(ProcessHandle.current().pid());
+        Lab lab = new Lab("nwt-a-" + tag, "nwt-b-" + tag);
+        try {
+            lab.setUp();
+        } catch (RuntimeException e) {
+            lab.close();
+            throw e;
+        }
+        return lab;
+    }
+
+    private void setUp() {
+        run("ip", "netns", "add", a);
+        run("ip", "netns", "add", b);
+        run("ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
+        for (String[] h : new String[][] {{a, A4, A6}, {b, B4, B6}}) {
+            run("ip", "-n", h[0], "link", "set", "lo", "up");
+            run("ip", "-n", h[0], "addr", "add", h[1] + "/24", "dev", "veth0");
+            run("ip", "-n", h[0], "addr", "add", h[2] + "/64", "dev", "veth0", "nodad");
+            run("ip", "-n", h[0], "link", "set", "veth0", "up");
+        }
+        // ARP/ND resolution before the test's first packet keeps timing out of the way.
+        inNs(a, "ping", "-c1", "-W2", B4);
+        inNs(a, "ping", "-6", "-c1", "-W2", B6);
+    }
+
+    /** Network namespace inode, as the kernel reports it in events. */
+    public long netns(String ns) {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/run/netns/" + ns), "unix:ino")).longValue();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String inNs(String ns, String... cmd) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        full.addAll(Arrays.asList(cmd));
+        return run(full.toArray(String[]::new));
+    }
+
+    /** Runs in the namespace; returns the exit code without failing. */
+    public int tryInNs(String ns, String... cmd) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        full.addAll(Arrays.asList(cmd));
+        return exec(full).code;
+    }
+
+    public Process spawn(String ns, String... cmd) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        full.addAll(Arrays.asList(cmd));
+        try {
+            Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
+            processes.add(p);
+            return p;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** nft commands in a namespace (tables die with the namespace). */
+    public void nft(String ns, String script) {
+        inNs(ns, "nft", script);
+    }
+
+    /** An absolute kernel SNMP counter of the namespace, e.g. TcpRetransSegs. */
+    public long nstat(String ns, String counter) {
+        String out = inNs(ns, "nstat", "-asz", counter);
+        for (String line : out.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 2 && f[0].equals(counter)) return Long.parseLong(f[1]);
+        }
+        throw new IllegalStateException("nstat has no " + counter + ": " + out);
+    }
+
+    /** Packets counted by a named nft counter. */
+    public long nftCounter(String ns, String table, String counter) {
+        String out = inNs(ns, "nft", "list", "counter", "inet", table, counter);
+        int i = out.indexOf("packets ");
+        if (i < 0) throw new IllegalStateException("no counter " + counter + ": " + out);
+        return Long.parseLong(out.substring(i + 8).split("\\s+")[0]);
+    }
+
+    public static String run(String... cmd) {
+        Result r = exec(List.of(cmd));
+        if (r.code != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed (" + r.code + "): " + r.out);
+        return r.out;
+    }
+
+    private record Result(int code, String out) {}
+
+    private static Result exec(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", cmd) + " timed out");
+            }
+            return new Result(p.exitValue(), out);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : processes) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (String ns : List.of(a, b)) exec(List.of("ip", "netns", "del", ns));
+    }
+}
