@@ -4,6 +4,9 @@
  * and inet_sk_state_store() for every protocol; we keep TCP. The time spent in
  * the old state comes from the previous change of the same socket, so sockets
  * that existed before start-up report their first change with old_state_ns 0.
+ * On the change to CLOSE, tcp_set_state() has already released the local port
+ * (inet_put_port() runs before inet_sk_state_store() fires the tracepoint), so
+ * the port remembered from the previous change is reported instead.
  */
 #include "nw_common.h"
 #include "tcpstate.h"
@@ -12,11 +15,17 @@ NW_BTF_EXPORT(tcp_state_event);
 
 #define TCP_CLOSE 7
 
+struct nw_sock_seen {
+	__u64 since_ns;  /* time of the socket's last state change */
+	__u16 sport;     /* local port at that time */
+	__u16 pad[3];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
-	__type(value, __u64);
+	__type(value, struct nw_sock_seen);
 } nw_state_since SEC(".maps");
 
 SEC("tp_btf/inet_sock_set_state")
@@ -31,17 +40,22 @@ int BPF_PROG(nw_tcp_state, const struct sock *sk, int oldstate, int newstate)
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	nw_flow_from_sk(&flow, sk);
+	struct nw_sock_seen *seen = bpf_map_lookup_elem(&nw_state_since, &key);
+	if (seen) {
+		since_ns = now - seen->since_ns;
+		if (flow.sport == 0)
+			flow.sport = seen->sport;
+	}
+	if (newstate == TCP_CLOSE) {
+		if (seen)
+			bpf_map_delete_elem(&nw_state_since, &key);
+	} else {
+		struct nw_sock_seen next = {.since_ns = now, .sport = flow.sport};
+		bpf_map_update_elem(&nw_state_since, &key, &next, BPF_ANY);
+	}
 	netns = nw_sk_netns(sk);
 	if (!nw_filter_pass(&flow, netns))
 		return 0;
-
-	__u64 *since = bpf_map_lookup_elem(&nw_state_since, &key);
-	if (since)
-		since_ns = now - *since;
-	if (newstate == TCP_CLOSE)
-		bpf_map_delete_elem(&nw_state_since, &key);
-	else
-		bpf_map_update_elem(&nw_state_since, &key, &now, BPF_ANY);
 
 	struct tcp_state_event *e = nw_reserve(sizeof(*e));
 	if (!e)

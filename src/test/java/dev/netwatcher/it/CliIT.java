@@ -1,0 +1,184 @@
+package dev.netwatcher.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.netwatcher.cli.Main;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.lab.Lab;
+import dev.netwatcher.probe.Filter;
+import dev.netwatcher.probe.Probes;
+import dev.netwatcher.probe.Session;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line as a user runs it: JSON output, bad input, and a clean kernel after every way of exiting. */
+class CliIT {
+    static ProcessBuilder netwatcher(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd);
+    }
+
+    /** Programs named nw_* currently loaded in the kernel. */
+    static long ourPrograms() {
+        return Lab.run("bpftool", "prog", "show").lines().filter(l -> l.matches("^\\d+: .* name nw_.*")).count();
+    }
+
+    static long ourLinks() {
+        // link lines name the program id; count links whose program is ours
+        List<String> ids = Lab.run("bpftool", "prog", "show").lines().filter(l -> l.matches("^\\d+: .* name nw_.*"))
+                .map(l -> l.substring(0, l.indexOf(':'))).toList();
+        return Lab.run("bpftool", "link", "show").lines()
+                .filter(l -> ids.stream().anyMatch(id -> l.contains("prog " + id + " ") || l.endsWith("prog " + id))).count();
+    }
+
+    static void awaitClean(String how) throws InterruptedException {
+        for (int i = 0; i < 100 && (ourPrograms() > 0 || ourLinks() > 0); i++) Thread.sleep(50);
+        assertEquals(0, ourLinks(), "links left after " + how);
+        assertEquals(0, ourPrograms(), "programs left after " + how);
+    }
+
+    /** Starts netwatcher and returns once it printed "attached" on stderr. */
+    static Process startAttached(List<String> stderrLines, String... args) throws Exception {
+        Process p = netwatcher(args).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        String line;
+        while (System.nanoTime() < end && (line = err.readLine()) != null) {
+            stderrLines.add(line);
+            if (line.contains("attached")) {
+                Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        String l;
+                        while ((l = err.readLine()) != null) stderrLines.add(l);
+                    } catch (IOException ignored) {
+                        // process gone
+                    }
+                });
+                return p;
+            }
+        }
+        p.destroyForcibly();
+        throw new AssertionError("netwatcher did not attach: " + stderrLines);
+    }
+
+    @Test
+    void jsonLinesCarryTheDocumentedKeys() throws Exception {
+        try (Lab lab = Lab.create()) {
+            Path logs = Files.createTempDirectory("nwlogs");
+            Process p = netwatcher("-S", "-k", "-e", "-T", "--json", "--duration", "4", "--log-dir", logs.toString(),
+                    "--netns", Long.toString(lab.netns(lab.a))).start();
+            BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            String first = err.readLine();
+            assertTrue(first != null && first.startsWith("netwatcher: attached -S -k -e"), "stderr: " + first);
+            lab.tryInNs(lab.a, "socat", "-u", "-", "TCP4:" + Lab.B4 + ":7999,sourceport=40050");
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(15, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue());
+            ObjectMapper m = new ObjectMapper();
+            List<JsonNode> events = new ArrayList<>();
+            for (String line : out.split("\n")) if (!line.isBlank()) events.add(m.readTree(line));
+            assertFalse(events.isEmpty(), "events on stdout");
+            for (JsonNode e : events) {
+                for (String key : new String[] {"type", "ts_ns", "saddr", "sport", "daddr", "dport", "family", "netns", "pid", "comm"})
+                    assertTrue(e.has(key), key + " in " + e);
+                assertEquals(lab.netns(lab.a), e.get("netns").asLong());
+                long ageMs = System.currentTimeMillis() - e.get("ts_ns").asLong() / 1_000_000;
+                assertTrue(ageMs >= 0 && ageMs < 60_000, "ts_ns is wall-clock time: " + e);
+            }
+            JsonNode syn = events.stream().filter(e -> e.get("type").asText().equals("tcp_state")
+                    && e.get("newstate").asText().equals("SYN_SENT")).findFirst().orElseThrow();
+            assertEquals("socat", syn.get("comm").asText());
+            assertEquals("ipv4", syn.get("family").asText());
+            assertEquals(7999, syn.get("dport").asInt());
+            JsonNode rst = events.stream().filter(e -> e.get("type").asText().equals("tcp_error")
+                    && e.get("kind").asText().equals("rst_recv")).findFirst().orElseThrow();
+            assertEquals(Lab.B4, rst.get("daddr").asText());
+            assertTrue(Files.readString(logs.resolve("tcpstate.log")).contains("newstate=\"SYN_SENT\""));
+            assertTrue(Files.readString(logs.resolve("err.log")).contains("kind=\"rst_recv\""));
+        }
+    }
+
+    @Test
+    void badInputIsOneLineAndExitCodeTwo() {
+        String[][] bad = {{"-s", "70000"}, {"-d", "abc"}, {"-S", "--duration", "-3"}, {"-S", "--duration", "0"},
+                {"--frobnicate"}, {}, {"-t"}, {"-T", "-S"}, {"-S", "--saddr", "300.1.2.3"}, {"-S", "--daddr", "fd00::/200"},
+                {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"}, {"-S", "--log-dir", "/proc/nw/cannot"}};
+        for (String[] args : bad) {
+            StringWriter err = new StringWriter();
+            int code = Main.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err));
+            String text = err.toString().strip();
+            assertEquals(2, code, String.join(" ", args) + " -> " + text);
+            assertEquals(1, text.lines().count(), "one line for " + String.join(" ", args) + ": " + text);
+            assertTrue(text.startsWith("netwatcher: "), text);
+            assertFalse(text.contains("Exception") || text.contains("\tat "), text);
+        }
+    }
+
+    @Test
+    void helpListsEveryOriginalOption() {
+        StringWriter out = new StringWriter();
+        assertEquals(0, Main.run(new String[] {"--help"}, new PrintWriter(out), new PrintWriter(new StringWriter())));
+        for (String opt : new String[] {"-a, --all", "-d, --dport", "-e, --err", "-i, --http", "-I, --icmptime",
+                "-k, --drop_reason", "-L, --timeload", "-n, --net_filter", "-r, --retrans", "-s, --sport",
+                "-S, --tcpstate", "-t, --time", "-T, --addr_to_func", "-u, --udp", "-x, --extra", "--json", "--duration"})
+            assertTrue(out.toString().contains(opt), opt);
+    }
+
+    @Test
+    void nothingStaysAttachedAfterSigintSigtermSigkillOrDuration() throws Exception {
+        awaitClean("earlier tests");
+        for (String signal : new String[] {"INT", "TERM", "KILL"}) {
+            List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Process p = startAttached(stderr, "-S", "-r", "-k", "-e", "--no-logs");
+            assertEquals(7, ourPrograms(), "all programs loaded while running");
+            assertTrue(ourLinks() >= 7, "links while running");
+            Lab.run("kill", "-" + signal, Long.toString(p.pid()));
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIG" + signal);
+            if (!signal.equals("KILL")) {
+                assertEquals(signal.equals("INT") ? 130 : 143, p.exitValue());
+                Thread.sleep(200);
+                assertTrue(stderr.stream().anyMatch(l -> l.startsWith("netwatcher: detached;")), "summary: " + stderr);
+            }
+            awaitClean("SIG" + signal);
+        }
+        Process p = netwatcher("-S", "-k", "--no-logs", "--duration", "1").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        awaitClean("--duration");
+    }
+
+    @Test
+    void aCrashingConsumerDetachesEverything() throws Exception {
+        awaitClean("earlier tests");
+        Session s = Session.open(new Session.Config(List.of(Probes.TCP_STATE, Probes.DROP), Filter.NONE, false),
+                (Event e) -> {
+                    throw new IllegalStateException("consumer crashed");
+                });
+        try (Lab lab = Lab.create()) { // creating the lab makes traffic (ping), hence events
+            lab.tryInNs(lab.a, "socat", "-u", "-", "TCP4:" + Lab.B4 + ":7999");
+            assertThrows(IllegalStateException.class, () -> s.run(10_000_000_000L, () -> {}));
+        } finally {
+            s.close();
+        }
+        awaitClean("a consumer exception");
+    }
+}

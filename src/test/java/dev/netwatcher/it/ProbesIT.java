@@ -1,0 +1,262 @@
+package dev.netwatcher.it;
+
+import dev.netwatcher.event.DropEvent;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.RetransEvent;
+import dev.netwatcher.event.TcpErrorEvent;
+import dev.netwatcher.event.TcpStateEvent;
+import dev.netwatcher.lab.Collector;
+import dev.netwatcher.lab.Lab;
+import dev.netwatcher.probe.Cidr;
+import dev.netwatcher.probe.Filter;
+import dev.netwatcher.probe.Probes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The probes against the real kernel: traffic between two namespaces, checked
+ * against what the test did (its connections, a closed port, packets it dropped
+ * with nftables) and the kernel's own counters (nstat).
+ */
+class ProbesIT {
+    static final Duration WAIT = Duration.ofSeconds(5);
+    Lab lab;
+
+    @BeforeAll
+    static void needsRoot() {
+        assertEquals("root", System.getProperty("user.name"), "kernel tests need root (CI runs them as root)");
+    }
+
+    @BeforeEach
+    void lab() {
+        lab = Lab.create();
+    }
+
+    @AfterEach
+    void cleanup() {
+        lab.close();
+    }
+
+    static Predicate<Event> flow(String saddr, int sport, String daddr, int dport) {
+        return e -> {
+            Flow f = e.flow();
+            return f.saddr() != null && f.saddr().equals(addr(saddr)) && f.daddr().equals(addr(daddr))
+                    && (sport == 0 || f.sport() == sport) && (dport == 0 || f.dport() == dport);
+        };
+    }
+
+    static InetAddress addr(String s) {
+        try {
+            return InetAddress.getByName(s);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(s);
+        }
+    }
+
+    void listen(String ns, boolean v6, int port) throws InterruptedException {
+        lab.spawn(ns, "socat", "-u", (v6 ? "TCP6" : "TCP4") + "-LISTEN:" + port + ",reuseaddr,fork", "OPEN:/dev/null,wronly");
+        for (int i = 0; i < 100; i++) {
+            if (lab.inNs(ns, "ss", "-Hltn", "sport = :" + port).contains(":" + port)) return;
+            Thread.sleep(20);
+        }
+        throw new AssertionError("server on port " + port + " did not start");
+    }
+
+    static String target(boolean v6, int port, int sourcePort) {
+        return v6 ? "TCP6:[" + Lab.B6 + "]:" + port + ",sourceport=" + sourcePort
+                : "TCP4:" + Lab.B4 + ":" + port + ",sourceport=" + sourcePort;
+    }
+
+    @Test
+    void tcpStateFollowsTheConnectionsTheTestMade() throws Exception {
+        listen(lab.b, false, 7001);
+        listen(lab.b, true, 7002);
+        try (Collector c = new Collector(List.of(Probes.TCP_STATE), Filter.NONE)) {
+            for (boolean v6 : new boolean[] {false, true}) {
+                int port = v6 ? 7002 : 7001, src = v6 ? 40002 : 40001;
+                lab.inNs(lab.a, "sh", "-c", "echo hello | socat -u - " + target(v6, port, src));
+                String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
+                List<TcpStateEvent> client = c.await(TcpStateEvent.class,
+                        e -> flow(a, src, b, port).test(e) && e.newState().equals("CLOSE"), 1, WAIT);
+                assertEquals(1, client.size(), "client socket closed once (" + (v6 ? "IPv6" : "IPv4") + ")");
+                List<TcpStateEvent> all = c.events(TcpStateEvent.class, flow(a, src, b, port));
+                List<String> transitions = all.stream().map(e -> e.oldState() + ">" + e.newState()).toList();
+                assertTrue(transitions.contains("SYN_SENT>ESTABLISHED"), transitions.toString());
+                assertTrue(transitions.contains("ESTABLISHED>FIN_WAIT1"), transitions.toString());
+                for (TcpStateEvent e : all) {
+                    assertEquals(lab.netns(lab.a), e.header().netns(), "client events in namespace A");
+                    assertEquals(v6 ? "ipv6" : "ipv4", e.flow().familyName());
+                }
+                TcpStateEvent established = all.stream().filter(e -> e.newState().equals("ESTABLISHED")).findFirst().orElseThrow();
+                assertTrue(established.oldStateNs() > 0 && established.oldStateNs() < 1_000_000_000L,
+                        "handshake time is known and short: " + established.oldStateNs());
+                // the connect() runs in socat's context: the SYN_SENT change carries its pid
+                assertTrue(c.events(TcpStateEvent.class, e -> e.newState().equals("SYN_SENT")
+                                && e.flow().daddr() != null && e.flow().daddr().equals(addr(b)) && e.flow().dport() == port)
+                        .stream().anyMatch(e -> "socat".equals(e.header().comm()) && e.header().pid() > 0),
+                        "SYN_SENT attributed to socat");
+                List<TcpStateEvent> server = c.await(TcpStateEvent.class,
+                        e -> flow(b, port, a, src).test(e) && e.newState().equals("CLOSE"), 1, WAIT);
+                assertEquals(1, server.size(), "server side closed once");
+                assertEquals(lab.netns(lab.b), server.getFirst().header().netns());
+            }
+        }
+    }
+
+    @Test
+    void connectionOpenedBeforeStartIsSeen() throws Exception {
+        listen(lab.b, false, 7003);
+        Process client = lab.spawn(lab.a, "socat", "-u", "-", target(false, 7003, 40003));
+        for (int i = 0; i < 100 && !lab.inNs(lab.a, "ss", "-Htn", "state", "established", "sport = :40003").contains("40003"); i++)
+            Thread.sleep(20);
+        try (Collector c = new Collector(List.of(Probes.TCP_STATE, Probes.RETRANS), Filter.NONE)) {
+            client.getOutputStream().write("bye\n".getBytes(StandardCharsets.UTF_8));
+            client.getOutputStream().close(); // EOF: socat shuts the connection down
+            List<TcpStateEvent> fin = c.await(TcpStateEvent.class,
+                    e -> flow(Lab.A4, 40003, Lab.B4, 7003).test(e) && e.oldState().equals("ESTABLISHED"), 1, WAIT);
+            assertEquals(1, fin.size(), "the pre-existing connection's first change");
+            assertEquals("FIN_WAIT1", fin.getFirst().newState());
+            assertEquals(-1, fin.getFirst().oldStateNs(), "time in ESTABLISHED is unknown: it began before netwatcher");
+        }
+    }
+
+    @Test
+    void closedPortKnockGivesDropResetAndError() throws Exception {
+        long rstsBefore = lab.nstat(lab.b, "TcpOutRsts");
+        try (Collector c = new Collector(List.of(Probes.DROP, Probes.TCP_ERROR), new Filter(0, 0, 0, null, null))) {
+            for (boolean v6 : new boolean[] {false, true}) {
+                int src = v6 ? 40022 : 40021;
+                String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
+                assertTrue(lab.tryInNs(lab.a, "socat", "-u", "-", target(v6, 7999, src)) != 0, "connection refused");
+                List<DropEvent> drops = c.await(DropEvent.class, e -> flow(a, src, b, 7999).test(e), 1, WAIT);
+                assertEquals(1, drops.size(), "the SYN to the closed port is dropped once");
+                assertEquals("NO_SOCKET", drops.getFirst().reason());
+                assertEquals(lab.netns(lab.b), drops.getFirst().header().netns());
+                assertTrue(drops.getFirst().location().startsWith("tcp_v" + (v6 ? "6" : "4") + "_rcv+0x"), drops.getFirst().location());
+                assertEquals("S", dev.netwatcher.event.TcpFlags.format(drops.getFirst().tcpFlags()));
+
+                List<TcpErrorEvent> sent = c.await(TcpErrorEvent.class,
+                        e -> e.kind().equals("rst_sent") && flow(b, 7999, a, src).test(e), 1, WAIT);
+                assertEquals(1, sent.size(), "B answers with one RST, reported in the RST's direction");
+                assertEquals("NO_SOCKET", sent.getFirst().reason());
+                List<TcpErrorEvent> recv = c.await(TcpErrorEvent.class,
+                        e -> e.kind().equals("rst_recv") && flow(a, src, b, 7999).test(e), 1, WAIT);
+                assertEquals(1, recv.size(), "A accepts the RST");
+                assertEquals("SYN_SENT", recv.getFirst().state());
+                List<TcpErrorEvent> err = c.await(TcpErrorEvent.class,
+                        e -> e.kind().equals("sock_error") && e.flow().daddr() != null && e.flow().daddr().equals(addr(b))
+                                && e.flow().dport() == 7999, 1, WAIT);
+                assertEquals("ECONNREFUSED", err.getFirst().reason());
+                assertEquals(lab.netns(lab.a), err.getFirst().header().netns());
+            }
+            long rstsAfter = lab.nstat(lab.b, "TcpOutRsts");
+            long seen = c.events(TcpErrorEvent.class, e -> e.kind().equals("rst_sent") && e.header().netns() == lab.netns(lab.b)).size();
+            assertEquals(rstsAfter - rstsBefore, seen, "rst_sent events == TcpOutRsts of namespace B");
+        }
+    }
+
+    @Test
+    void nftablesDropsAreCountedWithTheirReason() throws Exception {
+        lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest dropped; "
+                + "add chain inet nwtest input { type filter hook input priority 0; policy accept; }; "
+                + "add rule inet nwtest input udp dport 9999 counter name dropped drop");
+        try (Collector c = new Collector(List.of(Probes.DROP), new Filter(lab.netns(lab.b), 0, 9999, null, null))) {
+            for (int i = 0; i < 5; i++) {
+                lab.inNs(lab.a, "sh", "-c", "echo x | socat -u - UDP4-SENDTO:" + Lab.B4 + ":9999,sourceport=40010");
+                lab.inNs(lab.a, "sh", "-c", "echo x | socat -u - UDP6-SENDTO:[" + Lab.B6 + "]:9999,sourceport=40011");
+            }
+            long counted = lab.nftCounter(lab.b, "nwtest", "dropped");
+            assertEquals(10, counted, "nft dropped what the test sent");
+            c.await(DropEvent.class, e -> true, 10, WAIT);
+            List<DropEvent> drops = c.settle(DropEvent.class, e -> true, Duration.ofMillis(300));
+            assertEquals(counted, drops.size(), "one drop event per packet nft dropped: " + drops);
+            assertEquals(5, drops.stream().filter(flow(Lab.A4, 40010, Lab.B4, 9999)).count());
+            assertEquals(5, drops.stream().filter(flow(Lab.A6, 40011, Lab.B6, 9999)).count());
+            for (DropEvent d : drops) {
+                assertEquals("NETFILTER_DROP", d.reason());
+                assertEquals("udp", d.flow().protoName());
+                assertTrue(d.location().startsWith("nft_do_chain+0x") || d.location().startsWith("nf_hook_slow+0x"), d.location());
+            }
+        }
+    }
+
+    @Test
+    void retransmissionsMatchTheKernelCounter() throws Exception {
+        listen(lab.b, false, 7005);
+        Process client = lab.spawn(lab.a, "socat", "-u", "-", target(false, 7005, 40030));
+        for (int i = 0; i < 100 && !lab.inNs(lab.a, "ss", "-Htn", "state", "established", "sport = :40030").contains("40030"); i++)
+            Thread.sleep(20);
+        try (Collector c = new Collector(List.of(Probes.RETRANS, Probes.DROP), new Filter(0, 0, 0, Cidr.parse("198.18.0.0/15"), null))) {
+            long before = lab.nstat(lab.a, "TcpRetransSegs");
+            lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest dropped; "
+                    + "add chain inet nwtest input { type filter hook input priority 0; policy accept; }; "
+                    + "add rule inet nwtest input tcp dport 7005 counter name dropped drop");
+            OutputStream in = client.getOutputStream();
+            in.write("lost in transit\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            Thread.sleep(1500);
+            long nftDropped = lab.nftCounter(lab.b, "nwtest", "dropped");
+            lab.nft(lab.b, "delete table inet nwtest");
+            List<RetransEvent> r = c.await(RetransEvent.class, flow(Lab.A4, 40030, Lab.B4, 7005)::test, 2, WAIT);
+            Thread.sleep(1500); // the retransmission after the rule is gone gets through and is acked
+            r = c.settle(RetransEvent.class, flow(Lab.A4, 40030, Lab.B4, 7005)::test, Duration.ofMillis(500));
+            long after = lab.nstat(lab.a, "TcpRetransSegs");
+            assertTrue(r.size() >= 2, "retransmissions seen: " + r.size());
+            assertEquals(after - before, r.size(), "one event per retransmitted segment (TcpRetransSegs)");
+            for (RetransEvent e : r) {
+                assertEquals(0, e.err());
+                assertEquals("ESTABLISHED", e.state());
+                assertEquals(16, e.len(), "the 16 bytes the test wrote");
+            }
+            assertEquals(r.getFirst().seq(), r.getLast().seq(), "the same segment each time");
+            long dropEvents = c.events(DropEvent.class, e -> flow(Lab.A4, 40030, Lab.B4, 7005).test(e)
+                    && e.reason().equals("NETFILTER_DROP")).size();
+            assertEquals(nftDropped, dropEvents, "every packet nft dropped was reported");
+        }
+    }
+
+    @Test
+    void filtersApplyInTheKernel() throws Exception {
+        listen(lab.b, true, 7011);
+        listen(lab.b, true, 7012);
+        listen(lab.b, false, 7011);
+        Filter f = new Filter(0, 0, 7011, null, Cidr.parse("fd00:198::2/128"));
+        try (Collector c = new Collector(List.of(Probes.TCP_STATE), f)) {
+            lab.inNs(lab.a, "sh", "-c", "echo a | socat -u - " + target(true, 7011, 40041));
+            lab.inNs(lab.a, "sh", "-c", "echo b | socat -u - " + target(true, 7012, 40042));
+            lab.inNs(lab.a, "sh", "-c", "echo c | socat -u - " + target(false, 7011, 40043));
+            c.await(TcpStateEvent.class, e -> e.newState().equals("CLOSE"), 1, WAIT);
+            List<TcpStateEvent> all = c.settle(TcpStateEvent.class, e -> true, Duration.ofMillis(500));
+            assertFalse(all.isEmpty());
+            for (TcpStateEvent e : all) {
+                assertEquals(7011, e.flow().dport(), "dport filter: " + e);
+                assertEquals(addr(Lab.B6), e.flow().daddr(), "daddr filter: " + e);
+            }
+            assertTrue(all.stream().anyMatch(flow(Lab.A6, 40041, Lab.B6, 7011)), "the matching connection is there");
+        }
+        Filter ns = new Filter(lab.netns(lab.a), 0, 0, null, null);
+        try (Collector c = new Collector(List.of(Probes.TCP_STATE, Probes.DROP, Probes.TCP_ERROR), ns)) {
+            lab.tryInNs(lab.a, "socat", "-u", "-", target(false, 7999, 40044));
+            c.await(TcpErrorEvent.class, e -> e.kind().equals("rst_recv"), 1, WAIT);
+            List<Event> all = c.events();
+            assertFalse(all.isEmpty());
+            for (Event e : all) assertEquals(lab.netns(lab.a), e.header().netns(), "netns filter: " + e);
+            assertTrue(all.stream().noneMatch(e -> e instanceof DropEvent d && d.reason().equals("NO_SOCKET")),
+                    "B's drop of the SYN is in another namespace");
+        }
+    }
+}
