@@ -170,6 +170,25 @@ class ProbesIT {
     }
 
     @Test
+    void badChecksumsAreReportedAsErrorsAndDrops() throws Exception {
+        String script = java.nio.file.Path.of(ProbesIT.class.getResource("/badcsum.py").toURI()).toString();
+        long before = lab.nstat(lab.b, "TcpInCsumErrors");
+        try (Collector c = new Collector(List.of(Probes.TCP_ERROR, Probes.DROP), new Filter(0, 40060, 0, null, null))) {
+            for (int i = 0; i < 3; i++) lab.inNs(lab.a, "/usr/bin/python3", script, Lab.A4, Lab.B4, "40060", "7999");
+            List<TcpErrorEvent> bad = c.await(TcpErrorEvent.class, e -> e.kind().equals("bad_csum"), 3, WAIT);
+            long after = lab.nstat(lab.b, "TcpInCsumErrors");
+            assertEquals(3, after - before, "the kernel counted the test's 3 bad segments");
+            assertEquals(after - before, bad.size(), "one bad_csum event per TcpInCsumErrors");
+            for (TcpErrorEvent e : bad) {
+                assertTrue(flow(Lab.A4, 40060, Lab.B4, 7999).test(e), e.toString());
+                assertEquals(lab.netns(lab.b), e.header().netns());
+                assertEquals(12345, e.seq());
+            }
+            assertEquals(3, c.await(DropEvent.class, e -> e.reason().equals("TCP_CSUM"), 3, WAIT).size());
+        }
+    }
+
+    @Test
     void nftablesDropsAreCountedWithTheirReason() throws Exception {
         lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest dropped; "
                 + "add chain inet nwtest input { type filter hook input priority 0; policy accept; }; "
