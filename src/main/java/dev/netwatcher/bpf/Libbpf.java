@@ -56,10 +56,6 @@ final class Libbpf {
     static final MethodHandle NUM_POSSIBLE_CPUS = Native.bpf("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
     static final MethodHandle SET_PRINT = Native.bpf("libbpf_set_print", PTR_PTR);
 
-    static final MethodHandle TC_HOOK_CREATE = Native.bpf("bpf_tc_hook_create", INT_PTR);
-    static final MethodHandle TC_ATTACH = Native.bpf("bpf_tc_attach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    static final MethodHandle TC_DETACH = Native.bpf("bpf_tc_detach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-
     private static MemorySegment defaultPrinter;
 
     private Libbpf() {}

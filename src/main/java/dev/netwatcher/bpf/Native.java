@@ -93,7 +93,6 @@ final class Native {
                 LIBC.find("syscall").orElseThrow(),
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
                 Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
-        static final MethodHandle GETEUID = libc("geteuid", FunctionDescriptor.of(JAVA_INT));
 
         private Libc() {}
     }

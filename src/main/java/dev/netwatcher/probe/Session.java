@@ -42,6 +42,7 @@ public final class Session implements AutoCloseable {
     private boolean running;
     private boolean closed;
     private long delivered;
+    private long lostAtClose;
 
     private Session(DecodeContext ctx, Consumer<Event> listener) {
         this.ctx = ctx;
@@ -205,8 +206,6 @@ public final class Session implements AutoCloseable {
         }
         return sum;
     }
-
-    private long lostAtClose;
 
     /** Detaches every program and frees every map. Idempotent; call after run() has returned. */
     @Override

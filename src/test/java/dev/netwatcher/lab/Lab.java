@@ -48,9 +48,23 @@ public final class Lab implements AutoCloseable {
             run("ip", "-n", h[0], "addr", "add", h[2] + "/64", "dev", "veth0", "nodad");
             run("ip", "-n", h[0], "link", "set", "veth0", "up");
         }
-        // ARP/ND resolution before the test's first packet keeps timing out of the way.
-        inNs(a, "ping", "-c1", "-W2", B4);
-        inNs(a, "ping", "-6", "-c1", "-W2", B6);
+        // ARP/ND resolution before the test's first packet keeps timing out of the way. Right after
+        // "link set up" the veth carrier can still be down, and the first ping fails at once: retry.
+        reachable(B4, "-4");
+        reachable(B6, "-6");
+    }
+
+    private void reachable(String addr, String family) {
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (tryInNs(a, "ping", family, "-c1", "-W1", addr) != 0) {
+            if (System.nanoTime() > end) throw new IllegalStateException("lab: " + addr + " unreachable from " + a);
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     /** Network namespace inode, as the kernel reports it in events. */
