@@ -76,6 +76,16 @@ class ProbesIT {
         throw new AssertionError("server on port " + port + " did not start");
     }
 
+    /** A long-lived IPv4 connection from A; what is written to the process's stdin is sent. */
+    Process openClient(int port, int sourcePort) throws InterruptedException {
+        Process client = lab.spawn(lab.a, "socat", "-u", "-", target(false, port, sourcePort));
+        for (int i = 0; i < 100; i++) {
+            if (lab.inNs(lab.a, "ss", "-Htn", "state", "established", "sport = :" + sourcePort).contains(":" + sourcePort)) return client;
+            Thread.sleep(20);
+        }
+        throw new AssertionError("connection from port " + sourcePort + " not established");
+    }
+
     static String target(boolean v6, int port, int sourcePort) {
         return v6 ? "TCP6:[" + Lab.B6 + "]:" + port + ",sourceport=" + sourcePort
                 : "TCP4:" + Lab.B4 + ":" + port + ",sourceport=" + sourcePort;
@@ -120,9 +130,7 @@ class ProbesIT {
     @Test
     void connectionOpenedBeforeStartIsSeen() throws Exception {
         listen(lab.b, false, 7003);
-        Process client = lab.spawn(lab.a, "socat", "-u", "-", target(false, 7003, 40003));
-        for (int i = 0; i < 100 && !lab.inNs(lab.a, "ss", "-Htn", "state", "established", "sport = :40003").contains("40003"); i++)
-            Thread.sleep(20);
+        Process client = openClient(7003, 40003);
         try (Collector c = new Collector(List.of(Probes.TCP_STATE, Probes.RETRANS), Filter.NONE)) {
             client.getOutputStream().write("bye\n".getBytes(StandardCharsets.UTF_8));
             client.getOutputStream().close(); // EOF: socat shuts the connection down
@@ -216,9 +224,7 @@ class ProbesIT {
     @Test
     void retransmissionsMatchTheKernelCounter() throws Exception {
         listen(lab.b, false, 7005);
-        Process client = lab.spawn(lab.a, "socat", "-u", "-", target(false, 7005, 40030));
-        for (int i = 0; i < 100 && !lab.inNs(lab.a, "ss", "-Htn", "state", "established", "sport = :40030").contains("40030"); i++)
-            Thread.sleep(20);
+        Process client = openClient(7005, 40030);
         try (Collector c = new Collector(List.of(Probes.RETRANS, Probes.DROP), new Filter(0, 0, 0, Cidr.parse("198.18.0.0/15"), null))) {
             long before = lab.nstat(lab.a, "TcpRetransSegs");
             lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest dropped; "
