@@ -63,13 +63,12 @@ final class Records {
 
     /** Fields of nw_hdr and nw_flow as seen from an event struct that embeds them as hdr and flow. */
     static List<StructSpec.FieldSpec> commonFields() {
-        List<StructSpec.FieldSpec> l = new ArrayList<>(List.of(
+        return List.of(
                 f("hdr.ts_ns", HDR_TS, 8), f("hdr.type", HDR_TYPE, 4), f("hdr.netns", HDR_NETNS, 4),
                 f("hdr.pid", HDR_PID, 4), f("hdr.tid", HDR_TID, 4), f("hdr.comm", HDR_COMM, COMM_LEN),
                 f("flow.saddr", HDR_SIZE + FLOW_SADDR, 16), f("flow.daddr", HDR_SIZE + FLOW_DADDR, 16),
                 f("flow.sport", HDR_SIZE + FLOW_SPORT, 2), f("flow.dport", HDR_SIZE + FLOW_DPORT, 2),
-                f("flow.family", HDR_SIZE + FLOW_FAMILY, 2), f("flow.proto", HDR_SIZE + FLOW_PROTO, 1)));
-        return l;
+                f("flow.family", HDR_SIZE + FLOW_FAMILY, 2), f("flow.proto", HDR_SIZE + FLOW_PROTO, 1));
     }
 
     static List<StructSpec.FieldSpec> with(List<StructSpec.FieldSpec> common, StructSpec.FieldSpec... own) {

@@ -195,15 +195,13 @@ public final class Session implements AutoCloseable {
     }
 
     /** Records the kernel side could not put in a ring buffer (full), summed over probes and CPUs. */
-    public long lost() {
+    public synchronized long lost() {
+        return closed ? lostAtClose : countLost();
+    }
+
+    private long countLost() {
         long sum = 0;
-        synchronized (this) {
-            if (closed) return lostAtClose;
-            for (Loaded l : loaded) {
-                BpfMap m = l.object().map("nw_lost");
-                sum += m.sumPerCpu(0);
-            }
-        }
+        for (Loaded l : loaded) sum += l.object().map("nw_lost").sumPerCpu(0);
         return sum;
     }
 
@@ -212,14 +210,9 @@ public final class Session implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         try {
-            lostAtClose = 0;
-            for (Loaded l : loaded) {
-                try {
-                    lostAtClose += l.object().map("nw_lost").sumPerCpu(0);
-                } catch (RuntimeException ignored) {
-                    // counting is best effort at close
-                }
-            }
+            lostAtClose = countLost();
+        } catch (RuntimeException ignored) {
+            // counting is best effort at close
         } finally {
             closed = true;
             RuntimeException first = null;
