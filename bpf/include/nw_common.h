@@ -25,6 +25,9 @@ enum nw_event_type {
 	NW_EV_RETRANS = 2,
 	NW_EV_DROP = 3,
 	NW_EV_TCP_ERROR = 4,
+	NW_EV_PACKET = 5,
+	NW_EV_ICMP = 6,
+	NW_EV_NETFILTER = 7,
 };
 
 struct nw_hdr {

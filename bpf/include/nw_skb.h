@@ -23,7 +23,15 @@ struct nw_l4 {
 	__u32 ack;
 	__u8 tcp_flags;  /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
 	__u8 has_l4;
+	__u8 icmp_type;  /* ICMP/ICMPv6 only */
+	__u8 icmp_code;
+	__u16 icmp_id;   /* echo request/reply identifier and sequence, host order */
+	__u16 icmp_seq;
+	__u16 l4_off;    /* transport header, in bytes from the network header */
+	__u16 l4_hlen;   /* transport header length: payload starts at l4_off + l4_hlen */
 };
+
+#define NW_IPPROTO_ICMPV6 58
 
 static __always_inline __u32 nw_skb_netns(const struct sk_buff *skb, const struct sock *sk)
 {
@@ -48,6 +56,7 @@ static __always_inline void nw_parse_l4(struct nw_flow *f, struct nw_l4 *l4, con
 		l4->seq = bpf_ntohl(th.seq);
 		l4->ack = bpf_ntohl(th.ack_seq);
 		l4->tcp_flags = ((const __u8 *)&th)[13];
+		l4->l4_hlen = th.doff * 4;
 		l4->has_l4 = 1;
 	} else if (f->proto == IPPROTO_UDP) {
 		struct udphdr uh;
@@ -55,6 +64,18 @@ static __always_inline void nw_parse_l4(struct nw_flow *f, struct nw_l4 *l4, con
 			return;
 		f->sport = bpf_ntohs(uh.source);
 		f->dport = bpf_ntohs(uh.dest);
+		l4->l4_hlen = sizeof(uh);
+		l4->has_l4 = 1;
+	} else if (f->proto == IPPROTO_ICMP || f->proto == NW_IPPROTO_ICMPV6) {
+		/* type, code, checksum, then id and sequence for echo messages */
+		__u8 ih[8];
+		if (bpf_probe_read_kernel(ih, sizeof(ih), p))
+			return;
+		l4->icmp_type = ih[0];
+		l4->icmp_code = ih[1];
+		l4->icmp_id = ((__u16)ih[4] << 8) | ih[5];
+		l4->icmp_seq = ((__u16)ih[6] << 8) | ih[7];
+		l4->l4_hlen = sizeof(ih);
 		l4->has_l4 = 1;
 	}
 }
@@ -99,6 +120,7 @@ static __always_inline int nw_flow_from_skb(struct nw_flow *f, struct nw_l4 *l4,
 		/* Only the first fragment carries the transport header. */
 		if (bpf_ntohs(iph.frag_off) & NW_IP_OFFSET_MASK)
 			return 0;
+		l4->l4_off = iph.ihl * 4;
 		nw_parse_l4(f, l4, nh + iph.ihl * 4);
 		return 0;
 	}
@@ -138,10 +160,29 @@ static __always_inline int nw_flow_from_skb(struct nw_flow *f, struct nw_l4 *l4,
 			next = ext[0];
 		}
 		f->proto = next;
+		l4->l4_off = off;
 		nw_parse_l4(f, l4, nh + off);
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Transport payload bytes of a packet whose skb->data is at its network header
+ * (netfilter hooks, dev_queue_xmit): skb->len less the headers. Works for GSO
+ * packets, whose IP total length may be 0 (BIG TCP) or cover one segment only.
+ */
+static __always_inline __u32 nw_payload_len(const struct sk_buff *skb, const struct nw_l4 *l4)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u32 nh = BPF_CORE_READ(skb, network_header);
+	__u32 len = BPF_CORE_READ(skb, len);
+	__u32 hdrs = (__u32)(head + nh - data) + l4->l4_off + l4->l4_hlen;
+
+	if (!l4->has_l4 || hdrs > len)
+		return 0;
+	return len - hdrs;
 }
 
 static __always_inline void nw_flow_reverse(struct nw_flow *f)

@@ -15,9 +15,17 @@ record Fd(int fd) implements AutoCloseable {
     private static final int O_RDONLY = 0, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
 
     static Fd openDirectory(Path dir) {
+        return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+
+    static Fd openReadOnly(Path file) {
+        return open(file, O_RDONLY | O_CLOEXEC);
+    }
+
+    private static Fd open(Path dir, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(Native.CAPTURE);
-            int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(dir.toString()), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(dir.toString()), flags);
             if (fd < 0) {
                 int errno = Native.errno(capture);
                 throw new BpfException("cannot open " + dir + ": " + Native.strerror(errno), errno);

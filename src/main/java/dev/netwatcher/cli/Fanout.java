@@ -6,22 +6,35 @@ import dev.netwatcher.sink.EventSink;
 import java.util.List;
 
 /** Hands each event to every sink. */
-final class Fanout {
+final class Fanout implements EventSink {
     private final List<EventSink> sinks;
 
     Fanout(List<EventSink> sinks) {
         this.sinks = List.copyOf(sinks);
     }
 
-    void accept(Event e) {
+    @Override
+    public void accept(Event e) {
         for (EventSink s : sinks) s.accept(e);
     }
 
-    void flush() {
+    @Override
+    public void timeLoad(dev.netwatcher.analysis.TimeLoad.Report report) {
+        for (EventSink s : sinks) s.timeLoad(report);
+    }
+
+    @Override
+    public void flowTotals(long epochNs, List<dev.netwatcher.event.FlowTotal> totals) {
+        for (EventSink s : sinks) s.flowTotals(epochNs, totals);
+    }
+
+    @Override
+    public void flush() {
         for (EventSink s : sinks) s.flush();
     }
 
-    void close() {
+    @Override
+    public void close() {
         RuntimeException first = null;
         for (EventSink s : sinks) {
             try {

@@ -1,6 +1,15 @@
 package dev.netwatcher.cli;
 
+import dev.netwatcher.analysis.AnomalyDetector;
+import dev.netwatcher.analysis.LatencyAnalysis;
+import dev.netwatcher.analysis.TimeLoad;
 import dev.netwatcher.bpf.BpfObject;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.event.IcmpEvent;
+import dev.netwatcher.event.NetfilterEvent;
+import dev.netwatcher.event.PacketEvent;
+import dev.netwatcher.kernel.Clock;
+import dev.netwatcher.probe.PacketProbe;
 import dev.netwatcher.bpf.Privileges;
 import dev.netwatcher.probe.Cidr;
 import dev.netwatcher.probe.Filter;
@@ -15,6 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
@@ -30,6 +40,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 @Command(name = "netwatcher", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         version = "netwatcher 0.1.0",
@@ -38,6 +50,8 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:",
                 "  netwatcher -S -r -k -T            state changes, retransmissions, drops with kernel functions",
                 "  netwatcher -k --daddr 198.18.0.0/15 --json --duration 10",
+                "  netwatcher -t -L -d 443                  per-layer time of TCP packets to port 443, with anomalies",
+                "  netwatcher -u -I -n --duration 30        UDP and ICMP layer times, netfilter hook times",
                 "Exit codes: 0 ok, 1 runtime failure (privileges, kernel), 2 bad options."})
 final class Netwatcher implements Callable<Integer> {
     @Spec
@@ -52,13 +66,13 @@ final class Netwatcher implements Callable<Integer> {
     boolean err;
     @Option(names = {"-i", "--http"}, description = "HTTP/1.x request and response lines (not built yet).")
     boolean http;
-    @Option(names = {"-I", "--icmptime"}, description = "ICMP time in the kernel (not built yet).")
+    @Option(names = {"-I", "--icmptime"}, description = "ICMP: time from an echo request's arrival to the reply, with per-layer times.")
     boolean icmp;
     @Option(names = {"-k", "--drop_reason"}, description = "Packet drops (kfree_skb) with the kernel's drop reason.")
     boolean drops;
-    @Option(names = {"-L", "--timeload"}, description = "Abnormal-latency warnings and time load (not built yet).")
+    @Option(names = {"-L", "--timeload"}, description = "Abnormal-latency warnings and a time-load table per interval (with -t -u -n -I).")
     boolean timeload;
-    @Option(names = {"-n", "--net_filter"}, description = "Netfilter per-hook time (not built yet).")
+    @Option(names = {"-n", "--net_filter"}, description = "Time each packet spends in each netfilter hook.")
     boolean netfilter;
     @Option(names = {"-r", "--retrans"}, description = "TCP retransmissions, one event each.")
     boolean retrans;
@@ -67,11 +81,11 @@ final class Netwatcher implements Callable<Integer> {
     int sport;
     @Option(names = {"-S", "--tcpstate"}, description = "TCP state changes with the time spent in the old state.")
     boolean tcpstate;
-    @Option(names = {"-t", "--time"}, description = "Per-layer time of each TCP packet (not built yet).")
+    @Option(names = {"-t", "--time"}, description = "Per-layer time of every TCP packet, both directions.")
     boolean time;
     @Option(names = {"-T", "--addr_to_func"}, description = "Show drop locations as function+0xoffset (needs -k).")
     boolean addrToFunc;
-    @Option(names = {"-u", "--udp"}, description = "Per-layer time of each UDP packet (not built yet).")
+    @Option(names = {"-u", "--udp"}, description = "Per-layer time of every UDP packet, and packets/bytes per flow.")
     boolean udp;
     @Option(names = {"-x", "--extra"}, description = "Extra TCP connection info: cwnd, rwnd, srtt... (not built yet).")
     boolean extra;
@@ -85,6 +99,27 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--netns", paramLabel = "INODE", converter = NetnsConverter.class,
             description = "Only events in this network namespace (inode, as in 'ls -L -i /proc/PID/ns/net').")
     long netns;
+    @Option(names = "--interval", paramLabel = "SECONDS", converter = DurationConverter.class, defaultValue = "1",
+            description = "Time-load table period with -L (default: ${DEFAULT-VALUE}).")
+    double interval;
+    @Option(names = "--totals-every", paramLabel = "SECONDS", converter = DurationConverter.class, defaultValue = "10",
+            description = "Flow totals period with -t/-u (default: ${DEFAULT-VALUE}; also printed at exit).")
+    double totalsEvery;
+    @Option(names = "--anomaly-factor", paramLabel = "X", converter = PositiveConverter.class, defaultValue = "3",
+            description = "-L: abnormal only above X times the baseline mean (default: ${DEFAULT-VALUE}).")
+    double anomalyFactor;
+    @Option(names = "--anomaly-sigmas", paramLabel = "K", converter = PositiveConverter.class, defaultValue = "6",
+            description = "-L: abnormal only above mean + K standard deviations (default: ${DEFAULT-VALUE}).")
+    double anomalySigmas;
+    @Option(names = "--anomaly-floor-us", paramLabel = "US", converter = PositiveConverter.class, defaultValue = "50",
+            description = "-L: never abnormal below this many µs (default: ${DEFAULT-VALUE}).")
+    double anomalyFloorUs;
+    @Option(names = "--anomaly-warmup", paramLabel = "N", converter = PositiveConverter.class, defaultValue = "50",
+            description = "-L: samples a baseline needs before it judges (default: ${DEFAULT-VALUE}).")
+    double anomalyWarmup;
+    @Option(names = "--latency-threshold-us", paramLabel = "US", converter = PositiveConverter.class,
+            description = "-L: also flag any layer time above this fixed threshold.")
+    double thresholdUs;
     @Option(names = "--json", description = "JSON Lines on stdout, one event per line.")
     boolean json;
     @Option(names = "--duration", paramLabel = "SECONDS", converter = DurationConverter.class,
@@ -102,6 +137,10 @@ final class Netwatcher implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stderr = spec.commandLine().getErr();
         List<Probe> probes = selectProbes();
+        LatencyAnalysis analysis = timeload ? new LatencyAnalysis(new AnomalyDetector.Config(0.05, (int) anomalyWarmup,
+                anomalySigmas, anomalyFactor, (long) (anomalyFloorUs * 1000), (long) (thresholdUs * 1000), 4096),
+                (long) (interval * 1e9)) : null;
+        boolean totals = time || udp;
         Filter filter = new Filter(netns, sport, dport, saddr, daddr);
 
         List<String> missing = Privileges.missingForTracing();
@@ -126,17 +165,45 @@ final class Netwatcher implements Callable<Integer> {
         if (json) {
             sinks.addFirst(new JsonSink(stdout));
         } else {
-            console = new ConsoleSink(stdout);
+            List<String> legends = new ArrayList<>();
+            if (time || udp) legends.add(PacketEvent.legend());
+            if (icmp) legends.add(IcmpEvent.legend() + "; other ICMP as packet");
+            if (netfilter) legends.add(NetfilterEvent.legend());
+            console = new ConsoleSink(stdout, legends);
             sinks.addFirst(console);
         }
         Fanout out = new Fanout(sinks);
 
-        Session session = Session.open(new Session.Config(probes, filter, addrToFunc), out::accept);
+        Consumer<Event> listener = analysis == null ? out::accept : e -> {
+            out.accept(e);
+            analysis.accept(e, out::accept);
+        };
+        Session session = Session.open(new Session.Config(probes, filter, addrToFunc), listener);
         for (String u : session.unavailable()) stderr.println("netwatcher: unavailable: " + u);
-        Runner runner = new Runner(session, out, stderr);
+        Clock clock = new Clock();
+        long totalsNs = (long) (totalsEvery * 1e9);
+        long[] lastTotals = {System.nanoTime()};
+        Runnable periodic = () -> {
+            long now = System.nanoTime();
+            if (analysis != null) {
+                TimeLoad.Report r = analysis.tick(now, clock.nowEpochNs());
+                if (r != null) out.timeLoad(r);
+            }
+            if (totals && now - lastTotals[0] >= totalsNs) {
+                lastTotals[0] = now;
+                out.flowTotals(clock.nowEpochNs(), session.flowTotals());
+            }
+            out.flush();
+        };
+        Runnable atEnd = () -> {
+            if (analysis != null) out.timeLoad(analysis.finish(System.nanoTime(), clock.nowEpochNs()));
+            if (totals) out.flowTotals(clock.nowEpochNs(), session.flowTotals());
+        };
+        Runner runner = new Runner(session, out, stderr, atEnd, () -> analysis == null ? -1 : analysis.anomalies());
         Thread hook = new Thread(runner::onSignal, "netwatcher-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         stderr.println("netwatcher: attached " + String.join(" ", session.running())
+                + (session.hookedNamespaces() > 0 ? " (netfilter hooks in " + session.hookedNamespaces() + " network namespaces)" : "")
                 + (duration > 0 ? " for " + duration + " s" : "; Ctrl-C to stop"));
         stderr.flush();
         if (console != null) {
@@ -144,7 +211,7 @@ final class Netwatcher implements Callable<Integer> {
             console.flush();
         }
         try {
-            session.run(duration > 0 ? (long) (duration * 1e9) : 0, out::flush);
+            session.run(duration > 0 ? (long) (duration * 1e9) : 0, periodic);
         } finally {
             runner.finish();
             try {
@@ -160,11 +227,6 @@ final class Netwatcher implements Callable<Integer> {
         Map<String, Boolean> notBuilt = new LinkedHashMap<>();
         notBuilt.put("-a (--all)", all);
         notBuilt.put("-i (--http)", http);
-        notBuilt.put("-I (--icmptime)", icmp);
-        notBuilt.put("-L (--timeload)", timeload);
-        notBuilt.put("-n (--net_filter)", netfilter);
-        notBuilt.put("-t (--time)", time);
-        notBuilt.put("-u (--udp)", udp);
         notBuilt.put("-x (--extra)", extra);
         for (Map.Entry<String, Boolean> e : notBuilt.entrySet()) {
             if (e.getValue()) throw new UsageException("option " + e.getKey() + " is not built yet");
@@ -177,7 +239,19 @@ final class Netwatcher implements Callable<Integer> {
         if (retrans) probes.add(Probes.RETRANS);
         if (drops) probes.add(Probes.DROP);
         if (err) probes.add(Probes.TCP_ERROR);
-        if (probes.isEmpty()) throw new UsageException("nothing to watch: choose at least one of -S -r -k -e");
+        int modes = (time ? PacketProbe.MODE_TCP : 0) | (udp ? PacketProbe.MODE_UDP : 0) | (icmp ? PacketProbe.MODE_ICMP : 0);
+        if (modes != 0) probes.add(Probes.packets(modes));
+        if (netfilter) probes.add(Probes.NETFILTER);
+        if (timeload && modes == 0 && !netfilter)
+            throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
+        ParseResult pr = spec.commandLine().getParseResult();
+        for (String o : new String[] {"--interval", "--anomaly-factor", "--anomaly-sigmas", "--anomaly-floor-us",
+                "--anomaly-warmup", "--latency-threshold-us"}) {
+            if (pr.hasMatchedOption(o) && !timeload) throw new UsageException(o + " belongs to -L (--timeload): add -L");
+        }
+        if (pr.hasMatchedOption("--totals-every") && !time && !udp)
+            throw new UsageException("--totals-every belongs to -t/-u: add one of them");
+        if (probes.isEmpty()) throw new UsageException("nothing to watch: choose at least one of -S -r -k -e -t -u -I -n");
         return probes;
     }
 
@@ -216,6 +290,20 @@ final class Netwatcher implements Callable<Integer> {
                 throw new TypeConversionException("'" + value + "' is not a number of seconds");
             }
             if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("duration must be more than 0 seconds, got " + value);
+            return d;
+        }
+    }
+
+    static final class PositiveConverter implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            double d;
+            try {
+                d = Double.parseDouble(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a number");
+            }
+            if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("must be more than 0, got " + value);
             return d;
         }
     }

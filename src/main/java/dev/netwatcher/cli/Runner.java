@@ -15,12 +15,17 @@ final class Runner {
     private final Session session;
     private final Fanout out;
     private final PrintWriter err;
+    private final Runnable atEnd;
+    private final java.util.function.LongSupplier anomalies;
     private boolean finished;
 
-    Runner(Session session, Fanout out, PrintWriter err) {
+    /** atEnd runs before the session closes (final reports); anomalies returns -1 when -L is off. */
+    Runner(Session session, Fanout out, PrintWriter err, Runnable atEnd, java.util.function.LongSupplier anomalies) {
         this.session = session;
         this.out = out;
         this.err = err;
+        this.atEnd = atEnd;
+        this.anomalies = anomalies;
     }
 
     void onSignal() {
@@ -37,8 +42,15 @@ final class Runner {
         if (finished) return;
         finished = true;
         long lost;
+        java.util.Map<String, Long> counters = java.util.Map.of();
+        try {
+            atEnd.run();
+        } catch (RuntimeException e) {
+            err.println("netwatcher: final report failed: " + e.getMessage());
+        }
         try {
             lost = session.lost();
+            counters = session.counters();
         } catch (RuntimeException e) {
             lost = -1;
         }
@@ -48,8 +60,14 @@ final class Runner {
             try {
                 out.close();
             } finally {
-                err.println("netwatcher: detached; " + session.delivered() + " events"
-                        + (lost >= 0 ? ", " + lost + " lost (ring buffer full)" : ""));
+                StringBuilder sb = new StringBuilder("netwatcher: detached; " + session.delivered() + " events");
+                if (lost >= 0) sb.append(", ").append(lost).append(" lost (ring buffer full)");
+                long a = anomalies.getAsLong();
+                if (a >= 0) sb.append(", ").append(a).append(" latency anomalies");
+                for (java.util.Map.Entry<String, Long> c : counters.entrySet()) {
+                    sb.append(", ").append(c.getValue()).append(' ').append(c.getKey());
+                }
+                err.println(sb);
                 err.flush();
             }
         }

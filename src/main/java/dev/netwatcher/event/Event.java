@@ -1,12 +1,13 @@
 package dev.netwatcher.event;
 
 /** Something netwatcher saw in the kernel, decoded. Sinks render it; they know nothing of BPF. */
-public sealed interface Event permits TcpStateEvent, RetransEvent, DropEvent, TcpErrorEvent {
+public sealed interface Event permits TcpStateEvent, RetransEvent, DropEvent, TcpErrorEvent, PacketEvent, IcmpEvent,
+        NetfilterEvent, LatencyAnomalyEvent {
     EventHeader header();
 
     Flow flow();
 
-    /** The JSON "type": tcp_state, retrans, drop, tcp_error. */
+    /** The JSON "type": tcp_state, retrans, drop, tcp_error, packet, icmp, netfilter, latency_anomaly. */
     String type();
 
     /** Writes the keys specific to this type (after the common ones). */

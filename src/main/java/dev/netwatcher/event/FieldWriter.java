@@ -1,8 +1,13 @@
 package dev.netwatcher.event;
 
+import java.util.Map;
+
 /** Output of an event's own keys, so every sink renders the same fields. */
 public interface FieldWriter {
     void string(String key, String value);
 
     void number(String key, long value);
+
+    /** A group of named numbers, in order (JSON: a nested object, e.g. "layers_ns"). */
+    void numbers(String key, Map<String, Long> values);
 }

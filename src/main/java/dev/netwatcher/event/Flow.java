@@ -24,7 +24,7 @@ public record Flow(int family, int proto, InetAddress saddr, int sport, InetAddr
             case 1 -> "icmp";
             case 6 -> "tcp";
             case 17 -> "udp";
-            case 58 -> "icmpv6";
+            case 58 -> "icmp"; // ICMPv6: "family" tells it apart
             case 0 -> null;
             default -> Integer.toString(proto);
         };

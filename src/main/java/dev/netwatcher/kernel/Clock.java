@@ -18,4 +18,8 @@ public final class Clock {
     public long toEpochNs(long monotonicNs) {
         return monotonicNs + offsetNs;
     }
+
+    public long nowEpochNs() {
+        return toEpochNs(System.nanoTime());
+    }
 }

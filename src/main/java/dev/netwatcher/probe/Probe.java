@@ -1,13 +1,15 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.bpf.NetfilterHook;
 import dev.netwatcher.event.Event;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One tool: a BPF object (bpf/NAME.bpf.c compiled to /bpf/NAME.bpf.o in the jar),
- * the event type its records carry, and the decoder of those records.
+ * the event types its records carry, and the decoder of those records.
  */
 public interface Probe {
     /** Object name: the resource /bpf/NAME.bpf.o. */
@@ -19,13 +21,47 @@ public interface Probe {
     /** enum nw_event_type value of its records. */
     int eventType();
 
+    /** Every enum nw_event_type its records may carry. */
+    default int[] eventTypes() {
+        return new int[] {eventType()};
+    }
+
     Event decode(ByteBuffer b, int off, int len, DecodeContext ctx);
 
     /** Java view of the event struct, checked against the object's BTF in tests. */
     StructSpec layout();
 
+    /** Every struct Java reads from this object (events, map keys and values). */
+    default List<StructSpec> layouts() {
+        return List.of(layout());
+    }
+
     /** What each program watches, for "unavailable" messages: program name -> description. */
     default String describe(String program) {
         return program;
+    }
+
+    /** .rodata globals to set before load, besides nw_filter. */
+    default Map<String, byte[]> rodata() {
+        return Map.of();
+    }
+
+    /** False for programs this configuration does not need (they are not loaded). */
+    default boolean wants(String program) {
+        return true;
+    }
+
+    /** For a SEC("netfilter") program: the hooks to link it to, in every watched namespace. */
+    default List<NetfilterHook> netfilterHooks(String program) {
+        return List.of();
+    }
+
+    /** Kernel-side counters (index in the per-CPU array map counterMap()) by name, for the summary. */
+    default Map<String, Integer> counters() {
+        return Map.of();
+    }
+
+    default String counterMap() {
+        return "nw_counters";
     }
 }

@@ -8,10 +8,17 @@ public final class Probes {
     public static final RetransProbe RETRANS = new RetransProbe();
     public static final DropProbe DROP = new DropProbe();
     public static final TcpErrorProbe TCP_ERROR = new TcpErrorProbe();
+    public static final NetfilterProbe NETFILTER = new NetfilterProbe();
 
     private Probes() {}
 
+    /** -t -u -I share one object; modes is a PacketProbe.MODE_* mask. */
+    public static PacketProbe packets(int modes) {
+        return new PacketProbe(modes);
+    }
+
     public static List<Probe> all() {
-        return List.of(TCP_STATE, RETRANS, DROP, TCP_ERROR);
+        return List.of(TCP_STATE, RETRANS, DROP, TCP_ERROR,
+                packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP), NETFILTER);
     }
 }

@@ -3,10 +3,14 @@ package dev.netwatcher.probe;
 import dev.netwatcher.bpf.BpfException;
 import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.BpfObject;
+import dev.netwatcher.bpf.NetNamespaces;
+import dev.netwatcher.bpf.NetfilterHook;
 import dev.netwatcher.bpf.RingBuffer;
 import dev.netwatcher.bpf.RingBufferPoller;
 import dev.netwatcher.btf.Btf;
 import dev.netwatcher.event.Event;
+import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.FlowTotal;
 import dev.netwatcher.kernel.Clock;
 import dev.netwatcher.kernel.Kallsyms;
 import dev.netwatcher.kernel.KernelNames;
@@ -15,7 +19,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -35,6 +41,8 @@ public final class Session implements AutoCloseable {
     private final List<String> unavailable = new ArrayList<>();
     private final RingBufferPoller poller = new RingBufferPoller();
     private final Probe[] byType = new Probe[16];
+    private List<NetNamespaces.Namespace> namespaces;
+    private int netfilterLinks;
     private final DecodeContext ctx;
     private final Consumer<Event> listener;
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -69,6 +77,7 @@ public final class Session implements AutoCloseable {
         Session s = new Session(new DecodeContext(new Clock(), new KernelNames(kernel), symbols), listener);
         try {
             for (Probe p : config.probes()) s.start(p, kernel, config.filter());
+
             if (s.loaded.isEmpty()) {
                 throw new BpfException("no probe could start: " + String.join("; ", s.unavailable));
             }
@@ -94,11 +103,15 @@ public final class Session implements AutoCloseable {
         try {
             List<String> wanted = new ArrayList<>();
             for (String prog : obj.programNames()) {
-                String tp = tracepointOf(obj.sectionName(prog));
-                if (tp != null && !kernel.hasTracepoint(tp)) {
+                String section = obj.sectionName(prog);
+                String tp = tracepointOf(section);
+                if (!p.wants(prog)) {
+                    obj.setAutoload(prog, false);
+                } else if (tp != null && !kernel.hasTracepoint(tp)) {
                     obj.setAutoload(prog, false);
                     unavailable.add(p.option() + " " + p.describe(prog) + ": tracepoint " + tp + " missing");
                 } else {
+                    if ("netfilter".equals(section)) obj.setNetfilterType(prog);
                     wanted.add(prog);
                 }
             }
@@ -107,16 +120,88 @@ public final class Session implements AutoCloseable {
                 return;
             }
             obj.setRodata("nw_filter", filter.toBytes());
+            for (Map.Entry<String, byte[]> r : p.rodata().entrySet()) obj.setRodata(r.getKey(), r.getValue());
             obj.load();
-            for (String prog : wanted) obj.attach(prog);
+            for (String prog : wanted) {
+                List<NetfilterHook> hooks = p.netfilterHooks(prog);
+                if (hooks.isEmpty()) obj.attach(prog);
+                else attachNetfilter(obj, prog, hooks, filter);
+            }
             RingBuffer ring = new RingBuffer(obj.map("events"));
             poller.add(ring);
             loaded.add(new Loaded(p, obj, ring));
-            byType[p.eventType()] = p;
+            for (int t : p.eventTypes()) byType[t] = p;
         } catch (BpfException e) {
             obj.close();
             unavailable.add(p.option() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Links a netfilter program to its hooks in every watched namespace: all of
+     * the host's at start-up (ours, /run/netns, those of running processes), or
+     * only the one --netns names. Namespaces created later are not hooked.
+     */
+    private void attachNetfilter(BpfObject obj, String prog, List<NetfilterHook> hooks, Filter filter) {
+        if (namespaces == null) {
+            namespaces = NetNamespaces.discover();
+            if (filter.netns() != 0) {
+                namespaces = namespaces.stream().filter(n -> n.inode() == filter.netns()).toList();
+                if (namespaces.isEmpty()) {
+                    throw new BpfException("network namespace " + filter.netns() + " not found (no process or /run/netns entry uses it)");
+                }
+            }
+        }
+        int ok = 0;
+        BpfException first = null;
+        for (NetNamespaces.Namespace ns : namespaces) {
+            try {
+                NetNamespaces.inNamespace(ns.path(), () -> {
+                    for (NetfilterHook h : hooks) obj.attachNetfilter(prog, h);
+                    return null;
+                });
+                ok++;
+                netfilterLinks += hooks.size();
+            } catch (BpfException e) {
+                if (first == null) first = e;
+            }
+        }
+        if (ok == 0 && first != null) throw first;
+    }
+
+    /** Network namespaces whose netfilter hooks carry our programs (0 when no probe needs them). */
+    public int hookedNamespaces() {
+        return namespaces == null ? 0 : namespaces.size();
+    }
+
+    public int netfilterLinks() {
+        return netfilterLinks;
+    }
+
+    /** Kernel-side counters of the loaded probes (see Probe.counters()), summed over CPUs. */
+    public synchronized Map<String, Long> counters() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        if (closed) return out;
+        for (Loaded l : loaded) {
+            for (Map.Entry<String, Integer> c : l.probe().counters().entrySet()) {
+                out.merge(c.getKey(), l.object().map(l.probe().counterMap()).sumPerCpu(c.getValue()), Long::sum);
+            }
+        }
+        return out;
+    }
+
+    /** Packets and bytes per flow so far (-t/-u), from the kernel's flow_totals map. */
+    public synchronized List<FlowTotal> flowTotals() {
+        List<FlowTotal> out = new ArrayList<>();
+        if (closed) return out;
+        for (Loaded l : loaded) {
+            if (!(l.probe() instanceof PacketProbe)) continue;
+            dev.netwatcher.bpf.BpfMap m = l.object().map("flow_totals");
+            for (byte[] key : m.keys()) {
+                m.lookup(key).ifPresent(v -> out.add(FlowTotals.decode(key, v)));
+            }
+        }
+        return out;
     }
 
     /** "tp_btf/kfree_skb" -> "kfree_skb"; null for sections that are not tracepoints. */
@@ -145,7 +230,8 @@ public final class Session implements AutoCloseable {
     /**
      * Delivers events until stop() or until {@code durationNanos} (0 = no limit) has
      * passed, then drains what the kernel already produced. afterBatch runs after
-     * each round that delivered events (sinks flush there). Exceptions from the
+     * each round of polling, at least every 100 ms (sinks flush and periodic
+     * reports run there). Exceptions from the
      * listener end the loop and propagate.
      */
     public void run(long durationNanos, Runnable afterBatch) {
@@ -158,8 +244,8 @@ public final class Session implements AutoCloseable {
             while (!stopping) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) break;
-                int n = poller.poll((int) Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))), this::onRecord);
-                if (n > 0) afterBatch.run();
+                poller.poll((int) Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))), this::onRecord);
+                afterBatch.run();
             }
             poller.drain(this::onRecord);
             afterBatch.run();

@@ -1,6 +1,8 @@
 package dev.netwatcher.sink;
 
+import dev.netwatcher.analysis.TimeLoad;
 import dev.netwatcher.event.Event;
+import dev.netwatcher.event.FlowTotal;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
 
@@ -8,6 +10,7 @@ import java.io.PrintStream;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 
 /** Aligned columns with one header line, in the style of the bcc tools. */
 public final class ConsoleSink implements EventSink {
@@ -15,17 +18,52 @@ public final class ConsoleSink implements EventSink {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(ZoneId.systemDefault());
 
     private final PrintStream out;
+    private final List<String> legends;
     private boolean headerDone;
 
     public ConsoleSink(PrintStream out) {
+        this(out, List.of());
+    }
+
+    /** legends: one line each explaining a DETAIL layout, printed under the header. */
+    public ConsoleSink(PrintStream out, List<String> legends) {
         this.out = out;
+        this.legends = List.copyOf(legends);
     }
 
     public void header() {
         if (!headerDone) {
+            for (String l : legends) out.println("# " + l);
             out.printf(FORMAT, "TIME", "EVENT", "NETNS", "PID", "COMM", "PROTO", "SOURCE", "DESTINATION", "DETAIL");
             headerDone = true;
         }
+    }
+
+    @Override
+    public void timeLoad(TimeLoad.Report r) {
+        if (r.rows().isEmpty()) return;
+        out.printf("--- time load, %s, last %.1f s ---%n", TIME.format(Instant.ofEpochSecond(0, r.endEpochNs())), r.intervalNs() / 1e9);
+        out.printf("%-9s %-3s %-5s %-12s %9s %11s %9s %9s %9s%n", "SOURCE", "DIR", "PROTO", "LAYER", "PACKETS", "TOTAL_MS",
+                "P50_US", "P99_US", "MAX_US");
+        for (TimeLoad.Row row : r.rows()) {
+            out.printf("%-9s %-3s %-5s %-12s %9d %11.3f %9.1f %9.1f %9.1f%n", row.source(), row.dir(), row.proto(), row.layer(),
+                    row.packets(), row.totalNs() / 1e6, row.p50Ns() / 1e3, row.p99Ns() / 1e3, row.maxNs() / 1e3);
+        }
+        out.println("---");
+    }
+
+    @Override
+    public void flowTotals(long epochNs, List<FlowTotal> totals) {
+        if (totals.isEmpty()) return;
+        out.printf("--- flow totals, %s ---%n", TIME.format(Instant.ofEpochSecond(0, epochNs)));
+        out.printf("%-10s %-5s %-40s %-40s %9s %12s %9s %12s%n", "NETNS", "PROTO", "LOCAL", "REMOTE", "TX_PKTS", "TX_BYTES",
+                "RX_PKTS", "RX_BYTES");
+        for (FlowTotal t : totals) {
+            Flow f = t.flow();
+            out.printf("%-10d %-5s %-40s %-40s %9d %12d %9d %12d%n", t.netns(), f.protoName(), Flow.endpoint(f.saddr(), f.sport()),
+                    Flow.endpoint(f.daddr(), f.dport()), t.txPackets(), t.txBytes(), t.rxPackets(), t.rxBytes());
+        }
+        out.println("---");
     }
 
     @Override

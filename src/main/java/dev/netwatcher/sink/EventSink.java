@@ -1,10 +1,20 @@
 package dev.netwatcher.sink;
 
+import dev.netwatcher.analysis.TimeLoad;
 import dev.netwatcher.event.Event;
+import dev.netwatcher.event.FlowTotal;
+
+import java.util.List;
 
 /** Where events go: console, JSON, log files. Not thread-safe: one consumer thread calls it. */
 public interface EventSink extends AutoCloseable {
     void accept(Event event);
+
+    /** -L: the time-load table of one interval. */
+    default void timeLoad(TimeLoad.Report report) {}
+
+    /** -t/-u: packets and bytes per flow so far (periodically and at exit). */
+    default void flowTotals(long epochNs, List<FlowTotal> totals) {}
 
     /** Called when the consumer has nothing more at the moment: push buffered output out. */
     void flush();

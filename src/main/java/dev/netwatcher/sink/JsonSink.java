@@ -57,6 +57,58 @@ public final class JsonSink implements EventSink, FieldWriter {
     }
 
     @Override
+    public void timeLoad(dev.netwatcher.analysis.TimeLoad.Report r) {
+        try {
+            for (dev.netwatcher.analysis.TimeLoad.Row row : r.rows()) {
+                json.writeStartObject();
+                json.writeStringField("type", "time_load");
+                json.writeNumberField("ts_ns", r.endEpochNs());
+                json.writeNumberField("interval_ns", r.intervalNs());
+                json.writeStringField("source", row.source());
+                json.writeStringField("dir", row.dir());
+                json.writeStringField("proto", row.proto());
+                json.writeStringField("layer", row.layer());
+                json.writeNumberField("packets", row.packets());
+                json.writeNumberField("total_ns", row.totalNs());
+                json.writeNumberField("p50_ns", row.p50Ns());
+                json.writeNumberField("p99_ns", row.p99Ns());
+                json.writeNumberField("max_ns", row.maxNs());
+                json.writeEndObject();
+                json.writeRaw('\n');
+            }
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    @Override
+    public void flowTotals(long epochNs, java.util.List<dev.netwatcher.event.FlowTotal> totals) {
+        try {
+            for (dev.netwatcher.event.FlowTotal t : totals) {
+                Flow f = t.flow();
+                json.writeStartObject();
+                json.writeStringField("type", "flow_totals");
+                json.writeNumberField("ts_ns", epochNs);
+                json.writeStringField("family", f.familyName());
+                json.writeStringField("proto", f.protoName());
+                json.writeStringField("saddr", Flow.address(f.saddr()));
+                json.writeNumberField("sport", f.sport());
+                json.writeStringField("daddr", Flow.address(f.daddr()));
+                json.writeNumberField("dport", f.dport());
+                json.writeNumberField("netns", t.netns());
+                json.writeNumberField("tx_packets", t.txPackets());
+                json.writeNumberField("tx_bytes", t.txBytes());
+                json.writeNumberField("rx_packets", t.rxPackets());
+                json.writeNumberField("rx_bytes", t.rxBytes());
+                json.writeEndObject();
+                json.writeRaw('\n');
+            }
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    @Override
     public void string(String key, String value) {
         try {
             json.writeStringField(key, value);
@@ -69,6 +121,17 @@ public final class JsonSink implements EventSink, FieldWriter {
     public void number(String key, long value) {
         try {
             json.writeNumberField(key, value);
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    @Override
+    public void numbers(String key, java.util.Map<String, Long> values) {
+        try {
+            json.writeObjectFieldStart(key);
+            for (java.util.Map.Entry<String, Long> e : values.entrySet()) json.writeNumberField(e.getKey(), e.getValue());
+            json.writeEndObject();
         } catch (IOException x) {
             throw new UncheckedIOException(x);
         }

@@ -20,7 +20,8 @@ import java.util.Map;
  */
 public final class LogFileSink implements EventSink {
     private static final Map<String, String> FILES = Map.of(
-            "tcp_state", "tcpstate.log", "retrans", "retrans.log", "drop", "drop.log", "tcp_error", "err.log");
+            "tcp_state", "tcpstate.log", "retrans", "retrans.log", "drop", "drop.log", "tcp_error", "err.log",
+            "packet", "packets.log", "icmp", "icmp.log", "netfilter", "netfilter.log", "latency_anomaly", "anomaly.log");
 
     private final Path dir;
     private final Map<String, BufferedWriter> writers = new HashMap<>();
@@ -61,6 +62,9 @@ public final class LogFileSink implements EventSink {
         e.writeFields(new FieldWriter() {
             @Override public void string(String key, String value) { kv(sb, key, value); }
             @Override public void number(String key, long value) { kv(sb, key, Long.toString(value)); }
+            @Override public void numbers(String key, Map<String, Long> values) {
+                for (Map.Entry<String, Long> v : values.entrySet()) kv(sb, key + "." + v.getKey(), Long.toString(v.getValue()));
+            }
         });
         sb.setLength(sb.length() - 1);
         sb.append("}\n");

@@ -101,6 +101,44 @@ public final class Lab implements AutoCloseable {
         }
     }
 
+    /** A python3 command line for a script of src/test/resources/lab (copied out of the class path once). */
+    public static String[] python(String script, Object... args) {
+        Path file = Path.of(System.getProperty("java.io.tmpdir"), "nwt-" + ProcessHandle.current().pid() + "-" + script);
+        try {
+            if (!Files.exists(file)) {
+                try (var in = Lab.class.getResourceAsStream("/lab/" + script)) {
+                    if (in == null) throw new IllegalStateException("no test resource lab/" + script);
+                    Files.write(file, in.readAllBytes());
+                }
+                file.toFile().deleteOnExit();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        List<String> cmd = new ArrayList<>(List.of("python3", file.toString()));
+        for (Object a : args) cmd.add(String.valueOf(a));
+        return cmd.toArray(String[]::new);
+    }
+
+    /** Starts a process in the namespace and waits for its first output line ("ready"). */
+    public Process spawnReady(String ns, String... cmd) {
+        Process p = spawn(ns, cmd);
+        try {
+            String line = readLine(p.getInputStream());
+            if (!"ready".equals(line)) throw new IllegalStateException(String.join(" ", cmd) + " did not start: " + line);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return p;
+    }
+
+    /** One line, read byte by byte so that nothing after it is consumed. */
+    public static String readLine(java.io.InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+        for (int c = in.read(); c >= 0 && c != '\n'; c = in.read()) line.write(c);
+        return line.toString(StandardCharsets.UTF_8).trim();
+    }
+
     /** nft commands in a namespace (tables die with the namespace). */
     public void nft(String ns, String script) {
         inNs(ns, "nft", script);

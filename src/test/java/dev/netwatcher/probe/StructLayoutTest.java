@@ -23,15 +23,16 @@ class StructLayoutTest {
             tests.add(DynamicTest.dynamicTest(p.name(), () -> {
                 try (BpfObject obj = BpfObject.open(p.name(), Session.objectBytes(p))) {
                     Btf btf = obj.btf();
-                    StructSpec spec = p.layout();
-                    assertEquals(spec.size(), btf.structSize(spec.struct()).orElseThrow(
-                            () -> new AssertionError("struct " + spec.struct() + " not in " + p.name() + ".bpf.o BTF")),
-                            "sizeof(struct " + spec.struct() + ")");
-                    for (StructSpec.FieldSpec f : spec.fields()) {
-                        Btf.Field c = btf.field(spec.struct(), f.path())
-                                .orElseThrow(() -> new AssertionError(spec.struct() + "." + f.path() + " missing in C"));
-                        assertEquals(f.offset(), c.offset(), spec.struct() + "." + f.path() + " offset");
-                        assertEquals(f.size(), c.size(), spec.struct() + "." + f.path() + " size");
+                    for (StructSpec spec : p.layouts()) {
+                        assertEquals(spec.size(), btf.structSize(spec.struct()).orElseThrow(
+                                () -> new AssertionError("struct " + spec.struct() + " not in " + p.name() + ".bpf.o BTF")),
+                                "sizeof(struct " + spec.struct() + ")");
+                        for (StructSpec.FieldSpec f : spec.fields()) {
+                            Btf.Field c = btf.field(spec.struct(), f.path())
+                                    .orElseThrow(() -> new AssertionError(spec.struct() + "." + f.path() + " missing in C"));
+                            assertEquals(f.offset(), c.offset(), spec.struct() + "." + f.path() + " offset");
+                            assertEquals(f.size(), c.size(), spec.struct() + "." + f.path() + " size");
+                        }
                     }
                     // struct nw_filter, written by Filter.toBytes() into .rodata
                     assertEquals(Filter.SIZE, btf.structSize("nw_filter").orElseThrow());

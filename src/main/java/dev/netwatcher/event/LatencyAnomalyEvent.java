@@ -1,0 +1,35 @@
+package dev.netwatcher.event;
+
+/**
+ * -L: a packet far outside the baseline of one of its layers. scope says which
+ * baseline judged it: "flow" (this connection's own) or "layer" (all flows of
+ * this layer, direction and protocol). factor = valueNs / baselineNs.
+ */
+public record LatencyAnomalyEvent(EventHeader header, Flow flow, String source, String dir, String layer, long valueNs,
+                                  long baselineNs, long spreadNs, long thresholdNs, double factor, String scope)
+        implements Event {
+    @Override
+    public String type() {
+        return "latency_anomaly";
+    }
+
+    @Override
+    public void writeFields(FieldWriter out) {
+        out.string("source", source);
+        out.string("dir", dir);
+        out.string("layer", layer);
+        out.number("value_ns", valueNs);
+        out.number("baseline_ns", baselineNs);
+        out.number("spread_ns", spreadNs);
+        out.number("threshold_ns", thresholdNs);
+        out.string("factor", String.format("%.1f", factor));
+        out.string("scope", scope);
+    }
+
+    @Override
+    public String detail() {
+        return String.format("WARNING %s %s %s: %s µs, %.1fx its %s baseline %s µs (±%s, threshold %s)", source, dir, layer,
+                Layers.micros(valueNs), factor, scope, Layers.micros(baselineNs), Layers.micros(spreadNs),
+                Layers.micros(thresholdNs));
+    }
+}

@@ -1,0 +1,42 @@
+package dev.netwatcher.event;
+
+/**
+ * -t -u -I: one packet and the time it spent in each layer. dir is "tx" or "rx";
+ * the flow reads in the direction the packet travelled. len is payload bytes.
+ */
+public record PacketEvent(EventHeader header, Flow flow, String dir, Layers layers, long seq, long ack, int len,
+                          int ifindex, int tcpFlags, boolean retransmit, boolean gsoSegment, int icmpType)
+        implements Event {
+    @Override
+    public String type() {
+        return "packet";
+    }
+
+    @Override
+    public void writeFields(FieldWriter out) {
+        out.string("dir", dir);
+        out.number("len", len);
+        out.number("ifindex", ifindex);
+        if (flow.proto() == 6) {
+            out.number("seq", seq);
+            out.number("ack", ack);
+            out.string("tcp_flags", TcpFlags.format(tcpFlags));
+            if (retransmit) out.number("retransmit", 1);
+        }
+        if (gsoSegment) out.number("gso_segment", 1);
+        if (flow.proto() == 1 || flow.proto() == 58) out.number("icmp_type", icmpType);
+        out.numbers("layers_ns", layers.asMap());
+    }
+
+    /** Console legend of detail(). */
+    public static String legend() {
+        return "packet: DIR LEN, then µs per layer — tx: TRANSPORT IP QDISC DRIVER; rx: DRIVER IP TRANSPORT SOCKET";
+    }
+
+    @Override
+    public String detail() {
+        String extra = flow.proto() == 6 ? " seq=" + seq + " " + TcpFlags.format(tcpFlags) + (retransmit ? " RETRANS" : "")
+                : flow.proto() == 1 || flow.proto() == 58 ? " icmp_type=" + icmpType : "";
+        return String.format("%-2s %6d %s%s", dir, len, layers.columns(), extra);
+    }
+}

@@ -1,0 +1,238 @@
+package dev.netwatcher.it;
+
+import dev.netwatcher.event.FlowTotal;
+import dev.netwatcher.event.IcmpEvent;
+import dev.netwatcher.event.NetfilterEvent;
+import dev.netwatcher.event.PacketEvent;
+import dev.netwatcher.lab.Collector;
+import dev.netwatcher.lab.Lab;
+import dev.netwatcher.probe.Filter;
+import dev.netwatcher.probe.PacketProbe;
+import dev.netwatcher.probe.Probes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
+
+import static dev.netwatcher.it.ProbesIT.addr;
+import static dev.netwatcher.it.ProbesIT.flow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Per-packet layer times against delays the test makes itself: a rate-limited
+ * qdisc (tbf) must show in "qdisc", a receiver that reads late in "socket", an
+ * nftables chain of many rules in its netfilter hook; packet counts must be those
+ * the test sent; ping must give one ICMP event per echo.
+ */
+class PacketsIT {
+    static final Duration WAIT = Duration.ofSeconds(10);
+    Lab lab;
+
+    @BeforeAll
+    static void needsRoot() {
+        assertEquals("root", System.getProperty("user.name"), "kernel tests need root (CI runs them as root)");
+    }
+
+    @BeforeEach
+    void lab() {
+        lab = Lab.create();
+    }
+
+    @AfterEach
+    void cleanup() {
+        lab.close();
+    }
+
+    static long median(List<? extends PacketEvent> events, String layer) {
+        long[] v = events.stream().mapToLong(e -> e.layers().get(layer)).filter(x -> x >= 0).sorted().toArray();
+        assertTrue(v.length > 0, "no packet has layer " + layer);
+        return v[v.length / 2];
+    }
+
+    static <T> long medianOf(List<T> events, ToLongFunction<T> f) {
+        long[] v = events.stream().mapToLong(f).filter(x -> x >= 0).sorted().toArray();
+        assertTrue(v.length > 0, "no values");
+        return v[v.length / 2];
+    }
+
+    @Test
+    void udpPacketsAreCountedOnBothSidesWithEveryLayer() throws Exception {
+        int n = 20;
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP)), Filter.NONE)) {
+            for (boolean v6 : new boolean[] {false, true}) {
+                String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
+                int sport = v6 ? 41002 : 41001, dport = v6 ? 9002 : 9001;
+                Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", b, dport, n));
+                lab.inNs(lab.a, Lab.python("udp_send.py", a, sport, b, dport, n, 64, 0.01));
+                assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+                assertEquals(Integer.toString(n), new String(recv.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim(),
+                        "the receiver got every datagram");
+
+                List<PacketEvent> tx = c.await(PacketEvent.class, e -> e.dir().equals("tx") && flow(a, sport, b, dport).test(e), n, WAIT);
+                List<PacketEvent> rx = c.await(PacketEvent.class, e -> e.dir().equals("rx") && flow(a, sport, b, dport).test(e), n, WAIT);
+                Thread.sleep(300);
+                tx = c.events(PacketEvent.class, e -> e.dir().equals("tx") && flow(a, sport, b, dport).test(e));
+                rx = c.events(PacketEvent.class, e -> e.dir().equals("rx") && flow(a, sport, b, dport).test(e));
+                assertEquals(n, tx.size(), "one tx event per datagram sent");
+                assertEquals(n, rx.size(), "one rx event per datagram received");
+                for (PacketEvent e : tx) {
+                    assertEquals(lab.netns(lab.a), e.header().netns());
+                    assertEquals(64, e.len());
+                    assertEquals(List.of("transport", "ip", "driver"), List.copyOf(e.layers().asMap().keySet()),
+                            "veth has no qdisc (noqueue): the layer is absent, not zero");
+                    assertEquals("python3", e.header().comm(), "sent in the sender's context");
+                }
+                for (PacketEvent e : rx) {
+                    assertEquals(lab.netns(lab.b), e.header().netns());
+                    assertEquals(64, e.len());
+                    assertEquals(List.of("driver", "ip", "transport", "socket"), List.copyOf(e.layers().asMap().keySet()));
+                }
+                List<FlowTotal> totals = c.session().flowTotals();
+                FlowTotal sent = totals.stream().filter(t -> t.netns() == lab.netns(lab.a) && t.flow().sport() == sport
+                        && t.flow().daddr().equals(addr(b))).findFirst().orElseThrow();
+                assertEquals(n, sent.txPackets());
+                assertEquals(64L * n, sent.txBytes());
+                FlowTotal got = totals.stream().filter(t -> t.netns() == lab.netns(lab.b) && t.flow().sport() == dport
+                        && t.flow().dport() == sport).findFirst().orElseThrow();
+                assertEquals(n, got.rxPackets());
+                assertEquals(64L * n, got.rxBytes());
+            }
+        }
+    }
+
+    @Test
+    void rateLimitedQdiscShowsInTheQdiscLayer() throws Exception {
+        // 2 Mbit/s: 150 kB take ~0.6 s, so packets wait in tbf for milliseconds.
+        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, 9010, 0));
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
+            lab.inNs(lab.a, Lab.python("tcp_send.py", 41010, Lab.B4, 9010, 10, 15000, 0));
+            assertTrue(server.waitFor(20, TimeUnit.SECONDS));
+            assertEquals("150000", new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+            List<PacketEvent> data = c.settle(PacketEvent.class,
+                    e -> e.dir().equals("tx") && e.len() > 0 && flow(Lab.A4, 41010, Lab.B4, 9010).test(e), Duration.ofMillis(500));
+            assertEquals(150000, data.stream().mapToLong(PacketEvent::len).sum(),
+                    "the data packets carry every byte sent: " + data.stream().mapToLong(PacketEvent::len).sum() + " "
+                            + data.stream().sorted(java.util.Comparator.comparingLong(PacketEvent::seq))
+                            .map(e -> e.seq() + "+" + e.len() + (e.gsoSegment() ? "g" : "") + (e.retransmit() ? "R" : "")).toList());
+            long qdisc = median(data, "qdisc");
+            assertTrue(qdisc > 1_000_000, "median time in tbf above 1 ms: " + qdisc + " ns");
+            for (String other : new String[] {"ip", "driver"}) {
+                assertTrue(qdisc > 10 * median(data, other), "qdisc dominates " + other + ": " + qdisc + " vs " + median(data, other));
+            }
+            long withQdisc = data.stream().filter(e -> e.layers().get("qdisc") >= 0).count();
+            assertTrue(withQdisc >= 0.9 * data.size(), "the qdisc time of at least 90% of the data packets is known: "
+                    + withQdisc + " of " + data.size());
+            // the receiving side (no tbf there) has no qdisc on its ACKs
+            List<PacketEvent> acks = c.events(PacketEvent.class, e -> e.dir().equals("tx") && flow(Lab.B4, 9010, Lab.A4, 41010).test(e));
+            assertTrue(!acks.isEmpty() && acks.stream().allMatch(e -> e.layers().get("qdisc") < 0), "B's veth has no qdisc");
+        }
+    }
+
+    @Test
+    void slowReaderShowsInTheSocketLayer() throws Exception {
+        Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, 9020, 1.0));
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
+            long start = System.nanoTime();
+            lab.inNs(lab.a, Lab.python("tcp_send.py", 41020, Lab.B4, 9020, 5, 100, 0.05));
+            assertTrue(server.waitFor(20, TimeUnit.SECONDS));
+            assertEquals("500", new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+            List<PacketEvent> rx = c.await(PacketEvent.class,
+                    e -> e.dir().equals("rx") && e.len() > 0 && flow(Lab.A4, 41020, Lab.B4, 9020).test(e), 5, WAIT);
+            assertEquals(5, rx.size(), "one rx event per segment of 100 bytes");
+            for (PacketEvent e : rx) {
+                assertEquals(100, e.len());
+                long socket = e.layers().get("socket");
+                assertTrue(socket > 600_000_000L, "waited in the socket until the reader woke (>0.6 s): " + socket);
+                assertTrue(e.layers().get("transport") >= 0 && e.layers().get("transport") < 50_000_000L, "transport: " + e.layers());
+                assertEquals("python3", e.header().comm(), "copied in the reader's context");
+            }
+            List<PacketEvent> tx = c.events(PacketEvent.class,
+                    e -> e.dir().equals("tx") && e.len() > 0 && flow(Lab.A4, 41020, Lab.B4, 9020).test(e));
+            assertEquals(5, tx.size());
+            assertTrue(tx.stream().allMatch(e -> e.layers().get("transport") >= 0), "the send call is matched to each segment");
+            assertTrue(tx.stream().allMatch(e -> e.layers().get("transport") < System.nanoTime() - start));
+        }
+    }
+
+    @Test
+    void nftablesChainShowsInItsHook() throws Exception {
+        StringBuilder rules = new StringBuilder("add table inet nwslow\n"
+                + "add chain inet nwslow input { type filter hook input priority 0; policy accept; }\n");
+        for (int i = 0; i < 3000; i++) rules.append("add rule inet nwslow input udp dport ").append(20000 + i % 1000).append(" counter\n");
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("nwt-rules", ".nft");
+        try {
+            java.nio.file.Files.writeString(f, rules);
+            lab.inNs(lab.b, "nft", "-f", f.toString());
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+        }
+        int n = 20;
+        try (Collector c = new Collector(List.of(Probes.NETFILTER), Filter.NONE)) {
+            Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9030, n));
+            lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41030, Lab.B4, 9030, n, 32, 0.01));
+            assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+            List<NetfilterEvent> in = c.await(NetfilterEvent.class, e -> e.dir().equals("rx") && flow(Lab.A4, 41030, Lab.B4, 9030).test(e), n, WAIT);
+            assertEquals(n, in.size(), "one netfilter event per received datagram");
+            long localIn = medianOf(in, e -> e.hooks().get("LOCAL_IN"));
+            long pre = medianOf(in, e -> e.hooks().get("PRE_ROUTING"));
+            assertTrue(localIn > 5_000 && localIn > 5 * pre, "3000 rules on input: LOCAL_IN " + localIn + " ns vs PRE_ROUTING " + pre);
+            assertTrue(in.stream().allMatch(e -> e.header().netns() == lab.netns(lab.b)));
+            List<NetfilterEvent> out = c.await(NetfilterEvent.class, e -> e.dir().equals("tx") && flow(Lab.A4, 41030, Lab.B4, 9030).test(e), n, WAIT);
+            assertEquals(n, out.size(), "the sender's LOCAL_OUT/POST_ROUTING");
+            assertTrue(out.stream().allMatch(e -> e.hooks().get("LOCAL_OUT") >= 0 && e.hooks().get("POST_ROUTING") >= 0
+                    && e.hooks().get("LOCAL_IN") < 0));
+            long sendIn = medianOf(out, e -> e.hooks().get("LOCAL_OUT"));
+            assertTrue(localIn > 5 * sendIn, "A has no rules: its LOCAL_OUT " + sendIn + " ns is far below B's LOCAL_IN " + localIn);
+        }
+    }
+
+    @Test
+    void pingGivesOneIcmpEventPerEcho() throws Exception {
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_ICMP)), Filter.NONE)) {
+            for (boolean v6 : new boolean[] {false, true}) {
+                String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
+                lab.inNs(lab.a, "ping", v6 ? "-6" : "-4", "-c", "5", "-i", "0.05", b);
+                List<IcmpEvent> echo = c.await(IcmpEvent.class, e -> flow(a, 0, b, 0).test(e), 5, WAIT);
+                assertEquals(5, echo.size(), "B answered 5 echo requests");
+                assertEquals(List.of(1, 2, 3, 4, 5), echo.stream().map(IcmpEvent::seq).sorted().toList());
+                assertEquals(1, echo.stream().map(IcmpEvent::id).distinct().count(), "one ping process");
+                for (IcmpEvent e : echo) {
+                    assertEquals(lab.netns(lab.b), e.header().netns());
+                    assertTrue(e.icmpNs() > 0 && e.icmpNs() < 10_000_000L, "icmp time: " + e.icmpNs());
+                    assertTrue(e.totalNs() >= e.icmpNs(), "total covers the icmp time");
+                    assertTrue(e.rx().get("ip") >= 0 && e.rx().get("driver") >= 0 && e.tx().get("driver") >= 0, e.toString());
+                }
+                // the pinger's side: 5 requests out, 5 replies in
+                assertEquals(5, c.await(PacketEvent.class, e -> e.dir().equals("tx") && flow(a, 0, b, 0).test(e), 5, WAIT).size());
+                assertEquals(5, c.await(PacketEvent.class, e -> e.dir().equals("rx") && flow(b, 0, a, 0).test(e), 5, WAIT).size());
+            }
+        }
+    }
+
+    @Test
+    void portFilterAppliesToBothDirections() throws Exception {
+        int n = 5;
+        // -s is the local port for packets in both directions: B's view of the flow to port 9041
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP)), new Filter(0, 9041, 0, null, null))) {
+            for (int port : new int[] {9040, 9041}) {
+                Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, port, n));
+                lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41040, Lab.B4, port, n, 10, 0.01));
+                assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+            }
+            List<PacketEvent> rx = c.await(PacketEvent.class, e -> e.dir().equals("rx"), n, WAIT);
+            Thread.sleep(300);
+            assertEquals(n, c.events(PacketEvent.class, e -> true).size(), "only B's receptions on local port 9041: "
+                    + Arrays.toString(c.events().toArray()));
+            assertTrue(rx.stream().allMatch(e -> e.flow().dport() == 9041));
+        }
+    }
+}
