@@ -4,14 +4,14 @@
  *
  * tx  app send ......... tp tcp_sendmsg_locked (TCP, first loop of a send call)
  *                        raw_tp sys_enter sendto/sendmsg/sendmmsg (UDP)
- *     left TCP/UDP ..... netfilter LOCAL_OUT, first priority (__ip_local_out())
+ *     left TCP/UDP ..... netfilter LOCAL_OUT at INT_MIN+2, just inside -n (__ip_local_out())
  *     to the device .... tp net_dev_queue (__dev_queue_xmit() entry)
  *     driver starts .... tp net_dev_start_xmit (xmit_one())
  *     driver done ...... tp net_dev_xmit (xmit_one(), rc == NETDEV_TX_OK)  -> record
  *
  * rx  device receive ... tp netif_rx (veth, loopback) or napi_gro_receive_entry
  *     IP receive ....... tp netif_receive_skb (__netif_receive_skb_core())
- *     to TCP/UDP ....... netfilter LOCAL_IN, last priority (ip_local_deliver())
+ *     to TCP/UDP ....... netfilter LOCAL_IN at INT_MAX-2, just inside -n (ip_local_deliver())
  *     on the socket .... tp sk_data_ready (sock_def_readable())
  *     to the app ....... tp skb_copy_datagram_iovec (TCP: skb_copy_datagram_iter()) -> record
  *                        tp sock_recv_length (UDP: end of sock_recvmsg()) -> record

@@ -11,8 +11,9 @@ import java.util.Map;
  * seen {@code warmup} samples, else against the layer's baseline, else not at all.
  * It is abnormal when it exceeds all of: the floor, mean + sigmas * sd, and
  * factor * mean. An absolute threshold, when set, flags any sample above it too.
- * Samples are learned clipped at the threshold, so one outlier does not drag the
- * baseline up while a lasting shift still moves it within tens of samples.
+ * Samples are learned clipped at the threshold (during warm-up at 10x the mean so
+ * far), so one outlier does not drag the baseline up while a lasting shift still
+ * moves it within tens of samples.
  */
 public final class AnomalyDetector {
     public record Config(double alpha, int warmup, double sigmas, double factor, long floorNs, long absoluteNs,
@@ -22,6 +23,9 @@ public final class AnomalyDetector {
 
     /** The verdict on one abnormal sample. */
     public record Anomaly(long valueNs, long baselineNs, long spreadNs, long thresholdNs, double factor, String scope) {}
+
+    private static final int WARMUP_CLIP_AFTER = 5;
+    private static final double WARMUP_CLIP_FACTOR = 10;
 
     private final Config config;
     private final Map<String, Baseline> layers = new HashMap<>();
@@ -60,6 +64,10 @@ public final class AnomalyDetector {
             double mean = ref.mean();
             result = new Anomaly(ns, (long) mean, (long) ref.sd(), t, mean > 0 ? ns / mean : Double.POSITIVE_INFINITY,
                     judge == null ? "absolute" : judge == flow ? "flow" : "layer");
+        }
+        if (judge == null && global.samples() >= WARMUP_CLIP_AFTER) {
+            // still warming up: keep a slow packet from inflating the baseline it will be judged by
+            threshold = Math.max(config.floorNs(), WARMUP_CLIP_FACTOR * global.mean());
         }
         double learn = Math.min(ns, threshold);
         global.add(learn, config.alpha());

@@ -84,8 +84,9 @@ public final class PacketProbe implements Probe {
         // (it is about to enter them), for IPv4 and IPv6.
         int hook, prio;
         switch (program) {
-            case "nw_pkt_out" -> { hook = 3; prio = Integer.MIN_VALUE + 1; }
-            case "nw_pkt_in" -> { hook = 1; prio = Integer.MAX_VALUE - 1; }
+            // one step inside -n's programs, which hold the outermost priorities
+            case "nw_pkt_out" -> { hook = 3; prio = Integer.MIN_VALUE + 2; }
+            case "nw_pkt_in" -> { hook = 1; prio = Integer.MAX_VALUE - 2; }
             default -> { return List.of(); }
         }
         return List.of(new NetfilterHook(NetfilterHook.PF_INET, hook, prio, false),

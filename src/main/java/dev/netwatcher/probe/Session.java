@@ -157,7 +157,7 @@ public final class Session implements AutoCloseable {
         for (NetNamespaces.Namespace ns : namespaces) {
             try {
                 NetNamespaces.inNamespace(ns.path(), () -> {
-                    for (NetfilterHook h : hooks) obj.attachNetfilter(prog, h);
+                    for (NetfilterHook h : hooks) attachNearest(obj, prog, h);
                     return null;
                 });
                 ok++;
@@ -167,6 +167,25 @@ public final class Session implements AutoCloseable {
             }
         }
         if (ok == 0 && first != null) throw first;
+    }
+
+    private static final int EBUSY = 16, PRIORITY_TRIES = 32;
+
+    /**
+     * The kernel refuses a second BPF program at the same hook and priority (EBUSY):
+     * another probe of ours or another netwatcher holds it. Step toward the middle
+     * of the priority range until a free one is found.
+     */
+    private static void attachNearest(BpfObject obj, String prog, NetfilterHook h) {
+        for (int i = 0; ; i++) {
+            int step = h.priority() < 0 ? i : -i;
+            try {
+                obj.attachNetfilter(prog, new NetfilterHook(h.pf(), h.hooknum(), h.priority() + step, h.defrag()));
+                return;
+            } catch (BpfException e) {
+                if (e.errno() != EBUSY || i == PRIORITY_TRIES) throw e;
+            }
+        }
     }
 
     /** Network namespaces whose netfilter hooks carry our programs (0 when no probe needs them). */

@@ -49,6 +49,10 @@ class CliIT {
                 .filter(l -> ids.stream().anyMatch(id -> l.contains("prog " + id + " ") || l.endsWith("prog " + id))).count();
     }
 
+    static long netfilterLinks() {
+        return Lab.run("bpftool", "link", "show").lines().filter(l -> l.matches("^\\d+: (type 10|netfilter) .*")).count();
+    }
+
     static void awaitClean(String how) throws InterruptedException {
         for (int i = 0; i < 100 && (ourPrograms() > 0 || ourLinks() > 0); i++) Thread.sleep(50);
         assertEquals(0, ourLinks(), "links left after " + how);
@@ -119,7 +123,8 @@ class CliIT {
     @Test
     void badInputIsOneLineAndExitCodeTwo() {
         String[][] bad = {{"-s", "70000"}, {"-d", "abc"}, {"-S", "--duration", "-3"}, {"-S", "--duration", "0"},
-                {"--frobnicate"}, {}, {"-t"}, {"-T", "-S"}, {"-S", "--saddr", "300.1.2.3"}, {"-S", "--daddr", "fd00::/200"},
+                {"--frobnicate"}, {}, {"-L", "-S"}, {"-t", "--anomaly-factor", "2"},
+                {"-t", "-L", "--anomaly-factor", "-1"}, {"-t", "-L", "--interval", "x"}, {"-S", "--totals-every", "5"}, {"-T", "-S"}, {"-S", "--saddr", "300.1.2.3"}, {"-S", "--daddr", "fd00::/200"},
                 {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"}, {"-S", "--log-dir", "/proc/nw/cannot"}};
         for (String[] args : bad) {
             StringWriter err = new StringWriter();
@@ -164,6 +169,75 @@ class CliIT {
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue());
         awaitClean("--duration");
+    }
+
+    @Test
+    void latencyModesDetachTheirNetfilterLinksOnEveryExit() throws Exception {
+        awaitClean("earlier tests");
+        try (Lab lab = Lab.create()) {
+            for (String signal : new String[] {"INT", "KILL"}) {
+                List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
+                Process p = startAttached(stderr, "-t", "-u", "-I", "-n", "-L", "--no-logs");
+                try {
+                    assertTrue(stderr.stream().anyMatch(l -> l.contains("netfilter hooks in")), stderr.toString());
+                    // bpftool 7.1 prints netfilter links as "type 10"
+                    assertTrue(netfilterLinks() >= 3 * 24, "24 netfilter links in each of ours and the lab's 2 namespaces: "
+                            + netfilterLinks());
+                    Lab.run("kill", "-" + signal, Long.toString(p.pid()));
+                    assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIG" + signal);
+                } finally {
+                    p.destroyForcibly();
+                }
+                awaitClean("-t -u -I -n after SIG" + signal);
+                assertEquals(0, netfilterLinks());
+            }
+        }
+    }
+
+    @Test
+    void packetJsonTimeLoadAndFlowTotals() throws Exception {
+        try (Lab lab = Lab.create()) {
+            int n = 10;
+            Process p = netwatcher("-u", "-I", "-L", "--json", "--no-logs", "--duration", "5", "--interval", "1",
+                    "--netns", Long.toString(lab.netns(lab.b))).start();
+            try {
+            BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            String first = err.readLine();
+            assertTrue(first != null && first.startsWith("netwatcher: attached -u -I (netfilter hooks in 1 network namespaces)"),
+                    "stderr: " + first);
+            Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9050, n));
+            lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41050, Lab.B4, 9050, n, 100, 0.02));
+            lab.inNs(lab.a, "ping", "-c", "3", "-i", "0.1", Lab.B4);
+            assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(15, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue());
+            ObjectMapper m = new ObjectMapper();
+            List<JsonNode> lines = new ArrayList<>();
+            for (String line : out.split("\n")) if (!line.isBlank()) lines.add(m.readTree(line));
+            List<JsonNode> rx = lines.stream().filter(e -> e.get("type").asText().equals("packet")
+                    && e.get("dir").asText().equals("rx") && e.get("proto").asText().equals("udp")).toList();
+            assertEquals(n, rx.size(), "one packet line per datagram B read");
+            for (JsonNode e : rx) {
+                assertEquals(100, e.get("len").asInt());
+                JsonNode layers = e.get("layers_ns");
+                for (String l : new String[] {"driver", "ip", "transport", "socket"}) assertTrue(layers.get(l).asLong() > 0, l + " in " + e);
+                assertEquals(4, layers.size(), "no other layer: " + e);
+            }
+            assertEquals(3, lines.stream().filter(e -> e.get("type").asText().equals("icmp")).count(), "3 echo requests answered");
+            long socketRows = lines.stream().filter(e -> e.get("type").asText().equals("time_load")
+                    && e.get("source").asText().equals("packet") && e.get("dir").asText().equals("rx")
+                    && e.get("proto").asText().equals("udp") && e.get("layer").asText().equals("socket"))
+                    .mapToLong(e -> e.get("packets").asLong()).sum();
+            assertEquals(n, socketRows, "the time-load tables count every datagram once");
+            JsonNode totals = lines.stream().filter(e -> e.get("type").asText().equals("flow_totals") && e.get("sport").asInt() == 9050)
+                    .reduce((a, b) -> b).orElseThrow();
+            assertEquals(n, totals.get("rx_packets").asInt());
+            assertEquals(100L * n, totals.get("rx_bytes").asLong());
+            } finally {
+                p.destroyForcibly();
+            }
+        }
     }
 
     @Test
