@@ -34,13 +34,7 @@ public final class JsonSink implements EventSink, FieldWriter {
             json.writeStartObject();
             json.writeStringField("type", e.type());
             json.writeNumberField("ts_ns", h.tsNs());
-            json.writeStringField("family", f.familyName());
-            json.writeStringField("proto", f.protoName());
-            json.writeStringField("saddr", Flow.address(f.saddr()));
-            json.writeNumberField("sport", f.sport());
-            json.writeStringField("daddr", Flow.address(f.daddr()));
-            json.writeNumberField("dport", f.dport());
-            json.writeNumberField("netns", h.netns());
+            writeFlow(f, h.netns());
             if (h.hasTask()) {
                 json.writeNumberField("pid", h.pid());
                 json.writeStringField("comm", h.comm());
@@ -89,13 +83,7 @@ public final class JsonSink implements EventSink, FieldWriter {
                 json.writeStartObject();
                 json.writeStringField("type", "flow_totals");
                 json.writeNumberField("ts_ns", epochNs);
-                json.writeStringField("family", f.familyName());
-                json.writeStringField("proto", f.protoName());
-                json.writeStringField("saddr", Flow.address(f.saddr()));
-                json.writeNumberField("sport", f.sport());
-                json.writeStringField("daddr", Flow.address(f.daddr()));
-                json.writeNumberField("dport", f.dport());
-                json.writeNumberField("netns", t.netns());
+                writeFlow(f, t.netns());
                 json.writeNumberField("tx_packets", t.txPackets());
                 json.writeNumberField("tx_bytes", t.txBytes());
                 json.writeNumberField("rx_packets", t.rxPackets());
@@ -106,6 +94,17 @@ public final class JsonSink implements EventSink, FieldWriter {
         } catch (IOException x) {
             throw new UncheckedIOException(x);
         }
+    }
+
+    /** The flow keys every event line and flow_totals line share. */
+    private void writeFlow(Flow f, long netns) throws IOException {
+        json.writeStringField("family", f.familyName());
+        json.writeStringField("proto", f.protoName());
+        json.writeStringField("saddr", Flow.address(f.saddr()));
+        json.writeNumberField("sport", f.sport());
+        json.writeStringField("daddr", Flow.address(f.daddr()));
+        json.writeNumberField("dport", f.dport());
+        json.writeNumberField("netns", netns);
     }
 
     @Override

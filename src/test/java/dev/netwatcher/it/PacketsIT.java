@@ -9,9 +9,6 @@ import dev.netwatcher.lab.Lab;
 import dev.netwatcher.probe.Filter;
 import dev.netwatcher.probe.PacketProbe;
 import dev.netwatcher.probe.Probes;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -32,24 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * nftables chain of many rules in its netfilter hook; packet counts must be those
  * the test sent; ping must give one ICMP event per echo.
  */
-class PacketsIT {
+class PacketsIT extends LabTest {
     static final Duration WAIT = Duration.ofSeconds(10);
-    Lab lab;
-
-    @BeforeAll
-    static void needsRoot() {
-        assertEquals("root", System.getProperty("user.name"), "kernel tests need root (CI runs them as root)");
-    }
-
-    @BeforeEach
-    void lab() {
-        lab = Lab.create();
-    }
-
-    @AfterEach
-    void cleanup() {
-        lab.close();
-    }
 
     static long median(List<? extends PacketEvent> events, String layer) {
         long[] v = events.stream().mapToLong(e -> e.layers().get(layer)).filter(x -> x >= 0).sorted().toArray();

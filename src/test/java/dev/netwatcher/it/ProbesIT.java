@@ -11,9 +11,6 @@ import dev.netwatcher.lab.Lab;
 import dev.netwatcher.probe.Cidr;
 import dev.netwatcher.probe.Filter;
 import dev.netwatcher.probe.Probes;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.OutputStream;
@@ -32,24 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * against what the test did (its connections, a closed port, packets it dropped
  * with nftables) and the kernel's own counters (nstat).
  */
-class ProbesIT {
+class ProbesIT extends LabTest {
     static final Duration WAIT = Duration.ofSeconds(5);
-    Lab lab;
-
-    @BeforeAll
-    static void needsRoot() {
-        assertEquals("root", System.getProperty("user.name"), "kernel tests need root (CI runs them as root)");
-    }
-
-    @BeforeEach
-    void lab() {
-        lab = Lab.create();
-    }
-
-    @AfterEach
-    void cleanup() {
-        lab.close();
-    }
 
     static Predicate<Event> flow(String saddr, int sport, String daddr, int dport) {
         return e -> {

@@ -1,0 +1,28 @@
+package dev.netwatcher.it;
+
+import dev.netwatcher.lab.Lab;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Kernel tests run as root, each with a fresh two-namespace lab that is deleted afterwards, also on failure. */
+abstract class LabTest {
+    Lab lab;
+
+    @BeforeAll
+    static void needsRoot() {
+        assertEquals("root", System.getProperty("user.name"), "kernel tests need root (CI runs them as root)");
+    }
+
+    @BeforeEach
+    void lab() {
+        lab = Lab.create();
+    }
+
+    @AfterEach
+    void cleanup() {
+        lab.close();
+    }
+}
