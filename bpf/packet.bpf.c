@@ -265,19 +265,35 @@ struct {
 
 /* ---------------------------------------------------------------- helpers */
 
+/* The entry for key, created from *init when missing (NULL only if the map refuses it). */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	if (v || !init)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* The same for values too large for the BPF stack: zeroes come from a one-slot per-CPU array, read only on a miss. */
+static __always_inline void *lookup_or_zero(void *map, const void *key, void *zero_array)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	if (v)
+		return v;
+	__u32 zero = 0;
+	return lookup_or_init(map, key, bpf_map_lookup_elem(zero_array, &zero));
+}
+
 static __always_inline void add_totals(__u32 netns, const struct nw_flow *wire, __u8 dir, __u32 len)
 {
 	struct flow_key k = {.netns = netns, .flow = *wire};
 	if (dir == NW_DIR_RX)
 		nw_flow_reverse(&k.flow);
-	struct flow_totals *t = bpf_map_lookup_elem(&flow_totals, &k);
-	if (!t) {
-		struct flow_totals zero = {};
-		bpf_map_update_elem(&flow_totals, &k, &zero, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&flow_totals, &k);
-		if (!t)
-			return;
-	}
+	struct flow_totals zero = {};
+	struct flow_totals *t = lookup_or_init(&flow_totals, &k, &zero);
+	if (!t)
+		return;
 	if (dir == NW_DIR_TX) {
 		__sync_fetch_and_add(&t->tx_packets, 1);
 		__sync_fetch_and_add(&t->tx_bytes, len);
@@ -370,18 +386,10 @@ int BPF_PROG(nw_pkt_sendmsg, const struct sock *sk, const struct msghdr *msg, co
 {
 	__u64 key = (__u64)sk;
 	__u64 now = bpf_ktime_get_ns();
-	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &key);
+	struct tx_sock *ts = lookup_or_zero(&tx_sock, &key, &tx_sock_zero);
 
-	if (!ts) {
-		__u32 zero = 0;
-		struct tx_sock *z = bpf_map_lookup_elem(&tx_sock_zero, &zero);
-		if (!z)
-			return 0;
-		bpf_map_update_elem(&tx_sock, &key, z, BPF_NOEXIST);
-		ts = bpf_map_lookup_elem(&tx_sock, &key);
-		if (!ts)
-			return 0;
-	}
+	if (!ts)
+		return 0;
 	__u32 last = (ts->next + NW_MARKS - 1) % NW_MARKS;
 	if (ts->in_call && now - ts->m[last].ts < NW_MARK_GAP_NS)
 		return 0;
@@ -556,37 +564,26 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 			}
 		}
 		seg.netns = nw_skb_netns(skb, 0);
-		if (!g) {
-			/* Its GSO packet left our ring (more than NW_GSO_RING queued): report the driver only. */
-			count(NW_C_UNMATCHED);
-			if (!nw_filter_pass(&seg.flow, seg.netns))
-				return 0;
-			seg.seq = l4.seq;
-			seg.ack = l4.ack;
-			seg.len = nw_payload_len(skb, &l4);
-			seg.ifindex = BPF_CORE_READ(skb, dev, ifindex);
-			seg.tcp_flags = l4.tcp_flags;
-			seg.flags = NW_PKT_GSO_SEG;
-			bpf_map_update_elem(&tx_pkt, &key, &seg, BPF_ANY);
-			st = bpf_map_lookup_elem(&tx_pkt, &key);
-			if (st)
-				st->t_start = now;
-			return 0;
-		}
 		seg.seq = l4.seq;
 		seg.ack = l4.ack;
 		seg.len = nw_payload_len(skb, &l4);
 		seg.ifindex = BPF_CORE_READ(skb, dev, ifindex);
 		seg.tcp_flags = l4.tcp_flags;
-		seg.flags = g->flags | NW_PKT_GSO_SEG;
-		seg.no_qdisc = g->no_qdisc;
-		seg.t_app = g->t_app;
-		seg.t_out = g->t_out;
-		seg.t_queue = g->t_queue;
+		seg.flags = NW_PKT_GSO_SEG;
+		if (g) {
+			seg.flags |= g->flags;
+			seg.no_qdisc = g->no_qdisc;
+			seg.t_app = g->t_app;
+			seg.t_out = g->t_out;
+			seg.t_queue = g->t_queue;
+		} else {
+			/* Its GSO packet left our ring (more than NW_GSO_RING queued): report the driver only. */
+			count(NW_C_UNMATCHED);
+			if (!nw_filter_pass(&seg.flow, seg.netns))
+				return 0;
+		}
 		bpf_map_update_elem(&tx_pkt, &key, &seg, BPF_ANY);
 		st = bpf_map_lookup_elem(&tx_pkt, &key);
-		if (!st)
-			return 0;
 	}
 	if (st)
 		st->t_start = now;
@@ -749,17 +746,9 @@ int nw_pkt_in(struct bpf_nf_ctx *ctx)
 	if (flow.proto == IPPROTO_TCP && len) {
 		struct flow_key k = {.netns = netns, .flow = flow};
 		nw_flow_reverse(&k.flow);
-		struct rx_flow *rf = bpf_map_lookup_elem(&rx_flow, &k);
-		if (!rf) {
-			__u32 zero = 0;
-			struct rx_flow *z = bpf_map_lookup_elem(&rx_flow_zero, &zero);
-			if (!z)
-				return NF_ACCEPT;
-			bpf_map_update_elem(&rx_flow, &k, z, BPF_NOEXIST);
-			rf = bpf_map_lookup_elem(&rx_flow, &k);
-			if (!rf)
-				return NF_ACCEPT;
-		}
+		struct rx_flow *rf = lookup_or_zero(&rx_flow, &k, &rx_flow_zero);
+		if (!rf)
+			return NF_ACCEPT;
 		__u32 i = rf->next % NW_RX_SLOTS;
 		struct rx_slot *s = &rf->s[i];
 		if (s->used)
@@ -834,12 +823,7 @@ int BPF_PROG(nw_pkt_ready, const struct sock *sk)
 		if (!q) {
 			if (!u)
 				return 0;
-			__u32 zero = 0;
-			struct udp_q *z = bpf_map_lookup_elem(&udp_q_zero, &zero);
-			if (!z)
-				return 0;
-			bpf_map_update_elem(&udp_q, &key, z, BPF_NOEXIST);
-			q = bpf_map_lookup_elem(&udp_q, &key);
+			q = lookup_or_zero(&udp_q, &key, &udp_q_zero);
 			if (!q)
 				return 0;
 			/* Datagrams already queued before this one are read first: number them below 0. */
