@@ -31,11 +31,21 @@ NW_BTF_EXPORT(packet_event);
 NW_BTF_EXPORT(icmp_event);
 NW_BTF_EXPORT(flow_key);
 NW_BTF_EXPORT(flow_totals);
+NW_BTF_EXPORT(layer_hist);
+NW_BTF_EXPORT(packet_count);
 
 #define NW_MODE_TCP 1
 #define NW_MODE_UDP 2
 #define NW_MODE_ICMP 4
 const volatile __u32 nw_modes = 0;
+
+/*
+ * --metrics: 0 = records only, 1 = records and in-kernel histograms,
+ * 2 = histograms only (no record reaches user space: the always-on mode).
+ */
+#define NW_AGG_ALSO 1
+#define NW_AGG_ONLY 2
+const volatile __u32 nw_aggregate = 0;
 
 #define NF_ACCEPT 1
 #define TCP_TIME_WAIT 6
@@ -310,6 +320,85 @@ static __always_inline void layer(struct packet_event *e, int l, __u64 a, __u64 
 		e->layer_ns[l] = b - a;
 		e->layer_mask |= 1 << l;
 	}
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * NW_HIST_PROTOS * NW_L_COUNT);
+	__type(key, __u32);
+	__type(value, struct layer_hist);
+} layer_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * NW_HIST_PROTOS);
+	__type(key, __u32);
+	__type(value, struct packet_count);
+} packet_counts SEC(".maps");
+
+/*
+ * Global (not inlined) functions: the verifier checks each once on its own
+ * instead of once per path of every caller, which the callers' many paths
+ * would multiply past its limit. Arguments are scalars only.
+ */
+__noinline int nw_hist_add(__u32 key, __u64 ns)
+{
+	struct layer_hist *h = bpf_map_lookup_elem(&layer_hists, &key);
+	__u32 b = 0;
+
+	if (!h)
+		return 0;
+	h->sum_ns += ns;
+	ns >>= NW_HIST_MIN_SHIFT - 1;
+	/* b = bits left above bit 0, capped at the last bucket */
+	for (int i = 0; i < NW_HIST_BUCKETS - 1 && ns > 1; i++) {
+		ns >>= 1;
+		b++;
+	}
+	if (b < NW_HIST_BUCKETS)
+		h->buckets[b]++;
+	return 0;
+}
+
+__noinline int nw_count_add(__u32 key, __u32 len)
+{
+	struct packet_count *c = bpf_map_lookup_elem(&packet_counts, &key);
+
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+	return 0;
+}
+
+static __always_inline void aggregate(const struct packet_event *e)
+{
+	__u32 proto = e->flow.proto == IPPROTO_TCP ? 0 : e->flow.proto == IPPROTO_UDP ? 1 : 2;
+	__u32 base = (e->dir ? NW_HIST_PROTOS : 0) + proto;
+	__u8 mask = e->layer_mask;
+
+	nw_count_add(base, e->len);
+	if (mask & (1 << NW_L_TRANSPORT))
+		nw_hist_add(base * NW_L_COUNT + NW_L_TRANSPORT, e->layer_ns[NW_L_TRANSPORT]);
+	if (mask & (1 << NW_L_IP))
+		nw_hist_add(base * NW_L_COUNT + NW_L_IP, e->layer_ns[NW_L_IP]);
+	if (mask & (1 << NW_L_QDISC))
+		nw_hist_add(base * NW_L_COUNT + NW_L_QDISC, e->layer_ns[NW_L_QDISC]);
+	if (mask & (1 << NW_L_DRIVER))
+		nw_hist_add(base * NW_L_COUNT + NW_L_DRIVER, e->layer_ns[NW_L_DRIVER]);
+	if (mask & (1 << NW_L_SOCKET))
+		nw_hist_add(base * NW_L_COUNT + NW_L_SOCKET, e->layer_ns[NW_L_SOCKET]);
+}
+
+/* The one exit of a packet record: histograms (--metrics), then user space unless metrics-only. */
+static __always_inline void publish(struct packet_event *e)
+{
+	if (nw_aggregate)
+		aggregate(e);
+	if (nw_aggregate == NW_AGG_ONLY)
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+	else
+		bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline struct packet_event *new_packet(void *ctx, __u8 dir, const struct nw_flow *flow, __u32 netns)
@@ -654,7 +743,7 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 			e->flags = st->flags;
 			e->icmp_type = st->icmp_type;
 			e->icmp_code = st->icmp_code;
-			bpf_ringbuf_submit(e, 0);
+			publish(e);
 		}
 		if (st->flow.proto != IPPROTO_ICMP && st->flow.proto != NW_IPPROTO_ICMPV6)
 			add_totals(st->netns, &st->flow, NW_DIR_TX, st->len);
@@ -716,7 +805,7 @@ static __always_inline void emit_rx_now(void *ctx, const struct nw_flow *flow, _
 	e->tcp_flags = l4->tcp_flags;
 	e->icmp_type = l4->icmp_type;
 	e->icmp_code = l4->icmp_code;
-	bpf_ringbuf_submit(e, 0);
+	publish(e);
 }
 
 SEC("netfilter")
@@ -879,7 +968,7 @@ int BPF_PROG(nw_pkt_recv_end, struct sock *sk, int ret, int flags)
 		layer(e, NW_L_SOCKET, u->t_q, now);
 		e->len = u->len;
 		e->ifindex = u->ifindex;
-		bpf_ringbuf_submit(e, 0);
+		publish(e);
 	}
 	add_totals(u->netns, &u->flow, NW_DIR_RX, u->len);
 	return 0;
@@ -900,7 +989,7 @@ static __always_inline void emit_tcp_slot(void *ctx, struct rx_slot *s, const st
 		e->len = s->len;
 		e->ifindex = s->ifindex;
 		e->tcp_flags = s->tcp_flags;
-		bpf_ringbuf_submit(e, 0);
+		publish(e);
 	}
 	add_totals(netns, wire, NW_DIR_RX, s->len);
 	s->used = 0;

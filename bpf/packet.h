@@ -76,4 +76,25 @@ struct flow_totals {
 	__u64 rx_bytes;
 };
 
+/*
+ * --metrics: per-layer latency histograms kept in the kernel, one per
+ * (dir, proto, layer), key = nw_hist_key(). Bucket 0 counts values below
+ * 2^NW_HIST_MIN_SHIFT ns (1.024 us), bucket b (1..NW_HIST_BUCKETS-2) values in
+ * [2^(b+9), 2^(b+10)) ns, the last one everything from 2^34 ns (17.2 s) up.
+ */
+#define NW_HIST_BUCKETS 26
+#define NW_HIST_MIN_SHIFT 10
+#define NW_HIST_PROTOS 3      /* 0 TCP, 1 UDP, 2 ICMP/ICMPv6 */
+
+struct layer_hist {
+	__u64 buckets[NW_HIST_BUCKETS];
+	__u64 sum_ns;
+};
+
+/* --metrics: packets and payload bytes per (dir, proto), key = dir * NW_HIST_PROTOS + proto. */
+struct packet_count {
+	__u64 packets;
+	__u64 bytes;
+};
+
 #endif

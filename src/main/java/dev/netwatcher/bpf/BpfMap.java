@@ -67,6 +67,19 @@ public final class BpfMap {
     }
 
     /** All keys currently in a hash map (bpf_map_get_next_key walk). */
+    /** A per-CPU array element made of u64 words (a struct of counters): each word summed over CPUs. */
+    public long[] sumPerCpuWords(int key) {
+        if (!perCpu() || valueSize % 8 != 0) throw new IllegalStateException(name + " is not a per-CPU map of u64 words");
+        int words = valueSize / 8;
+        long[] sum = new long[words];
+        byte[] k = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(key).array();
+        lookup(k).ifPresent(b -> {
+            // per-CPU values come one after another, each rounded up to 8 bytes
+            for (int w = 0; b.remaining() >= 8; w = (w + 1) % words) sum[w] += b.getLong();
+        });
+        return sum;
+    }
+
     public List<byte[]> keys() {
         List<byte[]> out = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {

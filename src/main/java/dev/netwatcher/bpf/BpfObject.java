@@ -244,6 +244,27 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
+    /**
+     * Run count, run time and recursion misses of each loaded program (struct
+     * bpf_prog_info through bpf_obj_get_info_by_fd). The kernel counts runs and
+     * time only while run-time stats are on ({@link ProgramStats#enableRunTime()});
+     * recursion misses are always counted.
+     */
+    public List<ProgramStats> programStats() {
+        checkLoaded();
+        List<ProgramStats> out = new ArrayList<>();
+        for (String p : programs.keySet()) {
+            int fd;
+            try {
+                fd = (int) Libbpf.PROGRAM_FD.invokeExact(programs.get(p));
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
+            }
+            if (fd >= 0) out.add(ProgramStats.of(p, fd));
+        }
+        return out;
+    }
+
     int programFd(String program) {
         try {
             int fd = (int) Libbpf.PROGRAM_FD.invokeExact(program(program));

@@ -120,6 +120,16 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--latency-threshold-us", paramLabel = "US", converter = PositiveConverter.class,
             description = "-L: also flag any layer time above this fixed threshold.")
     double thresholdUs;
+    @Option(names = "--metrics", paramLabel = "[HOST:]PORT", converter = EndpointConverter.class,
+            description = "Serve Prometheus metrics on http://HOST:PORT/metrics (all addresses without HOST). "
+                    + "Turns per-event console output and log files off unless --events, --json or --log-dir ask for them; "
+                    + "per-layer latency is then aggregated in the kernel.")
+    Endpoint metrics;
+    @Option(names = "--events", description = "With --metrics: print events on the console as well.")
+    boolean events;
+    @Option(names = "--bpf-stats", description = "With --metrics: turn on the kernel's per-program run count and time "
+            + "(netwatcher_bpf_program_*; costs two clock reads per program run).")
+    boolean bpfStats;
     @Option(names = "--json", description = "JSON Lines on stdout, one event per line.")
     boolean json;
     @Option(names = "--duration", paramLabel = "SECONDS", converter = DurationConverter.class,
@@ -151,8 +161,37 @@ final class Netwatcher implements Callable<Integer> {
         }
         BpfObject.setLibbpfVerbose(debug);
 
+        ParseResult pr = spec.commandLine().getParseResult();
+        boolean logs = !noLogs && (metrics == null || pr.hasMatchedOption("--log-dir"));
+        boolean console = !json && (metrics == null || events);
+        io.prometheus.metrics.model.registry.PrometheusRegistry registry = null;
+        dev.netwatcher.metrics.MetricsServer server = null;
+        java.util.concurrent.atomic.AtomicReference<Session> live = new java.util.concurrent.atomic.AtomicReference<>();
+        if (metrics != null) {
+            registry = new io.prometheus.metrics.model.registry.PrometheusRegistry();
+            registry.register(new dev.netwatcher.metrics.KernelMetrics(new dev.netwatcher.metrics.KernelMetrics.Sources(
+                    () -> live.get() == null ? List.of() : live.get().packetHistograms(),
+                    () -> live.get() == null ? List.of() : live.get().packetCounts(),
+                    () -> live.get() == null ? new dev.netwatcher.stats.Health(0, 0, Map.of(), List.of()) : live.get().health())));
+            try {
+                server = dev.netwatcher.metrics.MetricsServer.start(metrics.host(), metrics.port(), registry);
+            } catch (java.io.UncheckedIOException e) {
+                stderr.println("netwatcher: " + e.getMessage());
+                return 1;
+            }
+        }
+        int modes = packetModes();
+        if (modes != 0) {
+            PacketProbe.Aggregate agg = metrics == null ? PacketProbe.Aggregate.NONE
+                    : console || json || logs || timeload ? PacketProbe.Aggregate.ALSO : PacketProbe.Aggregate.ONLY;
+            probes.replaceAll(p -> p instanceof PacketProbe ? Probes.packets(modes, agg) : p);
+        }
+
         List<EventSink> sinks = new ArrayList<>();
-        if (!noLogs) {
+        dev.netwatcher.sink.RunSummary summary = new dev.netwatcher.sink.RunSummary();
+        sinks.add(summary);
+        if (registry != null) sinks.add(new dev.netwatcher.metrics.MetricsSink(registry));
+        if (logs) {
             try {
                 sinks.add(new LogFileSink(logDir));
             } catch (IllegalArgumentException e) {
@@ -161,16 +200,16 @@ final class Netwatcher implements Callable<Integer> {
         }
         PrintStream stdout = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
                 false, StandardCharsets.UTF_8);
-        ConsoleSink console = null;
+        ConsoleSink consoleSink = null;
         if (json) {
             sinks.addFirst(new JsonSink(stdout));
-        } else {
+        } else if (console) {
             List<String> legends = new ArrayList<>();
             if (time || udp) legends.add(PacketEvent.legend());
             if (icmp) legends.add(IcmpEvent.legend() + "; other ICMP as packet");
             if (netfilter) legends.add(NetfilterEvent.legend());
-            console = new ConsoleSink(stdout, legends);
-            sinks.addFirst(console);
+            consoleSink = new ConsoleSink(stdout, legends);
+            sinks.addFirst(consoleSink);
         }
         Fanout out = new Fanout(sinks);
 
@@ -178,7 +217,14 @@ final class Netwatcher implements Callable<Integer> {
             out.accept(e);
             analysis.accept(e, out::accept);
         };
-        Session session = Session.open(new Session.Config(probes, filter, addrToFunc), listener);
+        Session session;
+        try {
+            session = Session.open(new Session.Config(probes, filter, addrToFunc, bpfStats), listener);
+        } catch (RuntimeException e) {
+            if (server != null) server.close();
+            throw e;
+        }
+        live.set(session);
         for (String u : session.unavailable()) stderr.println("netwatcher: unavailable: " + u);
         Clock clock = new Clock();
         long totalsNs = (long) (totalsEvery * 1e9);
@@ -198,22 +244,27 @@ final class Netwatcher implements Callable<Integer> {
         Runnable atEnd = () -> {
             if (analysis != null) out.timeLoad(analysis.finish(System.nanoTime(), clock.nowEpochNs()));
             if (totals) out.flowTotals(clock.nowEpochNs(), session.flowTotals());
+            out.flush();
+            summary.print(stderr, session.packetHistograms());
         };
         Runner runner = new Runner(session, out, stderr, atEnd, () -> analysis == null ? -1 : analysis.anomalies());
         Thread hook = new Thread(runner::onSignal, "netwatcher-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         stderr.println("netwatcher: attached " + String.join(" ", session.running())
-                + (session.hookedNamespaces() > 0 ? " (netfilter hooks in " + session.hookedNamespaces() + " network namespaces)" : "")
+                + (session.hookedNamespaces() > 0 ? " (netfilter hooks in " + session.hookedNamespaces() + (session.hookedNamespaces() == 1 ? " network namespace)" : " network namespaces)") : "")
+                + (server != null ? "; metrics on http://" + (metrics.host() == null ? "0.0.0.0" : metrics.host()) + ":"
+                        + server.port() + "/metrics" : "")
                 + (duration > 0 ? " for " + duration + " s" : "; Ctrl-C to stop"));
         stderr.flush();
-        if (console != null) {
-            console.header();
-            console.flush();
+        if (consoleSink != null) {
+            consoleSink.header();
+            consoleSink.flush();
         }
         try {
             session.run(duration > 0 ? (long) (duration * 1e9) : 0, periodic);
         } finally {
             runner.finish();
+            if (server != null) server.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -239,12 +290,15 @@ final class Netwatcher implements Callable<Integer> {
         if (retrans) probes.add(Probes.RETRANS);
         if (drops) probes.add(Probes.DROP);
         if (err) probes.add(Probes.TCP_ERROR);
-        int modes = (time ? PacketProbe.MODE_TCP : 0) | (udp ? PacketProbe.MODE_UDP : 0) | (icmp ? PacketProbe.MODE_ICMP : 0);
+        int modes = packetModes();
         if (modes != 0) probes.add(Probes.packets(modes));
         if (netfilter) probes.add(Probes.NETFILTER);
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
         ParseResult pr = spec.commandLine().getParseResult();
+        if (metrics == null && events) throw new UsageException("--events belongs to --metrics (without it events are always shown)");
+        if (metrics == null && bpfStats) throw new UsageException("--bpf-stats belongs to --metrics: add --metrics [HOST:]PORT");
+        if (events && json) throw new UsageException("--events and --json contradict each other: choose one output");
         for (String o : new String[] {"--interval", "--anomaly-factor", "--anomaly-sigmas", "--anomaly-floor-us",
                 "--anomaly-warmup", "--latency-threshold-us"}) {
             if (pr.hasMatchedOption(o) && !timeload) throw new UsageException(o + " belongs to -L (--timeload): add -L");
@@ -253,6 +307,39 @@ final class Netwatcher implements Callable<Integer> {
             throw new UsageException("--totals-every belongs to -t/-u: add one of them");
         if (probes.isEmpty()) throw new UsageException("nothing to watch: choose at least one of -S -r -k -e -t -u -I -n");
         return probes;
+    }
+
+    private int packetModes() {
+        return (time ? PacketProbe.MODE_TCP : 0) | (udp ? PacketProbe.MODE_UDP : 0) | (icmp ? PacketProbe.MODE_ICMP : 0);
+    }
+
+    /** --metrics [HOST:]PORT; host null means every address. */
+    record Endpoint(String host, int port) {}
+
+    static final class EndpointConverter implements ITypeConverter<Endpoint> {
+        @Override
+        public Endpoint convert(String value) {
+            String v = value.trim();
+            String host = null, port = v;
+            int colon = v.lastIndexOf(':');
+            if (colon >= 0) {
+                host = v.substring(0, colon);
+                port = v.substring(colon + 1);
+                if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+                if (host.isEmpty()) throw new TypeConversionException("'" + value + "' has an empty host: use PORT or HOST:PORT");
+                if (host.indexOf(':') >= 0 && !v.startsWith("[")) {
+                    throw new TypeConversionException("'" + value + "': write an IPv6 host in brackets, e.g. [::1]:9464");
+                }
+            }
+            int p;
+            try {
+                p = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not [HOST:]PORT (port 1-65535)");
+            }
+            if (p < 1 || p > 65535) throw new TypeConversionException("metrics port " + p + " is out of range 1-65535");
+            return new Endpoint(host, p);
+        }
     }
 
     static final class PortConverter implements ITypeConverter<Integer> {

@@ -1,10 +1,13 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.NetfilterHook;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.Layers;
 import dev.netwatcher.event.PacketEvent;
+import dev.netwatcher.stats.LayerHistogram;
+import dev.netwatcher.stats.PacketCount;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,10 +40,19 @@ public final class PacketProbe implements Probe {
     /** struct flow_key and struct flow_totals: the flow_totals map. */
     static final int K_NETNS = 0, K_FLOW = 4, K_SIZE = 44, T_SIZE = 32;
 
-    private final int modes;
+    /** nw_aggregate: records only, records and kernel histograms, histograms only (bpf/packet.bpf.c). */
+    public enum Aggregate { NONE, ALSO, ONLY }
 
-    public PacketProbe(int modes) {
+    private final int modes;
+    private final Aggregate aggregate;
+
+    public PacketProbe(int modes, Aggregate aggregate) {
         this.modes = modes;
+        this.aggregate = aggregate;
+    }
+
+    public Aggregate aggregate() {
+        return aggregate;
     }
 
     public int modes() {
@@ -63,7 +75,11 @@ public final class PacketProbe implements Probe {
 
     @Override
     public Map<String, byte[]> rodata() {
-        return Map.of("nw_modes", ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, modes).array());
+        return Map.of("nw_modes", u32(modes), "nw_aggregate", u32(aggregate.ordinal()));
+    }
+
+    private static byte[] u32(int v) {
+        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, v).array();
     }
 
     @Override
@@ -169,6 +185,43 @@ public final class PacketProbe implements Probe {
                         f("rx_mask", I_RX_MASK, 1), f("tx_mask", I_TX_MASK, 1))),
                 new StructSpec("flow_key", K_SIZE, List.of(f("netns", K_NETNS, 4), f("flow", K_FLOW, 40))),
                 new StructSpec("flow_totals", T_SIZE, List.of(f("tx_packets", 0, 8), f("tx_bytes", 8, 8),
-                        f("rx_packets", 16, 8), f("rx_bytes", 24, 8))));
+                        f("rx_packets", 16, 8), f("rx_bytes", 24, 8))),
+                new StructSpec("layer_hist", H_SIZE, List.of(f("buckets", 0, 8 * LayerHistogram.BUCKETS),
+                        f("sum_ns", 8 * LayerHistogram.BUCKETS, 8))),
+                new StructSpec("packet_count", 16, List.of(f("packets", 0, 8), f("bytes", 8, 8))));
+    }
+
+    /** struct layer_hist: the buckets, then sum_ns. */
+    static final int H_SIZE = 8 * (LayerHistogram.BUCKETS + 1);
+    /** Index order of the kernel's maps: dir (tx, rx) x proto (NW_HIST_PROTOS) x enum nw_layer. */
+    private static final String[] DIRS = {"tx", "rx"}, PROTOS = {"tcp", "udp", "icmp"},
+            LAYERS = {"transport", "ip", "qdisc", "driver", "socket"};
+
+    /** --metrics: the kernel's per-layer histograms (map layer_hists), empty ones left out. */
+    public static List<LayerHistogram> histograms(BpfMap hists) {
+        List<LayerHistogram> out = new ArrayList<>();
+        for (int d = 0; d < DIRS.length; d++) {
+            for (int p = 0; p < PROTOS.length; p++) {
+                for (int l = 0; l < LAYERS.length; l++) {
+                    long[] w = hists.sumPerCpuWords((d * PROTOS.length + p) * LAYERS.length + l);
+                    long[] buckets = java.util.Arrays.copyOf(w, LayerHistogram.BUCKETS);
+                    LayerHistogram h = new LayerHistogram(DIRS[d], PROTOS[p], LAYERS[l], buckets, w[LayerHistogram.BUCKETS]);
+                    if (h.count() > 0) out.add(h);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** --metrics: packets and bytes per direction and protocol (map packet_counts). */
+    public static List<PacketCount> counts(BpfMap counts) {
+        List<PacketCount> out = new ArrayList<>();
+        for (int d = 0; d < DIRS.length; d++) {
+            for (int p = 0; p < PROTOS.length; p++) {
+                long[] w = counts.sumPerCpuWords(d * PROTOS.length + p);
+                out.add(new PacketCount(DIRS[d], PROTOS[p], w[0], w[1]));
+            }
+        }
+        return out;
     }
 }

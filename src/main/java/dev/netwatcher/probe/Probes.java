@@ -14,7 +14,12 @@ public final class Probes {
 
     /** -t -u -I share one object; modes is a PacketProbe.MODE_* mask. */
     public static PacketProbe packets(int modes) {
-        return new PacketProbe(modes);
+        return new PacketProbe(modes, PacketProbe.Aggregate.NONE);
+    }
+
+    /** The same with kernel histograms for --metrics (ALSO) or only them (ONLY: no per-packet records). */
+    public static PacketProbe packets(int modes, PacketProbe.Aggregate aggregate) {
+        return new PacketProbe(modes, aggregate);
     }
 
     public static List<Probe> all() {

@@ -33,7 +33,12 @@ import java.util.function.Consumer;
  * and is safe to call from a shutdown hook while {@link #run} is still looping.
  */
 public final class Session implements AutoCloseable {
-    public record Config(List<Probe> probes, Filter filter, boolean resolveSymbols) {}
+    /** runTimeStats: turn on the kernel's per-program run count and time (bpf_stats) while the session is open. */
+    public record Config(List<Probe> probes, Filter filter, boolean resolveSymbols, boolean runTimeStats) {
+        public Config(List<Probe> probes, Filter filter, boolean resolveSymbols) {
+            this(probes, filter, resolveSymbols, false);
+        }
+    }
 
     private record Loaded(Probe probe, BpfObject object, RingBuffer ring) {}
 
@@ -51,6 +56,7 @@ public final class Session implements AutoCloseable {
     private boolean closed;
     private long delivered;
     private long lostAtClose;
+    private AutoCloseable runTimeStats;
 
     private Session(DecodeContext ctx, Consumer<Event> listener) {
         this.ctx = ctx;
@@ -80,6 +86,13 @@ public final class Session implements AutoCloseable {
 
             if (s.loaded.isEmpty()) {
                 throw new BpfException("no probe could start: " + String.join("; ", s.unavailable));
+            }
+            if (config.runTimeStats()) {
+                try {
+                    s.runTimeStats = dev.netwatcher.bpf.ProgramStats.enableRunTime();
+                } catch (BpfException e) {
+                    s.unavailable.add("--bpf-stats: " + e.getMessage());
+                }
             }
         } catch (RuntimeException e) {
             s.close();
@@ -223,6 +236,40 @@ public final class Session implements AutoCloseable {
         return out;
     }
 
+    /** --metrics: the kernel's per-layer latency histograms of the packet probe (empty without one). */
+    public synchronized List<dev.netwatcher.stats.LayerHistogram> packetHistograms() {
+        for (Loaded l : loaded) {
+            if (!closed && l.probe() instanceof PacketProbe pp && pp.aggregate() != PacketProbe.Aggregate.NONE) {
+                return PacketProbe.histograms(l.object().map("layer_hists"));
+            }
+        }
+        return List.of();
+    }
+
+    /** --metrics: packets and bytes per direction and protocol, counted in the kernel (empty without a packet probe). */
+    public synchronized List<dev.netwatcher.stats.PacketCount> packetCounts() {
+        for (Loaded l : loaded) {
+            if (!closed && l.probe() instanceof PacketProbe pp && pp.aggregate() != PacketProbe.Aggregate.NONE) {
+                return PacketProbe.counts(l.object().map("packet_counts"));
+            }
+        }
+        return List.of();
+    }
+
+    /** Events delivered and lost, probe counters and per-program stats, as plain numbers. */
+    public synchronized dev.netwatcher.stats.Health health() {
+        List<dev.netwatcher.stats.Health.ProgramRun> runs = new ArrayList<>();
+        if (!closed) {
+            for (Loaded l : loaded) {
+                for (dev.netwatcher.bpf.ProgramStats p : l.object().programStats()) {
+                    runs.add(new dev.netwatcher.stats.Health.ProgramRun(p.program(), p.runCount(), p.runTimeNs(),
+                            p.recursionMisses()));
+                }
+            }
+        }
+        return new dev.netwatcher.stats.Health(delivered, lost(), counters(), runs);
+    }
+
     /** "tp_btf/kfree_skb" -> "kfree_skb"; null for sections that are not tracepoints. */
     static String tracepointOf(String section) {
         if (section == null) return null;
@@ -336,6 +383,13 @@ public final class Session implements AutoCloseable {
                     loaded.get(i).object().close();
                 } catch (RuntimeException e) {
                     if (first == null) first = e;
+                }
+            }
+            if (runTimeStats != null) {
+                try {
+                    runTimeStats.close();
+                } catch (Exception e) {
+                    if (first == null) first = new RuntimeException(e);
                 }
             }
             if (first != null) throw first;

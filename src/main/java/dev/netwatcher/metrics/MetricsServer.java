@@ -1,0 +1,37 @@
+package dev.netwatcher.metrics;
+
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** /metrics over HTTP (the Prometheus client's own server, daemon threads). */
+public final class MetricsServer implements AutoCloseable {
+    private final HTTPServer server;
+
+    private MetricsServer(HTTPServer server) {
+        this.server = server;
+    }
+
+    /** host null: every address. Throws UncheckedIOException when the port cannot be bound. */
+    public static MetricsServer start(String host, int port, PrometheusRegistry registry) {
+        try {
+            HTTPServer.Builder b = HTTPServer.builder().port(port).registry(registry);
+            if (host != null) b.hostname(host);
+            return new MetricsServer(b.buildAndStart());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serve metrics on " + (host == null ? "" : host + ":") + port
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+}

@@ -1,0 +1,69 @@
+package dev.netwatcher.metrics;
+
+import dev.netwatcher.event.DropEvent;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.event.IcmpEvent;
+import dev.netwatcher.event.LatencyAnomalyEvent;
+import dev.netwatcher.event.NetfilterEvent;
+import dev.netwatcher.event.RetransEvent;
+import dev.netwatcher.event.TcpErrorEvent;
+import dev.netwatcher.event.TcpStateEvent;
+import dev.netwatcher.sink.EventSink;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+/**
+ * Counts events into Prometheus metrics. Labels are bounded sets only (drop
+ * reasons, TCP states, hooks, layers): no per-flow label, so a busy host does not
+ * grow the series count. Per-packet latency is not counted here: the kernel keeps
+ * those histograms (see {@link KernelMetrics}).
+ */
+public final class MetricsSink implements EventSink {
+    private final Counter drops, retransmits, transitions, tcpErrors, anomalies;
+    private final Histogram netfilter, icmp;
+
+    public MetricsSink(PrometheusRegistry registry) {
+        drops = Counter.builder().name("netwatcher_drops").help("Packets freed with a drop reason (kfree_skb), by reason")
+                .labelNames("reason").register(registry);
+        retransmits = Counter.builder().name("netwatcher_tcp_retransmits").help("TCP segments retransmitted, by socket state")
+                .labelNames("state").register(registry);
+        transitions = Counter.builder().name("netwatcher_tcp_state_transitions").help("TCP state changes")
+                .labelNames("from", "to").register(registry);
+        tcpErrors = Counter.builder().name("netwatcher_tcp_errors").help("TCP resets sent/received, bad checksums, socket errors")
+                .labelNames("kind").register(registry);
+        anomalies = Counter.builder().name("netwatcher_latency_anomalies").help("Packets far outside their layer's baseline (-L)")
+                .labelNames("source", "dir", "layer").register(registry);
+        netfilter = Histogram.builder().name("netwatcher_netfilter_hook_latency_seconds")
+                .help("Time packets spent in each netfilter hook (-n)").unit(Unit.SECONDS)
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames("hook").register(registry);
+        icmp = Histogram.builder().name("netwatcher_icmp_reply_latency_seconds")
+                .help("Time from an echo request entering ICMP to its reply leaving it (-I)").unit(Unit.SECONDS)
+                .classicOnly().classicUpperBounds(Buckets.seconds()).register(registry);
+    }
+
+    @Override
+    public void accept(Event event) {
+        switch (event) {
+            case DropEvent d -> drops.labelValues(d.reason()).inc();
+            case RetransEvent r -> retransmits.labelValues(r.state()).inc();
+            case TcpStateEvent s -> transitions.labelValues(s.oldState(), s.newState()).inc();
+            case TcpErrorEvent e -> tcpErrors.labelValues(e.kind()).inc();
+            case LatencyAnomalyEvent a -> anomalies.labelValues(a.source(), a.dir(), a.layer()).inc();
+            case NetfilterEvent n -> {
+                for (int i = 0; i < n.hooks().size(); i++) {
+                    if (n.hooks().has(i)) netfilter.labelValues(n.hooks().name(i)).observe(n.hooks().get(i) / 1e9);
+                }
+            }
+            case IcmpEvent i -> icmp.observe(i.icmpNs() / 1e9);
+            default -> { }
+        }
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+}

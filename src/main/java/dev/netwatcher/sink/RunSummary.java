@@ -1,0 +1,113 @@
+package dev.netwatcher.sink;
+
+import dev.netwatcher.event.DropEvent;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.Layers;
+import dev.netwatcher.event.PacketEvent;
+import dev.netwatcher.event.RetransEvent;
+import dev.netwatcher.stats.LayerHistogram;
+import org.HdrHistogram.Histogram;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The end-of-run summary: per-layer latency percentiles, top drop reasons, top
+ * retransmitting flows. Percentiles come from the packet events when they reached
+ * user space (exact to 2 digits), otherwise from the kernel's histograms (--metrics
+ * without event output: each value is its power-of-2 bucket's upper bound, marked ≤).
+ */
+public final class RunSummary implements EventSink {
+    /** Flows remembered for the retransmission ranking; more are counted in "other flows". */
+    static final int MAX_FLOWS = 10_000;
+    private static final int TOP = 5;
+
+    private final Map<String, Histogram> layers = new TreeMap<>();
+    private final Map<String, Long> dropReasons = new HashMap<>();
+    private final Map<String, Long> retransFlows = new HashMap<>();
+    private long retransOther;
+
+    @Override
+    public void accept(Event event) {
+        switch (event) {
+            case PacketEvent p -> {
+                Layers l = p.layers();
+                for (int i = 0; i < l.size(); i++) {
+                    if (!l.has(i)) continue;
+                    Histogram h = layers.computeIfAbsent(p.dir() + " " + p.flow().protoName() + " " + l.name(i),
+                            k -> new Histogram(1, 3_600_000_000_000L, 2));
+                    h.recordValue(Math.max(1, Math.min(l.get(i), h.getHighestTrackableValue())));
+                }
+            }
+            case DropEvent d -> dropReasons.merge(d.reason(), 1L, Long::sum);
+            case RetransEvent r -> {
+                String key = Flow.endpoint(r.flow().saddr(), r.flow().sport()) + " > "
+                        + Flow.endpoint(r.flow().daddr(), r.flow().dport());
+                if (retransFlows.containsKey(key) || retransFlows.size() < MAX_FLOWS) retransFlows.merge(key, 1L, Long::sum);
+                else retransOther++;
+            }
+            default -> { }
+        }
+    }
+
+    /** True when there is anything to print. */
+    public boolean isEmpty(List<LayerHistogram> kernel) {
+        return layers.isEmpty() && kernel.isEmpty() && dropReasons.isEmpty() && retransFlows.isEmpty();
+    }
+
+    /** Writes the summary; kernel is used for latency only when no packet event arrived. */
+    public void print(PrintWriter out, List<LayerHistogram> kernel) {
+        if (isEmpty(kernel)) return;
+        out.println("netwatcher: summary");
+        if (!layers.isEmpty()) {
+            out.printf("  %-24s %10s %10s %10s %10s %10s%n", "LAYER (dir proto layer)", "PACKETS", "P50_US", "P90_US", "P99_US", "MAX_US");
+            for (Map.Entry<String, Histogram> e : layers.entrySet()) {
+                Histogram h = e.getValue();
+                out.printf("  %-24s %10d %10s %10s %10s %10s%n", e.getKey(), h.getTotalCount(), us(h.getValueAtPercentile(50)),
+                        us(h.getValueAtPercentile(90)), us(h.getValueAtPercentile(99)), us(h.getMaxValue()));
+            }
+        } else if (!kernel.isEmpty()) {
+            out.printf("  %-24s %10s %10s %10s %10s   (kernel histograms: bucket upper bounds)%n",
+                    "LAYER (dir proto layer)", "PACKETS", "P50_US", "P90_US", "P99_US");
+            for (LayerHistogram h : kernel) {
+                out.printf("  %-24s %10d %10s %10s %10s%n", h.dir() + " " + h.proto() + " " + h.layer(), h.count(),
+                        le(h.quantileUpperNs(0.5)), le(h.quantileUpperNs(0.9)), le(h.quantileUpperNs(0.99)));
+            }
+        }
+        if (!dropReasons.isEmpty()) {
+            out.println("  top drop reasons:");
+            top(dropReasons).forEach(e -> out.printf("    %8d  %s%n", e.getValue(), e.getKey()));
+        }
+        if (!retransFlows.isEmpty()) {
+            out.println("  top retransmitting flows:");
+            top(retransFlows).forEach(e -> out.printf("    %8d  %s%n", e.getValue(), e.getKey()));
+            if (retransOther > 0) out.printf("    %8d  (other flows)%n", retransOther);
+        }
+        out.flush();
+    }
+
+    private static List<Map.Entry<String, Long>> top(Map<String, Long> m) {
+        List<Map.Entry<String, Long>> l = new ArrayList<>(m.entrySet());
+        l.sort(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+        return l.subList(0, Math.min(TOP, l.size()));
+    }
+
+    private static String us(long ns) {
+        return String.format("%.1f", ns / 1000.0);
+    }
+
+    private static String le(double ns) {
+        return Double.isInfinite(ns) ? ">17s" : "≤" + String.format("%.1f", ns / 1000.0);
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+}

@@ -1,0 +1,14 @@
+package dev.netwatcher.stats;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * netwatcher's own health: events delivered to user space, records the kernel side
+ * could not deliver (ring buffer full), the probes' own counters (evicted and partly
+ * matched packets, ...) and, per BPF program, runs, time and recursion misses.
+ */
+public record Health(long delivered, long lost, Map<String, Long> counters, List<ProgramRun> programs) {
+    /** runs and runNs are 0 unless the kernel's run-time stats are on (--bpf-stats). */
+    public record ProgramRun(String program, long runs, long runNs, long recursionMisses) {}
+}

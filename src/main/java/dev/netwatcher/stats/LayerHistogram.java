@@ -1,0 +1,35 @@
+package dev.netwatcher.stats;
+
+/**
+ * A per-layer latency histogram kept in the kernel (--metrics): packets of one
+ * direction and protocol whose time in one layer fell in each bucket.
+ * bucketCounts[i] counts values up to {@link #upperBoundNs(int)} (not cumulative);
+ * the last bucket has no upper bound.
+ */
+public record LayerHistogram(String dir, String proto, String layer, long[] bucketCounts, long sumNs) {
+    /** Bucket count and the first bound as in bpf/packet.h (NW_HIST_BUCKETS, NW_HIST_MIN_SHIFT). */
+    public static final int BUCKETS = 26, MIN_SHIFT = 10;
+
+    /** Upper bound of bucket i in ns: 2^(10+i) (1.024 µs .. 17.2 s), +Inf for the last. */
+    public static double upperBoundNs(int i) {
+        return i >= BUCKETS - 1 ? Double.POSITIVE_INFINITY : (double) (1L << (MIN_SHIFT + i));
+    }
+
+    public long count() {
+        long n = 0;
+        for (long c : bucketCounts) n += c;
+        return n;
+    }
+
+    /** Upper bound (ns) of the bucket holding quantile q: an over-estimate within a factor of 2. */
+    public double quantileUpperNs(double q) {
+        long n = count();
+        if (n == 0) return Double.NaN;
+        long rank = (long) Math.ceil(q * n), seen = 0;
+        for (int i = 0; i < bucketCounts.length; i++) {
+            seen += bucketCounts[i];
+            if (seen >= Math.max(1, rank)) return upperBoundNs(i);
+        }
+        return Double.POSITIVE_INFINITY;
+    }
+}
