@@ -125,7 +125,10 @@ class CliIT {
         String[][] bad = {{"-s", "70000"}, {"-d", "abc"}, {"-S", "--duration", "-3"}, {"-S", "--duration", "0"},
                 {"--frobnicate"}, {}, {"-L", "-S"}, {"-t", "--anomaly-factor", "2"},
                 {"-t", "-L", "--anomaly-factor", "-1"}, {"-t", "-L", "--interval", "x"}, {"-S", "--totals-every", "5"}, {"-T", "-S"}, {"-S", "--saddr", "300.1.2.3"}, {"-S", "--daddr", "fd00::/200"},
-                {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"}, {"-S", "--log-dir", "/proc/nw/cannot"}};
+                {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"}, {"-S", "--log-dir", "/proc/nw/cannot"},
+                {"-S", "--metrics", "70000"}, {"-S", "--metrics", "localhost:"}, {"-S", "--metrics", "::1:9464"},
+                {"-S", "--metrics", "x:y"}, {"-S", "--events"}, {"-S", "--bpf-stats"},
+                {"-S", "--metrics", "9464", "--events", "--json"}};
         for (String[] args : bad) {
             StringWriter err = new StringWriter();
             int code = Main.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err));
@@ -203,7 +206,7 @@ class CliIT {
             try {
             BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
             String first = err.readLine();
-            assertTrue(first != null && first.startsWith("netwatcher: attached -u -I (netfilter hooks in 1 network namespaces)"),
+            assertTrue(first != null && first.startsWith("netwatcher: attached -u -I (netfilter hooks in 1 network namespace)"),
                     "stderr: " + first);
             Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9050, n));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41050, Lab.B4, 9050, n, 100, 0.02));
