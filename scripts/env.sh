@@ -26,3 +26,18 @@ nw_check_tools() {
     return 1
   fi
 }
+
+# The integration tests' own tools (run-tests only).
+nw_check_test_tools() {
+  local missing=()
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v nft >/dev/null || missing+=(nftables)
+  command -v socat >/dev/null || missing+=(socat)
+  command -v ping >/dev/null || missing+=(iputils-ping)
+  command -v python3 >/dev/null || missing+=(python3)
+  command -v prometheus >/dev/null || missing+=(prometheus)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "netwatcher: missing test tools: install them with: apt-get install ${missing[*]}" >&2
+    return 1
+  fi
+}

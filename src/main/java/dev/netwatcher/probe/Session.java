@@ -48,6 +48,7 @@ public final class Session implements AutoCloseable {
     private final Probe[] byType = new Probe[16];
     private List<NetNamespaces.Namespace> namespaces;
     private int netfilterLinks;
+    private final java.util.Set<String> namespacesReported = new java.util.HashSet<>();
     private final DecodeContext ctx;
     private final Consumer<Event> listener;
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -180,6 +181,11 @@ public final class Session implements AutoCloseable {
             }
         }
         if (ok == 0 && first != null) throw first;
+        if (first != null && namespacesReported.add(prog)) {
+            // e.g. in a container without CAP_SYS_ADMIN: setns() into pod namespaces is refused
+            unavailable.add("netfilter hooks of " + prog + " in " + (namespaces.size() - ok) + " of " + namespaces.size()
+                    + " network namespaces: " + first.getMessage());
+        }
     }
 
     private static final int EBUSY = 16, PRIORITY_TRIES = 32;
