@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# netwatcher overhead benchmark (not a test: CI does not run it). As root:
+#   sudo bench/run.sh [ROUNDS] [SECONDS]        (defaults: 3 rounds of 5 s per workload)
+# Builds a lab (namespaces nwbench-a/-b joined by a veth, 198.19.0.1/.2), then for each
+# round and each netwatcher mode runs every workload twice, side by side: once with no
+# netwatcher (baseline) and once with netwatcher running in that mode. Reports medians of
+# traced/baseline ratios, netwatcher's CPU time and peak RSS, start-up and exit time, and
+# writes the raw rows to bench/results/raw.csv. Everything it creates is removed on exit.
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/scripts/env.sh"
+nw_find_java || exit 1
+ROUNDS=${1:-3}
+SECS=${2:-5}
+A=nwbench-a B=nwbench-b IPA=198.19.0.1 IPB=198.19.0.2
+OUT="$root/bench/results"
+mkdir -p "$OUT"
+RAW="$OUT/raw.csv"
+
+for t in iperf3 ip python3; do
+  command -v $t >/dev/null || { echo "bench: $t missing: apt-get install iperf3 iproute2 python3" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
+[ -f "$root/target/netwatcher.jar" ] || (cd "$root" && mvn -q -B -DskipTests package)
+
+NWPID=
+cleanup() {
+  [ -n "$NWPID" ] && kill -9 "$NWPID" 2>/dev/null || true
+  ip netns pids $B 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  ip netns del $A 2>/dev/null || true
+  ip netns del $B 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+cleanup
+ip netns add $A
+ip netns add $B
+ip link add nwb0 netns $A type veth peer name nwb1 netns $B
+ip -n $A addr add $IPA/24 dev nwb0
+ip -n $B addr add $IPB/24 dev nwb1
+for n in $A $B; do ip -n $n link set lo up; done
+ip -n $A link set nwb0 up
+ip -n $B link set nwb1 up
+ip netns exec $B iperf3 -s -D -1 >/dev/null 2>&1 || true
+sleep 0.5
+
+# workload NAME -> prints one number: bits/s (tcp) or received packets/s (udp)
+workload() {
+  ip netns exec $B pkill -x iperf3 2>/dev/null || true
+  ip netns exec $B iperf3 -s -D >/dev/null 2>&1
+  sleep 0.3
+  local json
+  case $1 in
+    tcp1) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -J) ;;
+    tcp4) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -P 4 -J) ;;
+    udp64) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -u -l 64 -b 0 -J) ;;
+  esac
+  python3 - "$1" "$json" <<'PY'
+import json, sys
+kind, d = sys.argv[1], json.loads(sys.argv[2])
+s = d["end"]
+if kind.startswith("tcp"):
+    print(s["sum_received"]["bits_per_second"])
+else:
+    u = s["sum"]
+    print((u["packets"] - u["lost_packets"]) / u["seconds"])
+PY
+}
+
+# start netwatcher in a mode; sets NWPID and STARTUP_S
+start_nw() {
+  local log="$OUT/nw.err" t0 t1
+  t0=$(date +%s.%N)
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xss512k \
+    -jar "$root/target/netwatcher.jar" "$@" --no-logs >/dev/null 2>"$log" &
+  NWPID=$!
+  for _ in $(seq 1 300); do
+    grep -q "attached" "$log" 2>/dev/null && break
+    kill -0 $NWPID 2>/dev/null || { echo "bench: netwatcher $* failed: $(cat "$log")" >&2; exit 1; }
+    sleep 0.01
+  done
+  t1=$(date +%s.%N)
+  STARTUP_S=$(echo "$t1 - $t0" | bc -l)
+}
+
+# stop it; sets CPU_S (user+sys), RSS_MB (peak), EXIT_S, LOST (ring-buffer losses), EVENTS
+stop_nw() {
+  local stat ticks hz t0 t1
+  hz=$(getconf CLK_TCK)
+  stat=$(cat /proc/$NWPID/stat)
+  ticks=$(echo "$stat" | awk '{print $14 + $15}')
+  CPU_S=$(echo "$ticks / $hz" | bc -l)
+  RSS_MB=$(awk '/VmHWM/ {print $2 / 1024}' /proc/$NWPID/status)
+  t0=$(date +%s.%N)
+  kill -INT $NWPID
+  wait $NWPID || true
+  t1=$(date +%s.%N)
+  EXIT_S=$(echo "$t1 - $t0" | bc -l)
+  NWPID=
+  EVENTS=$(grep -o 'detached; [0-9]* events' "$OUT/nw.err" | grep -o '[0-9]*' | head -1)
+  LOST=$(grep -o '[0-9]* lost' "$OUT/nw.err" | grep -o '[0-9]*' | head -1)
+}
+
+MODES=(
+  "events:-S -r -k"
+  "t:-t"
+  "tun:-t -u -n"
+  "metrics:-t -u -k --metrics 127.0.0.1:19464"
+  "all:-S -r -k -e -t -u -I -n -L"
+)
+WORKLOADS=(tcp1 tcp4 udp64)
+
+echo "round,mode,workload,baseline,traced,ratio,nw_cpu_s,nw_rss_mb,startup_s,exit_s,events,lost" >"$RAW"
+for r in $(seq 1 "$ROUNDS"); do
+  for m in "${MODES[@]}"; do
+    name=${m%%:*} args=${m#*:}
+    for w in "${WORKLOADS[@]}"; do
+      base=$(workload $w)
+      # shellcheck disable=SC2086
+      start_nw $args
+      traced=$(workload $w)
+      stop_nw
+      ratio=$(echo "$traced / $base" | bc -l)
+      printf '%s,%s,%s,%.0f,%.0f,%.4f,%.2f,%.1f,%.3f,%.3f,%s,%s\n' "$r" "$name" "$w" "$base" "$traced" "$ratio" \
+        "$CPU_S" "$RSS_MB" "$STARTUP_S" "$EXIT_S" "${EVENTS:-0}" "${LOST:-0}" | tee -a "$RAW"
+    done
+  done
+done
+
+python3 - "$RAW" <<'PY' | tee "$OUT/summary.md"
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print("| mode | workload | baseline (median) | ratio traced/baseline (median, min..max) | nw CPU s | nw peak RSS MB | start s | exit s | events | lost |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+seen = []
+for r in rows:
+    k = (r["mode"], r["workload"])
+    if k not in seen: seen.append(k)
+for mode, w in seen:
+    g = [r for r in rows if r["mode"] == mode and r["workload"] == w]
+    f = lambda key: [float(x[key]) for x in g]
+    base = statistics.median(f("baseline"))
+    unit = "Gbit/s" if w.startswith("tcp") else "kpkt/s"
+    base_s = f"{base/1e9:.2f} {unit}" if w.startswith("tcp") else f"{base/1e3:.0f} {unit}"
+    ratios = f("ratio")
+    print(f"| {mode} | {w} | {base_s} | {statistics.median(ratios):.3f} ({min(ratios):.3f}..{max(ratios):.3f}) | "
+          f"{statistics.median(f('nw_cpu_s')):.2f} | {max(f('nw_rss_mb')):.0f} | {max(f('startup_s')):.2f} | "
+          f"{max(f('exit_s')):.2f} | {int(statistics.median(f('events')))} | {int(max(f('lost')))} |")
+PY
