@@ -2,7 +2,7 @@
  * The Java event path alone: decode packet_event records (the -t record, 144 bytes) from a
  * direct buffer laid out as the ring buffer holds them, and write each as JSON (or console
  * columns) to a byte-counting sink that discards. One thread, like the consumer.
- *   java --enable-native-access=ALL-UNNAMED -cp 'target/classes:target/lib/*' bench/EventPath.java [json|console] [SECONDS]
+ *   java --enable-native-access=ALL-UNNAMED -cp 'target/classes:target/lib/*' bench/EventPath.java [json|console|decode] [SECONDS]
  */
 import dev.netwatcher.btf.Btf;
 import dev.netwatcher.event.Event;
@@ -31,7 +31,15 @@ public class EventPath {
             @Override public void write(int b) { bytes[0]++; }
             @Override public void write(byte[] b, int off, int len) { bytes[0] += len; }
         };
-        EventSink sink = format.equals("console") ? new ConsoleSink(new PrintStream(devnull, false)) : new JsonSink(devnull);
+        EventSink sink = switch (format) {
+            case "console" -> new ConsoleSink(new PrintStream(devnull, false));
+            case "decode" -> new EventSink() { // decode only: keep the event alive, write nothing
+                public void accept(Event e) { bytes[0] += e.header().tsNs() & 1; }
+                public void flush() {}
+                public void close() {}
+            };
+            default -> new JsonSink(devnull);
+        };
         PacketProbe probe = Probes.packets(PacketProbe.MODE_TCP);
         DecodeContext ctx = new DecodeContext(new Clock(), new KernelNames(Btf.kernel()), null);
 

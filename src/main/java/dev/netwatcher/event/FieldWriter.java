@@ -10,4 +10,9 @@ public interface FieldWriter {
 
     /** A group of named numbers, in order (JSON: a nested object, e.g. "layers_ns"). */
     void numbers(String key, Map<String, Long> values);
+
+    /** The present layers of l as numbers (a sink may write them without building a map). */
+    default void layers(String key, Layers l) {
+        numbers(key, l.asMap());
+    }
 }

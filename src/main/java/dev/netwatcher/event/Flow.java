@@ -31,7 +31,7 @@ public record Flow(int family, int proto, InetAddress saddr, int sport, InetAddr
     }
 
     public static String address(InetAddress a) {
-        return a == null ? null : a.getHostAddress();
+        return a == null ? null : AddressText.of(a);
     }
 
     /** "198.18.0.1:80", "[fd00:198::1]:80", or "-" when unknown. */

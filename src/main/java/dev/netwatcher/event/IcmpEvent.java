@@ -22,8 +22,8 @@ public record IcmpEvent(EventHeader header, Flow flow, int id, int seq, Layers r
         out.number("ifindex", ifindex);
         out.number("icmp_ns", icmpNs);
         out.number("total_ns", totalNs);
-        out.numbers("rx_layers_ns", rx.asMap());
-        out.numbers("tx_layers_ns", tx.asMap());
+        out.layers("rx_layers_ns", rx);
+        out.layers("tx_layers_ns", tx);
     }
 
     public static String legend() {

@@ -15,7 +15,7 @@ public record NetfilterEvent(EventHeader header, Flow flow, String dir, Layers h
         out.string("dir", dir);
         out.number("len", len);
         out.number("ifindex", ifindex);
-        out.numbers("hooks_ns", hooks.asMap());
+        out.layers("hooks_ns", hooks);
     }
 
     public static String legend() {

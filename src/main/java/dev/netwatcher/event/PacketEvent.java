@@ -25,7 +25,7 @@ public record PacketEvent(EventHeader header, Flow flow, String dir, Layers laye
         }
         if (gsoSegment) out.number("gso_segment", 1);
         if (flow.proto() == 1 || flow.proto() == 58) out.number("icmp_type", icmpType);
-        out.numbers("layers_ns", layers.asMap());
+        out.layers("layers_ns", layers);
     }
 
     /** Console legend of detail(). */

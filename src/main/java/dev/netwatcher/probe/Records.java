@@ -30,7 +30,7 @@ final class Records {
     static EventHeader header(ByteBuffer b, int off, Clock clock) {
         int pid = b.getInt(off + HDR_PID);
         return new EventHeader(clock.toEpochNs(b.getLong(off + HDR_TS)), Integer.toUnsignedLong(b.getInt(off + HDR_NETNS)),
-                pid, b.getInt(off + HDR_TID), pid == 0 && b.get(off + HDR_COMM) == 0 ? null : cString(b, off + HDR_COMM, COMM_LEN));
+                pid, b.getInt(off + HDR_TID), pid == 0 && b.get(off + HDR_COMM) == 0 ? null : comm(b, off + HDR_COMM));
     }
 
     static Flow flow(ByteBuffer b, int off) {
@@ -43,7 +43,28 @@ final class Records {
                 address(b, at + FLOW_DADDR, len), Short.toUnsignedInt(b.getShort(at + FLOW_DPORT)));
     }
 
+    /** Decoded IPv4 addresses and comm strings, direct-mapped: a busy run repeats a few of each. */
+    private record V4(int raw, InetAddress address) {}
+
+    private record Comm(long lo, long hi, String text) {}
+
+    private static final V4[] V4_CACHE = new V4[1024];
+    private static final Comm[] COMM_CACHE = new Comm[256];
+
     private static InetAddress address(ByteBuffer b, int at, int len) {
+        if (len == 4) {
+            int raw = b.getInt(at);
+            int slot = (raw ^ (raw >>> 16)) & (V4_CACHE.length - 1);
+            V4 c = V4_CACHE[slot];
+            if (c != null && c.raw() == raw) return c.address();
+            InetAddress a = decodeAddress(b, at, len);
+            V4_CACHE[slot] = new V4(raw, a);
+            return a;
+        }
+        return decodeAddress(b, at, len);
+    }
+
+    private static InetAddress decodeAddress(ByteBuffer b, int at, int len) {
         byte[] a = new byte[len];
         b.get(at, a);
         try {
@@ -51,6 +72,17 @@ final class Records {
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e); // only for bad lengths, which cannot happen here
         }
+    }
+
+    /** The 16-byte comm field (TASK_COMM_LEN), through a small cache. */
+    static String comm(ByteBuffer b, int at) {
+        long lo = b.getLong(at), hi = b.getLong(at + 8);
+        int slot = (int) ((lo * 0x9E3779B97F4A7C15L + hi) >>> 56);
+        Comm c = COMM_CACHE[slot];
+        if (c != null && c.lo() == lo && c.hi() == hi) return c.text();
+        String text = cString(b, at, COMM_LEN);
+        COMM_CACHE[slot] = new Comm(lo, hi, text);
+        return text;
     }
 
     static String cString(ByteBuffer b, int at, int max) {

@@ -16,6 +16,16 @@ import java.io.UncheckedIOException;
 /** JSON Lines: one object per event, common keys first (see README "JSON keys"). */
 public final class JsonSink implements EventSink, FieldWriter {
     private final JsonGenerator json;
+    /** Keys and the few repeated values (type, family, proto) encoded once: JSON writing is the event path's cost. */
+    private final java.util.IdentityHashMap<String, SerializedString> encoded = new java.util.IdentityHashMap<>();
+    /** Address text, pre-encoded, direct-mapped by address (a busy run repeats a few addresses). */
+    private final java.net.InetAddress[] addrKeys = new java.net.InetAddress[1024];
+    private final SerializedString[] addrText = new SerializedString[1024];
+    private static final SerializedString TYPE = new SerializedString("type"), TS_NS = new SerializedString("ts_ns"),
+            FAMILY = new SerializedString("family"), PROTO = new SerializedString("proto"),
+            SADDR = new SerializedString("saddr"), SPORT = new SerializedString("sport"),
+            DADDR = new SerializedString("daddr"), DPORT = new SerializedString("dport"),
+            NETNS = new SerializedString("netns"), PID = new SerializedString("pid"), COMM = new SerializedString("comm");
 
     public JsonSink(OutputStream out) {
         try {
@@ -32,16 +42,17 @@ public final class JsonSink implements EventSink, FieldWriter {
             EventHeader h = e.header();
             Flow f = e.flow();
             json.writeStartObject();
-            json.writeStringField("type", e.type());
-            json.writeNumberField("ts_ns", h.tsNs());
+            json.writeFieldName(TYPE);
+            json.writeString(encode(e.type()));
+            json.writeFieldName(TS_NS);
+            json.writeNumber(h.tsNs());
             writeFlow(f, h.netns());
-            if (h.hasTask()) {
-                json.writeNumberField("pid", h.pid());
-                json.writeStringField("comm", h.comm());
-            } else {
-                json.writeNullField("pid");
-                json.writeNullField("comm");
-            }
+            json.writeFieldName(PID);
+            if (h.hasTask()) json.writeNumber(h.pid());
+            else json.writeNull();
+            json.writeFieldName(COMM);
+            if (h.hasTask()) json.writeString(h.comm());
+            else json.writeNull();
             e.writeFields(this);
             json.writeEndObject();
             json.writeRaw('\n');
@@ -98,19 +109,53 @@ public final class JsonSink implements EventSink, FieldWriter {
 
     /** The flow keys every event line and flow_totals line share. */
     private void writeFlow(Flow f, long netns) throws IOException {
-        json.writeStringField("family", f.familyName());
-        json.writeStringField("proto", f.protoName());
-        json.writeStringField("saddr", Flow.address(f.saddr()));
-        json.writeNumberField("sport", f.sport());
-        json.writeStringField("daddr", Flow.address(f.daddr()));
-        json.writeNumberField("dport", f.dport());
-        json.writeNumberField("netns", netns);
+        json.writeFieldName(FAMILY);
+        writeEncoded(f.familyName());
+        json.writeFieldName(PROTO);
+        writeEncoded(f.protoName());
+        json.writeFieldName(SADDR);
+        writeAddress(f.saddr());
+        json.writeFieldName(SPORT);
+        json.writeNumber(f.sport());
+        json.writeFieldName(DADDR);
+        writeAddress(f.daddr());
+        json.writeFieldName(DPORT);
+        json.writeNumber(f.dport());
+        json.writeFieldName(NETNS);
+        json.writeNumber(netns);
+    }
+
+    private void writeAddress(java.net.InetAddress a) throws IOException {
+        if (a == null) {
+            json.writeNull();
+            return;
+        }
+        int i = a.hashCode() & (addrKeys.length - 1);
+        if (!a.equals(addrKeys[i])) {
+            addrKeys[i] = a;
+            addrText[i] = new SerializedString(Flow.address(a));
+        }
+        json.writeString(addrText[i]);
+    }
+
+    /**
+     * For keys and values that are compile-time constants (string literals, one object
+     * each): cached by identity, so the cache stays as small as the set of literals.
+     */
+    private SerializedString encode(String s) {
+        return encoded.computeIfAbsent(s, SerializedString::new);
+    }
+
+    private void writeEncoded(String value) throws IOException {
+        if (value == null) json.writeNull();
+        else json.writeString(encode(value));
     }
 
     @Override
     public void string(String key, String value) {
         try {
-            json.writeStringField(key, value);
+            json.writeFieldName(encode(key));
+            json.writeString(value);
         } catch (IOException x) {
             throw new UncheckedIOException(x);
         }
@@ -119,7 +164,8 @@ public final class JsonSink implements EventSink, FieldWriter {
     @Override
     public void number(String key, long value) {
         try {
-            json.writeNumberField(key, value);
+            json.writeFieldName(encode(key));
+            json.writeNumber(value);
         } catch (IOException x) {
             throw new UncheckedIOException(x);
         }
@@ -130,6 +176,22 @@ public final class JsonSink implements EventSink, FieldWriter {
         try {
             json.writeObjectFieldStart(key);
             for (java.util.Map.Entry<String, Long> e : values.entrySet()) json.writeNumberField(e.getKey(), e.getValue());
+            json.writeEndObject();
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    @Override
+    public void layers(String key, dev.netwatcher.event.Layers l) {
+        try {
+            json.writeFieldName(encode(key));
+            json.writeStartObject();
+            for (int i = 0; i < l.size(); i++) {
+                if (!l.has(i)) continue;
+                json.writeFieldName(encode(l.name(i)));
+                json.writeNumber(l.get(i));
+            }
             json.writeEndObject();
         } catch (IOException x) {
             throw new UncheckedIOException(x);
