@@ -23,6 +23,8 @@
  * such as the one ip_rcv() makes when a packet socket holds a reference) up to
  * LOCAL_IN, then TCP by flow and sequence range against rcv_nxt and copied_seq,
  * UDP by queue order per socket (see struct udp_q). Every table is an LRU map: a long run does not grow.
+ * The LRU maps keep per-CPU LRU lists (BPF_F_NO_COMMON_LRU): no lock shared by all CPUs on
+ * every update (kernel/bpf/bpf_lru_list.c); each CPU may evict once its share is used.
  */
 #include "nw_skb.h"
 #include "packet.h"
@@ -136,6 +138,7 @@ struct tx_sock {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 65536);
 	__type(key, __u64);              /* skb address */
 	__type(value, struct tx_state);
@@ -143,6 +146,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 4096);
 	__type(key, __u64);              /* struct sock address */
 	__type(value, struct tx_sock);
@@ -150,6 +154,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 16384);
 	__type(key, __u32);              /* thread id */
 	__type(value, __u64);            /* entry of its send syscall */
@@ -219,6 +224,7 @@ struct icmp_req {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 65536);
 	__type(key, __u64);              /* skb->head */
 	__type(value, struct rx_times);
@@ -226,6 +232,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 16384);
 	__type(key, struct flow_key);    /* local view: saddr is ours */
 	__type(value, struct rx_flow);
@@ -240,6 +247,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 16384);
 	__type(key, __u64);              /* skb->head */
 	__type(value, struct udp_rx);
@@ -247,6 +255,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 4096);
 	__type(key, __u64);              /* struct sock address */
 	__type(value, struct udp_q);
@@ -261,6 +270,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 16384);
 	__type(key, struct icmp_key);
 	__type(value, struct icmp_req);
@@ -268,6 +278,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 16384);
 	__type(key, struct flow_key);    /* local view */
 	__type(value, struct flow_totals);
@@ -297,6 +308,8 @@ static __always_inline void *lookup_or_zero(void *map, const void *key, void *ze
 
 static __always_inline void add_totals(__u32 netns, const struct nw_flow *wire, __u8 dir, __u32 len)
 {
+	if (nw_aggregate == NW_AGG_ONLY)
+		return; /* flow totals are printed, never exported: nobody reads them in metrics-only mode */
 	struct flow_key k = {.netns = netns, .flow = *wire};
 	if (dir == NW_DIR_RX)
 		nw_flow_reverse(&k.flow);
@@ -406,7 +419,8 @@ static __always_inline struct packet_event *new_packet(void *ctx, __u8 dir, cons
 	struct packet_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nw_fill_hdr(ctx, &e->hdr, NW_EV_PACKET, netns);
+	if (nw_aggregate != NW_AGG_ONLY) /* metrics-only: the header never leaves the kernel */
+		nw_fill_hdr(ctx, &e->hdr, NW_EV_PACKET, netns);
 	e->flow = *flow;
 	__builtin_memset(e->layer_ns, 0, sizeof(e->layer_ns));
 	e->dir = dir;
@@ -444,9 +458,9 @@ static __always_inline void local_flow_of_sk(struct nw_flow *f, const struct soc
 
 static __always_inline int sk_is_full_tcp(const struct sock *sk)
 {
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (!sk || (sk->sk_protocol) != IPPROTO_TCP)
 		return 0;
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 state = (sk->__sk_common.skc_state);
 	return state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
 }
 
@@ -528,7 +542,7 @@ int nw_pkt_out(struct bpf_nf_ctx *ctx)
 
 	if (nw_flow_from_skb(&st.flow, &l4, skb) || !wanted(st.flow.proto))
 		return NF_ACCEPT;
-	st.netns = BPF_CORE_READ(ctx->state, net, ns.inum);
+	st.netns = ctx->state->net->ns.inum;
 	if (!nw_filter_pass(&st.flow, st.netns))
 		return NF_ACCEPT;
 	st.t_out = bpf_ktime_get_ns();
@@ -540,7 +554,7 @@ int nw_pkt_out(struct bpf_nf_ctx *ctx)
 	st.icmp_code = l4.icmp_code;
 
 	if (st.flow.proto == IPPROTO_TCP) {
-		struct sock *sk = BPF_CORE_READ(skb, sk);
+		struct sock *sk = (skb->sk);
 		if (st.len && sk_is_full_tcp(sk)) {
 			__u32 snd_nxt = BPF_CORE_READ((struct tcp_sock *)sk, snd_nxt);
 			if (before(st.seq, snd_nxt)) {
@@ -587,12 +601,12 @@ int BPF_PROG(nw_pkt_queue, struct sk_buff *skb)
 	if (!st)
 		return 0; /* not from a hooked LOCAL_OUT: forwarded, or a namespace without our hooks */
 	st->t_queue = now;
-	st->ifindex = BPF_CORE_READ(skb, dev, ifindex);
+	st->ifindex = (skb->dev->ifindex);
 	/* __dev_queue_xmit() fires net_dev_queue after picking txq; a qdisc without
 	 * ->enqueue is noqueue, and the packet goes straight to the driver. */
 	{
-		struct net_device *dev = BPF_CORE_READ(skb, dev);
-		__u16 qm = BPF_CORE_READ(skb, queue_mapping);
+		struct net_device *dev = (skb->dev);
+		__u16 qm = (skb->queue_mapping);
 		struct netdev_queue *txq = BPF_CORE_READ(dev, _tx);
 		__u32 nq = BPF_CORE_READ(dev, num_tx_queues);
 		if (txq && qm < nq) {
@@ -604,11 +618,11 @@ int BPF_PROG(nw_pkt_queue, struct sk_buff *skb)
 
 	/* Remember GSO packets per socket: the qdisc (tbf) or validate_xmit_skb() may split them. */
 	if (st->flow.proto == IPPROTO_TCP) {
-		unsigned char *head = BPF_CORE_READ(skb, head);
-		__u32 end = BPF_CORE_READ(skb, end);
+		unsigned char *head = (skb->head);
+		__u32 end = (skb->end);
 		struct skb_shared_info *shinfo = (struct skb_shared_info *)(head + end);
 		if (BPF_CORE_READ(shinfo, gso_segs) > 1) {
-			__u64 sk_key = (__u64)BPF_CORE_READ(skb, sk);
+			__u64 sk_key = (__u64)(skb->sk);
 			struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &sk_key);
 			if (ts) {
 				__u32 i = ts->gso_next % NW_GSO_RING;
@@ -636,7 +650,7 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 
 	if (!st && (nw_modes & NW_MODE_TCP)) {
 		/* A segment of a GSO packet split after net_dev_queue: match by socket and sequence range. */
-		__u64 sk_key = (__u64)BPF_CORE_READ(skb, sk);
+		__u64 sk_key = (__u64)(skb->sk);
 		struct tx_sock *ts = sk_key ? bpf_map_lookup_elem(&tx_sock, &sk_key) : 0;
 		if (!ts)
 			return 0;
@@ -656,7 +670,7 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 		seg.seq = l4.seq;
 		seg.ack = l4.ack;
 		seg.len = nw_payload_len(skb, &l4);
-		seg.ifindex = BPF_CORE_READ(skb, dev, ifindex);
+		seg.ifindex = (skb->dev->ifindex);
 		seg.tcp_flags = l4.tcp_flags;
 		seg.flags = NW_PKT_GSO_SEG;
 		if (g) {
@@ -756,7 +770,7 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 
 static __always_inline void rx_start(const struct sk_buff *skb)
 {
-	__u64 key = (__u64)BPF_CORE_READ(skb, head);
+	__u64 key = (__u64)(skb->head);
 	struct rx_times t = {.t_drv = bpf_ktime_get_ns()};
 	bpf_map_update_elem(&rx_pkt, &key, &t, BPF_ANY);
 }
@@ -778,7 +792,7 @@ int BPF_PROG(nw_pkt_gro, const struct sk_buff *skb)
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(nw_pkt_receive, struct sk_buff *skb)
 {
-	__u64 key = (__u64)BPF_CORE_READ(skb, head);
+	__u64 key = (__u64)(skb->head);
 	__u64 now = bpf_ktime_get_ns();
 	struct rx_times *t = bpf_map_lookup_elem(&rx_pkt, &key);
 	if (t) {
@@ -819,10 +833,10 @@ int nw_pkt_in(struct bpf_nf_ctx *ctx)
 
 	if (nw_flow_from_skb(&flow, &l4, skb) || !wanted(flow.proto))
 		return NF_ACCEPT;
-	__u32 netns = BPF_CORE_READ(ctx->state, net, ns.inum);
+	__u32 netns = ctx->state->net->ns.inum;
 	if (!pass_local(&flow, netns, NW_DIR_RX))
 		return NF_ACCEPT;
-	__u64 head = (__u64)BPF_CORE_READ(skb, head);
+	__u64 head = (__u64)(skb->head);
 	struct rx_times *t = bpf_map_lookup_elem(&rx_pkt, &head);
 	if (t) {
 		t_drv = t->t_drv;
@@ -830,7 +844,7 @@ int nw_pkt_in(struct bpf_nf_ctx *ctx)
 		bpf_map_delete_elem(&rx_pkt, &head);
 	}
 	__u32 len = nw_payload_len(skb, &l4);
-	__u32 ifindex = BPF_CORE_READ(ctx->state, in, ifindex);
+	__u32 ifindex = (ctx->state->in->ifindex);
 
 	if (flow.proto == IPPROTO_TCP && len) {
 		struct flow_key k = {.netns = netns, .flow = flow};
@@ -881,8 +895,8 @@ SEC("tp_btf/sk_data_ready")
 int BPF_PROG(nw_pkt_ready, const struct sock *sk)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	__u16 family = (sk->__sk_common.skc_family);
+	__u16 proto = (sk->sk_protocol);
 
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
@@ -902,7 +916,7 @@ int BPF_PROG(nw_pkt_ready, const struct sock *sk)
 		/* __udp_enqueue_schedule_skb() queued the skb at the tail just before. */
 		__u64 key = (__u64)sk;
 		struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
-		struct sk_buff *tail = BPF_CORE_READ(sk, sk_receive_queue.prev);
+		struct sk_buff *tail = (sk->sk_receive_queue.prev);
 		struct udp_rx *u = 0;
 		__u64 head = 0;
 		if (tail && (void *)tail != (void *)&sk->sk_receive_queue) {
@@ -916,7 +930,7 @@ int BPF_PROG(nw_pkt_ready, const struct sock *sk)
 			if (!q)
 				return 0;
 			/* Datagrams already queued before this one are read first: number them below 0. */
-			__u32 queued = BPF_CORE_READ(sk, sk_receive_queue.qlen) +
+			__u32 queued = (sk->sk_receive_queue.qlen) +
 				       BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
 			q->enq = 0;
 			q->deq = queued ? 0 - (queued - 1) : 0;
@@ -945,7 +959,7 @@ int BPF_PROG(nw_pkt_recv_end, struct sock *sk, int ret, int flags)
 	__u64 now = bpf_ktime_get_ns();
 	__u64 key = (__u64)sk;
 
-	if (ret < 0 || (flags & MSG_PEEK) || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP)
+	if (ret < 0 || (flags & MSG_PEEK) || (sk->sk_protocol) != IPPROTO_UDP)
 		return 0;
 	struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
 	if (!q)
@@ -999,10 +1013,10 @@ SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(nw_pkt_copy, const struct sk_buff *skb, int len)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct sock *sk = (skb->sk);
 
-	if (sk && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP) {
-		__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (sk && (sk->sk_protocol) == IPPROTO_TCP) {
+		__u16 family = (sk->__sk_common.skc_family);
 		if (family != AF_INET && family != AF_INET6)
 			return 0;
 		struct flow_key k = {.netns = nw_sk_netns(sk)};

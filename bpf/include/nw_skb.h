@@ -2,8 +2,11 @@
 /*
  * Flow extraction from the headers of an sk_buff, for hooks that see a packet
  * rather than a socket (kfree_skb, tcp_bad_csum, tcp_send_reset without sk).
- * All reads go through bpf_probe_read_kernel: a header that is not there yields
- * a flow with family 0 (or without ports), never a fault.
+ * The sk_buff's own fields are read directly (the skb is a BTF pointer in tp_btf
+ * and netfilter programs: the verifier turns each load into a fault-safe
+ * BPF_PROBE_MEM load, no helper call); packet bytes go through
+ * bpf_probe_read_kernel: a header that is not there yields a flow with family 0
+ * (or without ports), never a fault.
  */
 #ifndef NW_SKB_H
 #define NW_SKB_H
@@ -88,9 +91,9 @@ static __always_inline void nw_parse_l4(struct nw_flow *f, struct nw_l4 *l4, con
  */
 static __always_inline int nw_flow_from_skb(struct nw_flow *f, struct nw_l4 *l4, const struct sk_buff *skb)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh_off = BPF_CORE_READ(skb, network_header);
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	unsigned char *head = skb->head;
+	__u16 nh_off = skb->network_header;
+	__u16 proto = bpf_ntohs(skb->protocol);
 	unsigned char *nh = head + nh_off;
 	__u8 version;
 
@@ -174,10 +177,10 @@ static __always_inline int nw_flow_from_skb(struct nw_flow *f, struct nw_l4 *l4,
  */
 static __always_inline __u32 nw_payload_len(const struct sk_buff *skb, const struct nw_l4 *l4)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u32 nh = BPF_CORE_READ(skb, network_header);
-	__u32 len = BPF_CORE_READ(skb, len);
+	unsigned char *head = skb->head;
+	unsigned char *data = skb->data;
+	__u32 nh = skb->network_header;
+	__u32 len = skb->len;
 	__u32 hdrs = (__u32)(head + nh - data) + l4->l4_off + l4->l4_hlen;
 
 	if (!l4->has_l4 || hdrs > len)
