@@ -70,7 +70,7 @@ PY
 start_nw() {
   local log="$OUT/nw.err" t0 t1
   t0=$(date +%s.%N)
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmn128m -Xss512k \
+  "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" \
     -jar "$root/target/netwatcher.jar" "$@" --no-logs >/dev/null 2>"$log" &
   NWPID=$!
   for _ in $(seq 1 300); do
@@ -153,6 +153,6 @@ PY
 # The Java event path alone (item 3 of the benchmark): records decoded, and decoded + written as JSON.
 echo
 for m in decode json; do
-  "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmn128m -Xss512k --enable-native-access=ALL-UNNAMED \
+  "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" \
     -cp "$root/target/classes:$root/target/lib/*" "$root/bench/EventPath.java" $m 5
 done | tee "$OUT/eventpath.txt"

@@ -768,8 +768,35 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 
 /* ---------------------------------------------------------------- rx hooks */
 
+/*
+ * Early, cheap test on the receive tracepoints, before any map update: is the packet of a
+ * protocol we follow? Drivers call netif_rx()/napi_gro_receive() after eth_type_trans(),
+ * so skb->data is at the network header. IPv6 extension headers are decided later.
+ */
+static __always_inline int rx_wanted(const struct sk_buff *skb)
+{
+	__u16 proto = bpf_ntohs(skb->protocol);
+	unsigned char *data = skb->data;
+	__u8 l4 = 0;
+
+	if (proto == ETH_P_IP) {
+		if (bpf_probe_read_kernel(&l4, 1, data + 9))
+			return 0;
+	} else if (proto == ETH_P_IPV6) {
+		if (bpf_probe_read_kernel(&l4, 1, data + 6))
+			return 0;
+		if (l4 == 0 || l4 == 43 || l4 == 44 || l4 == 51 || l4 == 60)
+			return 1;
+	} else {
+		return 0;
+	}
+	return wanted(l4);
+}
+
 static __always_inline void rx_start(const struct sk_buff *skb)
 {
+	if (!rx_wanted(skb))
+		return;
 	__u64 key = (__u64)(skb->head);
 	struct rx_times t = {.t_drv = bpf_ktime_get_ns()};
 	bpf_map_update_elem(&rx_pkt, &key, &t, BPF_ANY);
@@ -797,7 +824,7 @@ int BPF_PROG(nw_pkt_receive, struct sk_buff *skb)
 	struct rx_times *t = bpf_map_lookup_elem(&rx_pkt, &key);
 	if (t) {
 		t->t_rcv = now;
-	} else {
+	} else if (rx_wanted(skb)) {
 		struct rx_times n = {.t_rcv = now};
 		bpf_map_update_elem(&rx_pkt, &key, &n, BPF_ANY);
 	}

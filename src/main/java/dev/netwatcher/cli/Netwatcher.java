@@ -130,6 +130,10 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--bpf-stats", description = "With --metrics: turn on the kernel's per-program run count and time "
             + "(netwatcher_bpf_program_*; costs two clock reads per program run).")
     boolean bpfStats;
+    @Option(names = "--ring-buffer-kb", paramLabel = "KB", converter = RingConverter.class, defaultValue = "4096",
+            description = "Size of each probe's ring buffer in KiB, a power of 2 from 4 (default: ${DEFAULT-VALUE}). "
+                    + "Bigger absorbs longer bursts before events are lost (and counted).")
+    int ringKb;
     @Option(names = "--json", description = "JSON Lines on stdout, one event per line.")
     boolean json;
     @Option(names = "--duration", paramLabel = "SECONDS", converter = DurationConverter.class,
@@ -219,7 +223,7 @@ final class Netwatcher implements Callable<Integer> {
         };
         Session session;
         try {
-            session = Session.open(new Session.Config(probes, filter, addrToFunc, bpfStats), listener);
+            session = Session.open(new Session.Config(probes, filter, addrToFunc, bpfStats, ringKb * 1024), listener);
         } catch (RuntimeException e) {
             if (server != null) server.close();
             throw e;
@@ -229,8 +233,16 @@ final class Netwatcher implements Callable<Integer> {
         Clock clock = new Clock();
         long totalsNs = (long) (totalsEvery * 1e9);
         long[] lastTotals = {System.nanoTime()};
+        LossWarnings losses = new LossWarnings(() -> {
+            Map<String, Long> m = new LinkedHashMap<>();
+            m.put("events lost (ring buffer full)", session.lost());
+            m.putAll(session.counters());
+            m.put("probe runs skipped by the kernel (recursion)", session.recursionMisses());
+            return m;
+        }, stderr, 5_000_000_000L);
         Runnable periodic = () -> {
             long now = System.nanoTime();
+            losses.check(now);
             if (analysis != null) {
                 TimeLoad.Report r = analysis.tick(now, clock.nowEpochNs());
                 if (r != null) out.timeLoad(r);
@@ -339,6 +351,22 @@ final class Netwatcher implements Callable<Integer> {
             }
             if (p < 1 || p > 65535) throw new TypeConversionException("metrics port " + p + " is out of range 1-65535");
             return new Endpoint(host, p);
+        }
+    }
+
+    static final class RingConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int kb;
+            try {
+                kb = Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a size in KiB");
+            }
+            if (kb < 4 || kb > 1 << 20 || Integer.bitCount(kb) != 1) {
+                throw new TypeConversionException("ring buffer size must be a power of 2 from 4 to 1048576 KiB, got " + value);
+            }
+            return kb;
         }
     }
 

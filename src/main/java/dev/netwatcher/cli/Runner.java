@@ -50,7 +50,9 @@ final class Runner {
         }
         try {
             lost = session.lost();
-            counters = session.counters();
+            counters = new java.util.LinkedHashMap<>(session.counters());
+            long missed = session.recursionMisses();
+            if (missed > 0) counters.put("probe runs skipped by the kernel (recursion)", missed);
         } catch (RuntimeException e) {
             lost = -1;
         }

@@ -33,10 +33,14 @@ import java.util.function.Consumer;
  * and is safe to call from a shutdown hook while {@link #run} is still looping.
  */
 public final class Session implements AutoCloseable {
-    /** runTimeStats: turn on the kernel's per-program run count and time (bpf_stats) while the session is open. */
-    public record Config(List<Probe> probes, Filter filter, boolean resolveSymbols, boolean runTimeStats) {
+    /**
+     * runTimeStats: turn on the kernel's per-program run count and time (bpf_stats) while the
+     * session is open. ringBytes: size of each probe's ring buffer (a power of 2, at least a
+     * page; 0 keeps the 4 MiB of nw_common.h).
+     */
+    public record Config(List<Probe> probes, Filter filter, boolean resolveSymbols, boolean runTimeStats, int ringBytes) {
         public Config(List<Probe> probes, Filter filter, boolean resolveSymbols) {
-            this(probes, filter, resolveSymbols, false);
+            this(probes, filter, resolveSymbols, false, 0);
         }
     }
 
@@ -83,7 +87,7 @@ public final class Session implements AutoCloseable {
         }
         Session s = new Session(new DecodeContext(new Clock(), new KernelNames(kernel), symbols), listener);
         try {
-            for (Probe p : config.probes()) s.start(p, kernel, config.filter());
+            for (Probe p : config.probes()) s.start(p, kernel, config.filter(), config.ringBytes());
 
             if (s.loaded.isEmpty()) {
                 throw new BpfException("no probe could start: " + String.join("; ", s.unavailable));
@@ -112,7 +116,7 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private void start(Probe p, Btf kernel, Filter filter) {
+    private void start(Probe p, Btf kernel, Filter filter, int ringBytes) {
         BpfObject obj = BpfObject.open(p.name(), objectBytes(p));
         try {
             List<String> wanted = new ArrayList<>();
@@ -134,6 +138,7 @@ public final class Session implements AutoCloseable {
                 return;
             }
             obj.setRodata("nw_filter", filter.toBytes());
+            if (ringBytes > 0) obj.setMaxEntries("events", ringBytes);
             for (Map.Entry<String, byte[]> r : p.rodata().entrySet()) obj.setRodata(r.getKey(), r.getValue());
             obj.load();
             for (String prog : wanted) {
@@ -260,6 +265,16 @@ public final class Session implements AutoCloseable {
             }
         }
         return List.of();
+    }
+
+    /** Runs the kernel skipped because a program was already running on that CPU, summed over programs. */
+    public synchronized long recursionMisses() {
+        long n = 0;
+        if (closed) return 0;
+        for (Loaded l : loaded) {
+            for (dev.netwatcher.bpf.ProgramStats p : l.object().programStats()) n += p.recursionMisses();
+        }
+        return n;
     }
 
     /** Events delivered and lost, probe counters and per-program stats, as plain numbers. */

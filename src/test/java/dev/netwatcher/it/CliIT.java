@@ -128,7 +128,8 @@ class CliIT {
                 {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"}, {"-S", "--log-dir", "/proc/nw/cannot"},
                 {"-S", "--metrics", "70000"}, {"-S", "--metrics", "localhost:"}, {"-S", "--metrics", "::1:9464"},
                 {"-S", "--metrics", "x:y"}, {"-S", "--events"}, {"-S", "--bpf-stats"},
-                {"-S", "--metrics", "9464", "--events", "--json"}};
+                {"-S", "--metrics", "9464", "--events", "--json"}, {"-S", "--ring-buffer-kb", "3"},
+                {"-S", "--ring-buffer-kb", "100"}, {"-S", "--ring-buffer-kb", "lots"}};
         for (String[] args : bad) {
             StringWriter err = new StringWriter();
             int code = Main.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err));

@@ -1,0 +1,123 @@
+package dev.netwatcher.probe;
+
+import dev.netwatcher.btf.Btf;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.kernel.Clock;
+import dev.netwatcher.kernel.KernelNames;
+import dev.netwatcher.sink.ConsoleSink;
+import dev.netwatcher.sink.JsonSink;
+import dev.netwatcher.sink.LogFileSink;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The user-side parsers against hostile input (jqwik): any bytes in a record of any of
+ * our event types decode into an event that every sink can render, without an exception;
+ * any text given as a CIDR is either a prefix or an IllegalArgumentException.
+ */
+class DecoderFuzzTest {
+    private static final DecodeContext CTX;
+    private static final Path LOGS;
+
+    static {
+        try {
+            CTX = new DecodeContext(new Clock(), new KernelNames(Btf.kernel()), null);
+            LOGS = Files.createTempDirectory("nw-fuzz");
+            LOGS.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Property(tries = 3000)
+    void anyRecordDecodesAndRenders(@ForAll("records") byte[] record) {
+        ByteBuffer b = ByteBuffer.allocate(record.length + 16).order(ByteOrder.nativeOrder());
+        b.put(8, record);
+        int type = b.getInt(8 + Records.HDR_TYPE);
+        Probe p = probeOf(type);
+        Event e = p.decode(b, 8, record.length, CTX);
+        assertNotNull(e);
+        assertEquals(type == 6 ? "icmp" : e.type(), e.type());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JsonSink json = new JsonSink(out); ConsoleSink console = new ConsoleSink(new PrintStream(out, false))) {
+            json.accept(e);
+            console.accept(e);
+        }
+        assertTrue(out.size() > 0);
+    }
+
+    @Property(tries = 200)
+    void logFilesTakeAnyRecord(@ForAll("records") byte[] record) {
+        ByteBuffer b = ByteBuffer.wrap(record).order(ByteOrder.nativeOrder());
+        Event e = probeOf(b.getInt(Records.HDR_TYPE)).decode(b, 0, record.length, CTX);
+        try (LogFileSink logs = new LogFileSink(LOGS)) {
+            logs.accept(e);
+        }
+    }
+
+    @Property(tries = 2000)
+    void anyCidrTextParsesOrIsRefused(@ForAll("cidrs") String text) {
+        try {
+            Cidr c = Cidr.parse(text);
+            assertTrue(c.prefix() >= 0 && c.prefix() <= (c.family() == 2 ? 32 : 128), text);
+        } catch (IllegalArgumentException refused) {
+            assertNotNull(refused.getMessage());
+        }
+    }
+
+    @Provide
+    Arbitrary<byte[]> records() {
+        // a type our probes produce, then a record of its struct's size (or longer) of random bytes
+        return Arbitraries.of(1, 2, 3, 4, 5, 6, 7).flatMap(type -> {
+            int size = sizeOf(type);
+            return Arbitraries.bytes().array(byte[].class).ofMinSize(size).ofMaxSize(size + 64).map(bytes -> {
+                ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder()).putInt(Records.HDR_TYPE, type);
+                return bytes;
+            });
+        });
+    }
+
+    @Provide
+    Arbitrary<String> cidrs() {
+        Arbitrary<String> noise = Arbitraries.strings().withChars("0123456789abcdef.:/[]%-x ").ofMaxLength(50);
+        Arbitrary<String> v4 = Arbitraries.integers().between(-5, 300).list().ofSize(4)
+                .map(l -> String.join(".", l.stream().map(String::valueOf).toList()));
+        Arbitrary<String> prefixed = net.jqwik.api.Combinators.combine(v4, Arbitraries.integers().between(-3, 140))
+                .as((a, p) -> a + "/" + p);
+        return Arbitraries.oneOf(noise, v4, prefixed, Arbitraries.strings().ofMaxLength(30));
+    }
+
+    private static Probe probeOf(int type) {
+        return switch (type) {
+            case 1 -> Probes.TCP_STATE;
+            case 2 -> Probes.RETRANS;
+            case 3 -> Probes.DROP;
+            case 4 -> Probes.TCP_ERROR;
+            case 5, 6 -> Probes.packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP);
+            case 7 -> Probes.NETFILTER;
+            default -> throw new IllegalArgumentException("type " + type);
+        };
+    }
+
+    private static int sizeOf(int type) {
+        Probe p = probeOf(type);
+        if (type == 6) return p.layouts().stream().filter(s -> s.struct().equals("icmp_event")).findFirst().orElseThrow().size();
+        return p.layout().size();
+    }
+}
