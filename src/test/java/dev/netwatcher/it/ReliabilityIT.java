@@ -66,6 +66,7 @@ class ReliabilityIT extends LabTest {
             long lost = Long.parseLong(d.group(2));
             assertTrue(received > n / 2, "datagrams read: " + received);
             assertTrue(lost > 0, "the flood overflowed a 16 KiB ring: " + err);
+            System.out.println("flood: read " + received + ", delivered " + delivered + ", lost " + lost);
             assertEquals(received, delivered + lost, "delivered " + delivered + " + lost " + lost + " = read by the application");
         } finally {
             nw.destroyForcibly();
