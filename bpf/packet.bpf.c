@@ -104,6 +104,12 @@ struct tx_state {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u64 t_app, t_out, t_queue, t_start;
+	/*
+	 * skb->head when the entry was made: tx_pkt is keyed by skb address, which the slab
+	 * reuses. An entry left by a packet freed before xmit must not be taken for a new skb
+	 * at the same address (a GSO segment made after the qdisc, say).
+	 */
+	__u64 head;
 	/* echo reply: the request's times */
 	__u64 req_drv, req_rcv, req_in;
 	__u16 icmp_id, icmp_seq;
@@ -546,6 +552,7 @@ int nw_pkt_out(struct bpf_nf_ctx *ctx)
 	if (!nw_filter_pass(&st.flow, st.netns))
 		return NF_ACCEPT;
 	st.t_out = bpf_ktime_get_ns();
+	st.head = (__u64)skb->head;
 	st.seq = l4.seq;
 	st.ack = l4.ack;
 	st.len = nw_payload_len(skb, &l4);
@@ -598,6 +605,10 @@ int BPF_PROG(nw_pkt_queue, struct sk_buff *skb)
 	__u64 now = bpf_ktime_get_ns();
 	struct tx_state *st = bpf_map_lookup_elem(&tx_pkt, &key);
 
+	if (st && st->head != (__u64)skb->head) {
+		bpf_map_delete_elem(&tx_pkt, &key); /* stale: another skb once had this address */
+		return 0;
+	}
 	if (!st)
 		return 0; /* not from a hooked LOCAL_OUT: forwarded, or a namespace without our hooks */
 	st->t_queue = now;
@@ -648,6 +659,10 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 	__u64 now = bpf_ktime_get_ns();
 	struct tx_state *st = bpf_map_lookup_elem(&tx_pkt, &key);
 
+	if (st && st->head != (__u64)skb->head) {
+		bpf_map_delete_elem(&tx_pkt, &key); /* stale: another skb once had this address */
+		st = 0;
+	}
 	if (!st && (nw_modes & NW_MODE_TCP)) {
 		/* A segment of a GSO packet split after net_dev_queue: match by socket and sequence range. */
 		__u64 sk_key = (__u64)(skb->sk);
@@ -673,6 +688,7 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 		seg.ifindex = (skb->dev->ifindex);
 		seg.tcp_flags = l4.tcp_flags;
 		seg.flags = NW_PKT_GSO_SEG;
+		seg.head = (__u64)skb->head;
 		if (g) {
 			seg.flags |= g->flags;
 			seg.no_qdisc = g->no_qdisc;
@@ -735,6 +751,10 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 	struct tx_state *st = bpf_map_lookup_elem(&tx_pkt, &key);
 	if (!st)
 		return 0;
+	if (st->head != (__u64)skb->head) {
+		bpf_map_delete_elem(&tx_pkt, &key); /* stale entry, see struct tx_state */
+		return 0;
+	}
 	if (st->echo_reply) {
 		emit_echo(ctx, st, now);
 	} else {
@@ -1067,5 +1087,25 @@ int BPF_PROG(nw_pkt_copy, const struct sk_buff *skb, int len)
 		}
 		return 0;
 	}
+	return 0;
+}
+
+/*
+ * A TCP socket that reaches CLOSE takes its correlation state with it (tcp_set_state()
+ * fires inet_sock_set_state), so the per-socket and per-flow tables hold live connections
+ * and a long run with many short connections keeps them small. Flow totals stay: they are
+ * the run's record of the flow.
+ */
+#define NW_TCP_CLOSE 7
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(nw_pkt_close, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (newstate != NW_TCP_CLOSE || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	__u64 key = (__u64)sk;
+	bpf_map_delete_elem(&tx_sock, &key);
+	struct flow_key k = {.netns = nw_sk_netns(sk)};
+	local_flow_of_sk(&k.flow, sk);
+	bpf_map_delete_elem(&rx_flow, &k);
 	return 0;
 }

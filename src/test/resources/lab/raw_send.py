@@ -3,6 +3,7 @@
 #   v4trunc IPv4 that says UDP but carries only 4 bytes of the UDP header
 #   v6dst   IPv6, a Destination Options extension header, then UDP
 #   v6hop2  IPv6, Hop-by-Hop then Destination Options, then UDP
+#   v6frag  IPv6, a Fragment header (first fragment, more to come), then UDP
 #   garbage IPv4 with protocol UDP and 40 random bytes after the header
 import os, socket, struct, sys
 
@@ -50,6 +51,8 @@ else:
     dest_opts = struct.pack("!BB", 17, 0) + b"\x01\x04\x00\x00\x00\x00"  # next UDP, 8 bytes, PadN
     if kind == "v6dst":
         ext, first = dest_opts, 60
+    elif kind == "v6frag":
+        ext, first = struct.pack("!BBHI", 17, 0, 0x0001, 0x4E570001), 44  # offset 0, M=1, id
     else:  # v6hop2
         hop = struct.pack("!BB", 60, 0) + b"\x01\x04\x00\x00\x00\x00"  # next Dest Options, PadN
         ext, first = hop + dest_opts, 0

@@ -87,7 +87,7 @@ public final class PacketProbe implements Probe {
         return switch (program) {
             case "nw_pkt_sendmsg" -> (modes & MODE_TCP) != 0;
             case "nw_pkt_sysenter" -> (modes & MODE_UDP) != 0;
-            case "nw_pkt_copy" -> (modes & MODE_TCP) != 0;
+            case "nw_pkt_copy", "nw_pkt_close" -> (modes & MODE_TCP) != 0;
             case "nw_pkt_recv_end" -> (modes & MODE_UDP) != 0;
             case "nw_pkt_ready" -> (modes & (MODE_TCP | MODE_UDP)) != 0;
             default -> true;
@@ -132,6 +132,7 @@ public final class PacketProbe implements Probe {
             case "nw_pkt_ready" -> "socket queue (sk_data_ready)";
             case "nw_pkt_copy" -> "TCP copy to the application (skb_copy_datagram_iovec)";
             case "nw_pkt_recv_end" -> "UDP read by the application (sock_recv_length)";
+            case "nw_pkt_close" -> "TCP close, to forget the socket's state (inet_sock_set_state)";
             default -> program;
         };
     }

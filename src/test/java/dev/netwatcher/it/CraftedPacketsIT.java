@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The BPF header parser (bpf/include/nw_skb.h) on packets the test crafts with raw
- * sockets: IPv4 options, IPv6 extension headers (one and two), a truncated UDP header
+ * sockets: IPv4 options, IPv6 extension headers (one and two), an IPv6 first fragment, a truncated UDP header
  * and random bytes after an IPv4 header. B drops them (nft, or the kernel itself) and
  * the drop events must carry the flow read past the options and extension headers,
  * and the probe must survive the rest.
@@ -41,6 +41,13 @@ class CraftedPacketsIT extends LabTest {
             send("v6hop2", Lab.A6, Lab.B6);
             List<DropEvent> v6s = c.await(DropEvent.class, d -> d.flow().dport() == 9090 && d.flow().family() == 10, 2, WAIT);
             assertFlow(v6s.get(1), "NETFILTER_DROP");
+
+            // a first fragment: IPv6 reassembles after LOCAL_IN, so nft sees it whole and the
+            // parser must step over the fragment header (offset 0) to the UDP ports
+            send("v6frag", Lab.A6, Lab.B6);
+            v6s = c.await(DropEvent.class, d -> d.flow().dport() == 9090 && d.flow().family() == 10, 3, WAIT);
+            assertEquals(3, v6s.size(), "first fragment: " + c.events());
+            assertFlow(v6s.get(2), "NETFILTER_DROP");
 
             // 4 bytes of UDP header: nft cannot match it, __udp4_lib_rcv() drops it (pskb_may_pull fails);
             // the ports are in those 4 bytes, the parser's read past the end must not hurt
