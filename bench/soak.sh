@@ -52,7 +52,7 @@ PY
   -jar "$root/target/netwatcher.jar" -t -u -k --json --no-logs --metrics 127.0.0.1:$PORT \
   >"$OUT/soak.fifo" 2>"$OUT/soak.err" &
 NWPID=$!
-for _ in $(seq 1 300); do grep -q attached "$OUT/soak.err" && break; sleep 0.1; done
+for _ in $(seq 1 300); do grep -qs attached "$OUT/soak.err" && break; sleep 0.1; done
 ip netns exec $A iperf3 -c $IPB -p 5201 -t "$DUR" -b 200M >/dev/null &
 ip netns exec $A iperf3 -c $IPB -p 5202 -t "$DUR" -u -l 200 -b 8M >/dev/null &
 ip netns exec $A ping -q -i 0.2 -w "$DUR" $IPB >/dev/null &
