@@ -150,7 +150,13 @@ final class Netwatcher implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stderr = spec.commandLine().getErr();
-        List<Probe> probes = selectProbes();
+        ParseResult pr = spec.commandLine().getParseResult();
+        boolean logs = !noLogs && (metrics == null || pr.hasMatchedOption("--log-dir"));
+        boolean console = !json && (metrics == null || events);
+        // --metrics aggregates packet latency in the kernel; records go to user space only if something reads them
+        PacketProbe.Aggregate aggregate = metrics == null ? PacketProbe.Aggregate.NONE
+                : console || json || logs || timeload ? PacketProbe.Aggregate.ALSO : PacketProbe.Aggregate.ONLY;
+        List<Probe> probes = selectProbes(aggregate);
         LatencyAnalysis analysis = timeload ? new LatencyAnalysis(new AnomalyDetector.Config(0.05, (int) anomalyWarmup,
                 anomalySigmas, anomalyFactor, (long) (anomalyFloorUs * 1000), (long) (thresholdUs * 1000), 4096),
                 (long) (interval * 1e9)) : null;
@@ -165,9 +171,6 @@ final class Netwatcher implements Callable<Integer> {
         }
         BpfObject.setLibbpfVerbose(debug);
 
-        ParseResult pr = spec.commandLine().getParseResult();
-        boolean logs = !noLogs && (metrics == null || pr.hasMatchedOption("--log-dir"));
-        boolean console = !json && (metrics == null || events);
         io.prometheus.metrics.model.registry.PrometheusRegistry registry = null;
         dev.netwatcher.metrics.MetricsServer server = null;
         java.util.concurrent.atomic.AtomicReference<Session> live = new java.util.concurrent.atomic.AtomicReference<>();
@@ -183,12 +186,6 @@ final class Netwatcher implements Callable<Integer> {
                 stderr.println("netwatcher: " + e.getMessage());
                 return 1;
             }
-        }
-        int modes = packetModes();
-        if (modes != 0) {
-            PacketProbe.Aggregate agg = metrics == null ? PacketProbe.Aggregate.NONE
-                    : console || json || logs || timeload ? PacketProbe.Aggregate.ALSO : PacketProbe.Aggregate.ONLY;
-            probes.replaceAll(p -> p instanceof PacketProbe ? Probes.packets(modes, agg) : p);
         }
 
         List<EventSink> sinks = new ArrayList<>();
@@ -286,7 +283,7 @@ final class Netwatcher implements Callable<Integer> {
         return 0;
     }
 
-    private List<Probe> selectProbes() {
+    private List<Probe> selectProbes(PacketProbe.Aggregate aggregate) {
         Map<String, Boolean> notBuilt = new LinkedHashMap<>();
         notBuilt.put("-a (--all)", all);
         notBuilt.put("-i (--http)", http);
@@ -303,7 +300,7 @@ final class Netwatcher implements Callable<Integer> {
         if (drops) probes.add(Probes.DROP);
         if (err) probes.add(Probes.TCP_ERROR);
         int modes = packetModes();
-        if (modes != 0) probes.add(Probes.packets(modes));
+        if (modes != 0) probes.add(Probes.packets(modes, aggregate));
         if (netfilter) probes.add(Probes.NETFILTER);
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");

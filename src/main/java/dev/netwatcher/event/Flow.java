@@ -10,6 +10,12 @@ import java.net.InetAddress;
 public record Flow(int family, int proto, InetAddress saddr, int sport, InetAddress daddr, int dport) {
     public static final int AF_INET = 2, AF_INET6 = 10;
     public static final Flow UNKNOWN = new Flow(0, 0, null, 0, null, 0);
+    /** Names of other protocols: one String object per number, so sinks may cache them by identity. */
+    private static final String[] NUMBERS = new String[256];
+
+    static {
+        for (int i = 0; i < NUMBERS.length; i++) NUMBERS[i] = Integer.toString(i);
+    }
 
     public String familyName() {
         return switch (family) {
@@ -26,7 +32,7 @@ public record Flow(int family, int proto, InetAddress saddr, int sport, InetAddr
             case 17 -> "udp";
             case 58 -> "icmp"; // ICMPv6: "family" tells it apart
             case 0 -> null;
-            default -> Integer.toString(proto);
+            default -> NUMBERS[proto & 0xff];
         };
     }
 

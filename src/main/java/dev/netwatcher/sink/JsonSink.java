@@ -139,8 +139,8 @@ public final class JsonSink implements EventSink, FieldWriter {
     }
 
     /**
-     * For keys and values that are compile-time constants (string literals, one object
-     * each): cached by identity, so the cache stays as small as the set of literals.
+     * For keys and values from fixed sets of String objects (literals, Flow's protocol
+     * names): cached by identity, so the cache stays as small as those sets.
      */
     private SerializedString encode(String s) {
         return encoded.computeIfAbsent(s, SerializedString::new);
