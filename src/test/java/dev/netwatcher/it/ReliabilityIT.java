@@ -88,7 +88,13 @@ class ReliabilityIT extends LabTest {
         try {
             assertTrue(err.stream().anyMatch(l -> l.startsWith("netwatcher: unavailable: -t") && l.contains("not found")), "" + err);
             assertTrue(err.stream().anyMatch(l -> l.startsWith("netwatcher: attached -S")), "" + err);
-            List<String> progs = Lab.run("bpftool", "prog", "show").lines().filter(l -> l.matches("^\\d+: .* name nw_.*")).toList();
+            // the kernel frees a detached tracing program after an RCU grace period: give it a moment
+            List<String> progs = List.of();
+            for (int i = 0; i < 100; i++) {
+                progs = Lab.run("bpftool", "prog", "show").lines().filter(l -> l.matches("^\\d+: .* name nw_.*")).toList();
+                if (progs.size() <= 1) break;
+                Thread.sleep(50);
+            }
             assertEquals(1, progs.size(), "only -S's program is loaded: " + progs);
             assertTrue(progs.get(0).contains("nw_tcp_state"), progs.get(0));
             assertEquals(0, CliIT.netfilterLinks());
