@@ -1106,6 +1106,10 @@ int BPF_PROG(nw_pkt_close, const struct sock *sk, const int oldstate, const int 
 	bpf_map_delete_elem(&tx_sock, &key);
 	struct flow_key k = {.netns = nw_sk_netns(sk)};
 	local_flow_of_sk(&k.flow, sk);
+	/* tcp_set_state() releases the local port (inet_put_port(): inet_num = 0) before this
+	 * tracepoint fires; inet_sport still holds it */
+	if (!k.flow.sport)
+		k.flow.sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	bpf_map_delete_elem(&rx_flow, &k);
 	return 0;
 }
