@@ -464,9 +464,9 @@ static __always_inline void local_flow_of_sk(struct nw_flow *f, const struct soc
 
 static __always_inline int sk_is_full_tcp(const struct sock *sk)
 {
-	if (!sk || (sk->sk_protocol) != IPPROTO_TCP)
+	if (!sk || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	__u8 state = (sk->__sk_common.skc_state);
+	__u8 state = sk->__sk_common.skc_state;
 	return state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
 }
 
@@ -561,7 +561,7 @@ int nw_pkt_out(struct bpf_nf_ctx *ctx)
 	st.icmp_code = l4.icmp_code;
 
 	if (st.flow.proto == IPPROTO_TCP) {
-		struct sock *sk = (skb->sk);
+		struct sock *sk = skb->sk;
 		if (st.len && sk_is_full_tcp(sk)) {
 			__u32 snd_nxt = BPF_CORE_READ((struct tcp_sock *)sk, snd_nxt);
 			if (before(st.seq, snd_nxt)) {
@@ -598,26 +598,38 @@ int nw_pkt_out(struct bpf_nf_ctx *ctx)
 	return NF_ACCEPT;
 }
 
+/*
+ * The tx state of this skb, or 0. tx_pkt is keyed by skb address, which the slab reuses:
+ * an entry whose skb->head differs was left by an earlier packet (freed before xmit);
+ * it is deleted and not taken for this one.
+ */
+static __always_inline struct tx_state *tx_entry(const struct sk_buff *skb, __u64 key)
+{
+	struct tx_state *st = bpf_map_lookup_elem(&tx_pkt, &key);
+
+	if (st && st->head != (__u64)skb->head) {
+		bpf_map_delete_elem(&tx_pkt, &key);
+		return 0;
+	}
+	return st;
+}
+
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(nw_pkt_queue, struct sk_buff *skb)
 {
 	__u64 key = (__u64)skb;
 	__u64 now = bpf_ktime_get_ns();
-	struct tx_state *st = bpf_map_lookup_elem(&tx_pkt, &key);
+	struct tx_state *st = tx_entry(skb, key);
 
-	if (st && st->head != (__u64)skb->head) {
-		bpf_map_delete_elem(&tx_pkt, &key); /* stale: another skb once had this address */
-		return 0;
-	}
 	if (!st)
 		return 0; /* not from a hooked LOCAL_OUT: forwarded, or a namespace without our hooks */
 	st->t_queue = now;
-	st->ifindex = (skb->dev->ifindex);
+	st->ifindex = skb->dev->ifindex;
 	/* __dev_queue_xmit() fires net_dev_queue after picking txq; a qdisc without
 	 * ->enqueue is noqueue, and the packet goes straight to the driver. */
 	{
-		struct net_device *dev = (skb->dev);
-		__u16 qm = (skb->queue_mapping);
+		struct net_device *dev = skb->dev;
+		__u16 qm = skb->queue_mapping;
 		struct netdev_queue *txq = BPF_CORE_READ(dev, _tx);
 		__u32 nq = BPF_CORE_READ(dev, num_tx_queues);
 		if (txq && qm < nq) {
@@ -629,11 +641,11 @@ int BPF_PROG(nw_pkt_queue, struct sk_buff *skb)
 
 	/* Remember GSO packets per socket: the qdisc (tbf) or validate_xmit_skb() may split them. */
 	if (st->flow.proto == IPPROTO_TCP) {
-		unsigned char *head = (skb->head);
-		__u32 end = (skb->end);
+		unsigned char *head = skb->head;
+		__u32 end = skb->end;
 		struct skb_shared_info *shinfo = (struct skb_shared_info *)(head + end);
 		if (BPF_CORE_READ(shinfo, gso_segs) > 1) {
-			__u64 sk_key = (__u64)(skb->sk);
+			__u64 sk_key = (__u64)skb->sk;
 			struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &sk_key);
 			if (ts) {
 				__u32 i = ts->gso_next % NW_GSO_RING;
@@ -657,15 +669,11 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 {
 	__u64 key = (__u64)skb;
 	__u64 now = bpf_ktime_get_ns();
-	struct tx_state *st = bpf_map_lookup_elem(&tx_pkt, &key);
+	struct tx_state *st = tx_entry(skb, key);
 
-	if (st && st->head != (__u64)skb->head) {
-		bpf_map_delete_elem(&tx_pkt, &key); /* stale: another skb once had this address */
-		st = 0;
-	}
 	if (!st && (nw_modes & NW_MODE_TCP)) {
 		/* A segment of a GSO packet split after net_dev_queue: match by socket and sequence range. */
-		__u64 sk_key = (__u64)(skb->sk);
+		__u64 sk_key = (__u64)skb->sk;
 		struct tx_sock *ts = sk_key ? bpf_map_lookup_elem(&tx_sock, &sk_key) : 0;
 		if (!ts)
 			return 0;
@@ -685,7 +693,7 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 		seg.seq = l4.seq;
 		seg.ack = l4.ack;
 		seg.len = nw_payload_len(skb, &l4);
-		seg.ifindex = (skb->dev->ifindex);
+		seg.ifindex = skb->dev->ifindex;
 		seg.tcp_flags = l4.tcp_flags;
 		seg.flags = NW_PKT_GSO_SEG;
 		seg.head = (__u64)skb->head;
@@ -748,13 +756,9 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 
 	if (rc != 0)
 		return 0; /* NETDEV_TX_BUSY: requeued, it will be sent again */
-	struct tx_state *st = bpf_map_lookup_elem(&tx_pkt, &key);
+	struct tx_state *st = tx_entry(skb, key);
 	if (!st)
 		return 0;
-	if (st->head != (__u64)skb->head) {
-		bpf_map_delete_elem(&tx_pkt, &key); /* stale entry, see struct tx_state */
-		return 0;
-	}
 	if (st->echo_reply) {
 		emit_echo(ctx, st, now);
 	} else {
@@ -817,7 +821,7 @@ static __always_inline void rx_start(const struct sk_buff *skb)
 {
 	if (!rx_wanted(skb))
 		return;
-	__u64 key = (__u64)(skb->head);
+	__u64 key = (__u64)skb->head;
 	struct rx_times t = {.t_drv = bpf_ktime_get_ns()};
 	bpf_map_update_elem(&rx_pkt, &key, &t, BPF_ANY);
 }
@@ -839,7 +843,7 @@ int BPF_PROG(nw_pkt_gro, const struct sk_buff *skb)
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(nw_pkt_receive, struct sk_buff *skb)
 {
-	__u64 key = (__u64)(skb->head);
+	__u64 key = (__u64)skb->head;
 	__u64 now = bpf_ktime_get_ns();
 	struct rx_times *t = bpf_map_lookup_elem(&rx_pkt, &key);
 	if (t) {
@@ -883,7 +887,7 @@ int nw_pkt_in(struct bpf_nf_ctx *ctx)
 	__u32 netns = ctx->state->net->ns.inum;
 	if (!pass_local(&flow, netns, NW_DIR_RX))
 		return NF_ACCEPT;
-	__u64 head = (__u64)(skb->head);
+	__u64 head = (__u64)skb->head;
 	struct rx_times *t = bpf_map_lookup_elem(&rx_pkt, &head);
 	if (t) {
 		t_drv = t->t_drv;
@@ -891,7 +895,7 @@ int nw_pkt_in(struct bpf_nf_ctx *ctx)
 		bpf_map_delete_elem(&rx_pkt, &head);
 	}
 	__u32 len = nw_payload_len(skb, &l4);
-	__u32 ifindex = (ctx->state->in->ifindex);
+	__u32 ifindex = ctx->state->in->ifindex;
 
 	if (flow.proto == IPPROTO_TCP && len) {
 		struct flow_key k = {.netns = netns, .flow = flow};
@@ -942,8 +946,8 @@ SEC("tp_btf/sk_data_ready")
 int BPF_PROG(nw_pkt_ready, const struct sock *sk)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u16 family = (sk->__sk_common.skc_family);
-	__u16 proto = (sk->sk_protocol);
+	__u16 family = sk->__sk_common.skc_family;
+	__u16 proto = sk->sk_protocol;
 
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
@@ -963,7 +967,7 @@ int BPF_PROG(nw_pkt_ready, const struct sock *sk)
 		/* __udp_enqueue_schedule_skb() queued the skb at the tail just before. */
 		__u64 key = (__u64)sk;
 		struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
-		struct sk_buff *tail = (sk->sk_receive_queue.prev);
+		struct sk_buff *tail = sk->sk_receive_queue.prev;
 		struct udp_rx *u = 0;
 		__u64 head = 0;
 		if (tail && (void *)tail != (void *)&sk->sk_receive_queue) {
@@ -977,7 +981,7 @@ int BPF_PROG(nw_pkt_ready, const struct sock *sk)
 			if (!q)
 				return 0;
 			/* Datagrams already queued before this one are read first: number them below 0. */
-			__u32 queued = (sk->sk_receive_queue.qlen) +
+			__u32 queued = sk->sk_receive_queue.qlen +
 				       BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
 			q->enq = 0;
 			q->deq = queued ? 0 - (queued - 1) : 0;
@@ -1006,7 +1010,7 @@ int BPF_PROG(nw_pkt_recv_end, struct sock *sk, int ret, int flags)
 	__u64 now = bpf_ktime_get_ns();
 	__u64 key = (__u64)sk;
 
-	if (ret < 0 || (flags & MSG_PEEK) || (sk->sk_protocol) != IPPROTO_UDP)
+	if (ret < 0 || (flags & MSG_PEEK) || sk->sk_protocol != IPPROTO_UDP)
 		return 0;
 	struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
 	if (!q)
@@ -1060,10 +1064,10 @@ SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(nw_pkt_copy, const struct sk_buff *skb, int len)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct sock *sk = (skb->sk);
+	struct sock *sk = skb->sk;
 
-	if (sk && (sk->sk_protocol) == IPPROTO_TCP) {
-		__u16 family = (sk->__sk_common.skc_family);
+	if (sk && sk->sk_protocol == IPPROTO_TCP) {
+		__u16 family = sk->__sk_common.skc_family;
 		if (family != AF_INET && family != AF_INET6)
 			return 0;
 		struct flow_key k = {.netns = nw_sk_netns(sk)};

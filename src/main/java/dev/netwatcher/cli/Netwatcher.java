@@ -351,15 +351,19 @@ final class Netwatcher implements Callable<Integer> {
         }
     }
 
+    /** value as an int, or a conversion error saying what it should have been. */
+    static int integer(String value, String what) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("'" + value + "' is not " + what);
+        }
+    }
+
     static final class RingConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
-            int kb;
-            try {
-                kb = Integer.parseInt(value.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a size in KiB");
-            }
+            int kb = integer(value, "a size in KiB");
             if (kb < 4 || kb > 1 << 20 || Integer.bitCount(kb) != 1) {
                 throw new TypeConversionException("ring buffer size must be a power of 2 from 4 to 1048576 KiB, got " + value);
             }
@@ -370,12 +374,7 @@ final class Netwatcher implements Callable<Integer> {
     static final class PortConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
-            int p;
-            try {
-                p = Integer.parseInt(value.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a port number (1-65535)");
-            }
+            int p = integer(value, "a port number (1-65535)");
             if (p < 1 || p > 65535) throw new TypeConversionException("port " + p + " is out of range 1-65535");
             return p;
         }
