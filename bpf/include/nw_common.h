@@ -28,6 +28,8 @@ enum nw_event_type {
 	NW_EV_PACKET = 5,
 	NW_EV_ICMP = 6,
 	NW_EV_NETFILTER = 7,
+	NW_EV_CONN = 8,
+	NW_EV_PAYLOAD = 9,
 };
 
 struct nw_hdr {

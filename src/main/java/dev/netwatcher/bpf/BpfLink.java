@@ -1,5 +1,6 @@
 package dev.netwatcher.bpf;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -28,6 +29,43 @@ public final class BpfLink implements AutoCloseable {
 
     public String program() {
         return program;
+    }
+
+    private static final int EINTR = 4, EAGAIN = 11;
+
+    /**
+     * For a link of an iter/ program: runs the iterator once (bpf_iter_create() and
+     * read() until end of file) and returns what the program wrote. The kernel runs
+     * it in the reading thread's context, so namespace-scoped iterators (iter/tcp,
+     * iter/udp) walk the namespace of the calling thread.
+     */
+    public synchronized byte[] readIterator() {
+        if (libbpfLink == null) throw new IllegalStateException("link of " + program + " is closed or not an iterator");
+        try (Arena arena = Arena.ofConfined()) {
+            int linkFd = (int) Libbpf.LINK_FD.invokeExact(libbpfLink);
+            int iterFd = (int) Libbpf.ITER_CREATE.invokeExact(linkFd);
+            if (iterFd < 0) throw new BpfException("cannot create an iterator of " + program + ": " + Native.strerror(-iterFd), -iterFd);
+            try {
+                MemorySegment capture = arena.allocate(Native.CAPTURE);
+                MemorySegment buf = arena.allocate(1 << 16);
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                while (true) {
+                    long n = (long) Native.Libc.READ.invokeExact(capture, iterFd, buf, buf.byteSize());
+                    if (n == 0) break;
+                    if (n < 0) {
+                        int errno = Native.errno(capture);
+                        if (errno == EINTR || errno == EAGAIN) continue;
+                        throw new BpfException("reading the iterator of " + program + " failed: " + Native.strerror(errno), errno);
+                    }
+                    out.write(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                }
+                return out.toByteArray();
+            } finally {
+                int unused = (int) Native.Libc.CLOSE.invokeExact(iterFd);
+            }
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
     }
 
     @Override

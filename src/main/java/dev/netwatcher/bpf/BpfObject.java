@@ -275,6 +275,11 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
+    /** The first link of program made by this object, if any. */
+    public synchronized java.util.Optional<BpfLink> link(String program) {
+        return links.stream().filter(l -> l.program().equals(program)).findFirst();
+    }
+
     private synchronized BpfLink remember(BpfLink link) {
         links.add(link);
         return link;

@@ -38,6 +38,8 @@ final class Libbpf {
     static final MethodHandle PROGRAM_ATTACH_CGROUP = Native.bpfErrno("bpf_program__attach_cgroup",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle LINK_DESTROY = Native.bpf("bpf_link__destroy", INT_PTR);
+    static final MethodHandle LINK_FD = Native.bpf("bpf_link__fd", INT_PTR);
+    static final MethodHandle ITER_CREATE = Native.bpf("bpf_iter_create", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
     static final MethodHandle MAP_NAME = Native.bpf("bpf_map__name", PTR_PTR);
     static final MethodHandle MAP_FD = Native.bpf("bpf_map__fd", INT_PTR);

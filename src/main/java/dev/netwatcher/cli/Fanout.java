@@ -29,6 +29,11 @@ final class Fanout implements EventSink {
     }
 
     @Override
+    public void rttHistograms(long epochNs, List<dev.netwatcher.event.RttHistogram> histograms) {
+        for (EventSink s : sinks) s.rttHistograms(epochNs, histograms);
+    }
+
+    @Override
     public void flush() {
         for (EventSink s : sinks) s.flush();
     }

@@ -52,19 +52,21 @@ import java.util.function.LongSupplier;
                 "  netwatcher -k --daddr 198.18.0.0/15 --json --duration 10",
                 "  netwatcher -t -L -d 443                  per-layer time of TCP packets to port 443, with anomalies",
                 "  netwatcher -u -I -n --duration 30        UDP and ICMP layer times, netfilter hook times",
+                "  netwatcher -x -a --dport 443             connection detail and closed connections to port 443",
+                "  netwatcher -i --dns --json               HTTP exchanges and DNS transactions as JSON Lines",
                 "Exit codes: 0 ok, 1 runtime failure (privileges, kernel), 2 bad options."})
 final class Netwatcher implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-a", "--all"}, description = "Include CLOSED connections (not built yet).")
+    @Option(names = {"-a", "--all"}, description = "Closed TCP connections: one line each when it ends (duration, bytes, retransmits, last state), also in connect.log.")
     boolean all;
     @Option(names = {"-d", "--dport"}, paramLabel = "PORT", converter = PortConverter.class,
             description = "Only flows with this destination port (remote port for socket events).")
     int dport;
     @Option(names = {"-e", "--err"}, description = "TCP errors: resets sent/received, bad checksums, socket errors.")
     boolean err;
-    @Option(names = {"-i", "--http"}, description = "HTTP/1.x request and response lines (not built yet).")
+    @Option(names = {"-i", "--http"}, description = "HTTP/1.x exchanges: method, path, host, status and time to the first response byte.")
     boolean http;
     @Option(names = {"-I", "--icmptime"}, description = "ICMP: time from an echo request's arrival to the reply, with per-layer times.")
     boolean icmp;
@@ -87,8 +89,16 @@ final class Netwatcher implements Callable<Integer> {
     boolean addrToFunc;
     @Option(names = {"-u", "--udp"}, description = "Per-layer time of every UDP packet, and packets/bytes per flow.")
     boolean udp;
-    @Option(names = {"-x", "--extra"}, description = "Extra TCP connection info: cwnd, rwnd, srtt... (not built yet).")
+    @Option(names = {"-x", "--extra"}, description = "TCP connection detail every --conn-every seconds and on state change: seq/ack, cwnd, "
+            + "ssthresh, windows, srtt, buffers, retransmits, listen backlog (the numbers of 'ss -ti').")
     boolean extra;
+    @Option(names = "--dns", description = "DNS queries and answers (UDP and TCP port 53): name, type, response code, latency.")
+    boolean dns;
+    @Option(names = "--rtt", description = "Smoothed RTT per TCP connection every --conn-every seconds, and RTT samples per remote address.")
+    boolean rtt;
+    @Option(names = "--conn-every", paramLabel = "SECONDS", converter = DurationConverter.class, defaultValue = "5",
+            description = "Period of the -x / --rtt reports (default: ${DEFAULT-VALUE}; also at start and, for --rtt, at exit).")
+    double connEvery;
 
     @Option(names = "--saddr", paramLabel = "CIDR", converter = CidrConverter.class,
             description = "Only flows from this address or prefix (IPv4 or IPv6), e.g. 198.18.0.0/15.")
@@ -237,8 +247,21 @@ final class Netwatcher implements Callable<Integer> {
             m.put("probe runs skipped by the kernel (recursion)", session.recursionMisses());
             return m;
         }, stderr, 5_000_000_000L);
+        boolean snapshots = extra || rtt;
+        long connNs = (long) (connEvery * 1e9);
+        long[] lastConn = {0};
+        boolean[] connWarned = {false};
         Runnable periodic = () -> {
             long now = System.nanoTime();
+            if (snapshots && (lastConn[0] == 0 || now - lastConn[0] >= connNs)) {
+                lastConn[0] = now;
+                int failed = session.readIterators();
+                if (failed > 0 && !connWarned[0]) {
+                    connWarned[0] = true;
+                    stderr.println("netwatcher: -x/--rtt: could not enter " + failed + " network namespace(s); their sockets are not shown");
+                }
+                if (rtt) out.rttHistograms(clock.nowEpochNs(), session.rttHistograms());
+            }
             losses.check(now);
             if (analysis != null) {
                 TimeLoad.Report r = analysis.tick(now, clock.nowEpochNs());
@@ -253,6 +276,7 @@ final class Netwatcher implements Callable<Integer> {
         Runnable atEnd = () -> {
             if (analysis != null) out.timeLoad(analysis.finish(System.nanoTime(), clock.nowEpochNs()));
             if (totals) out.flowTotals(clock.nowEpochNs(), session.flowTotals());
+            if (rtt) out.rttHistograms(clock.nowEpochNs(), session.rttHistograms());
             out.flush();
             summary.print(stderr, session.packetHistograms());
         };
@@ -284,13 +308,6 @@ final class Netwatcher implements Callable<Integer> {
     }
 
     private List<Probe> selectProbes(PacketProbe.Aggregate aggregate) {
-        Map<String, Boolean> notBuilt = new LinkedHashMap<>();
-        notBuilt.put("-a (--all)", all);
-        notBuilt.put("-i (--http)", http);
-        notBuilt.put("-x (--extra)", extra);
-        for (Map.Entry<String, Boolean> e : notBuilt.entrySet()) {
-            if (e.getValue()) throw new UsageException("option " + e.getKey() + " is not built yet");
-        }
         if (addrToFunc && !drops) throw new UsageException("-T (--addr_to_func) resolves drop locations: use it with -k");
         if (noLogs && spec.commandLine().getParseResult().hasMatchedOption("--log-dir"))
             throw new UsageException("--no-logs and --log-dir contradict each other");
@@ -302,6 +319,11 @@ final class Netwatcher implements Callable<Integer> {
         int modes = packetModes();
         if (modes != 0) probes.add(Probes.packets(modes, aggregate));
         if (netfilter) probes.add(Probes.NETFILTER);
+        int conn = (extra ? dev.netwatcher.probe.ConnProbe.EXTRA : 0) | (all ? dev.netwatcher.probe.ConnProbe.ALL : 0)
+                | (rtt ? dev.netwatcher.probe.ConnProbe.RTT : 0);
+        if (conn != 0) probes.add(Probes.connections(conn));
+        int payload = (http ? dev.netwatcher.probe.PayloadProbe.HTTP : 0) | (dns ? dev.netwatcher.probe.PayloadProbe.DNS : 0);
+        if (payload != 0) probes.add(Probes.payload(payload));
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
         ParseResult pr = spec.commandLine().getParseResult();
@@ -314,7 +336,10 @@ final class Netwatcher implements Callable<Integer> {
         }
         if (pr.hasMatchedOption("--totals-every") && !time && !udp)
             throw new UsageException("--totals-every belongs to -t/-u: add one of them");
-        if (probes.isEmpty()) throw new UsageException("nothing to watch: choose at least one of -S -r -k -e -t -u -I -n");
+        if (pr.hasMatchedOption("--conn-every") && !extra && !rtt)
+            throw new UsageException("--conn-every belongs to -x/--rtt: add one of them");
+        if (probes.isEmpty())
+            throw new UsageException("nothing to watch: choose at least one of -S -r -k -e -t -u -I -n -x -a -i --dns --rtt");
         return probes;
     }
 

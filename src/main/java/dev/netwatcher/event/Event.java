@@ -2,12 +2,12 @@ package dev.netwatcher.event;
 
 /** Something netwatcher saw in the kernel, decoded. Sinks render it; they know nothing of BPF. */
 public sealed interface Event permits TcpStateEvent, RetransEvent, DropEvent, TcpErrorEvent, PacketEvent, IcmpEvent,
-        NetfilterEvent, LatencyAnomalyEvent {
+        NetfilterEvent, LatencyAnomalyEvent, TcpConnEvent, TcpCloseEvent, TcpRttEvent, HttpEvent, DnsEvent {
     EventHeader header();
 
     Flow flow();
 
-    /** The JSON "type": tcp_state, retrans, drop, tcp_error, packet, icmp, netfilter, latency_anomaly. */
+    /** The JSON "type": tcp_state, retrans, drop, tcp_error, packet, icmp, netfilter, latency_anomaly, tcp_conn, tcp_close, tcp_rtt, http, dns. */
     String type();
 
     /** Writes the keys specific to this type (after the common ones). */

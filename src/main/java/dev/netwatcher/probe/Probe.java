@@ -26,6 +26,7 @@ public interface Probe {
         return new int[] {eventType()};
     }
 
+    /** The event a record carries; null when the record only feeds state (e.g. a request awaiting its answer). */
     Event decode(ByteBuffer b, int off, int len, DecodeContext ctx);
 
     /** Java view of the event struct, checked against the object's BTF in tests. */
@@ -49,6 +50,11 @@ public interface Probe {
     /** False for programs this configuration does not need (they are not loaded). */
     default boolean wants(String program) {
         return true;
+    }
+
+    /** True for a cgroup_skb program: attached to the root of the cgroup v2 hierarchy (every process). */
+    default boolean cgroupHook(String program) {
+        return false;
     }
 
     /** For a SEC("netfilter") program: the hooks to link it to, in every watched namespace. */

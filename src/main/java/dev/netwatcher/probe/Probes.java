@@ -22,8 +22,19 @@ public final class Probes {
         return new PacketProbe(modes, aggregate);
     }
 
+    /** -x -a --rtt share one object; modes is a ConnProbe mask. */
+    public static ConnProbe connections(int modes) {
+        return new ConnProbe(modes);
+    }
+
+    /** -i --dns share one object; modes is a PayloadProbe mask. A new instance per run: it pairs requests with answers. */
+    public static PayloadProbe payload(int modes) {
+        return new PayloadProbe(modes);
+    }
+
     public static List<Probe> all() {
         return List.of(TCP_STATE, RETRANS, DROP, TCP_ERROR,
-                packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP), NETFILTER);
+                packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP), NETFILTER,
+                connections(ConnProbe.EXTRA | ConnProbe.ALL | ConnProbe.RTT), payload(PayloadProbe.HTTP | PayloadProbe.DNS));
     }
 }

@@ -51,6 +51,7 @@ public final class Session implements AutoCloseable {
     private final RingBufferPoller poller = new RingBufferPoller();
     private final Probe[] byType = new Probe[16];
     private List<NetNamespaces.Namespace> namespaces;
+    private Filter filter = Filter.NONE;
     private int netfilterLinks;
     private final java.util.Set<String> namespacesReported = new java.util.HashSet<>();
     private final DecodeContext ctx;
@@ -86,6 +87,7 @@ public final class Session implements AutoCloseable {
             }
         }
         Session s = new Session(new DecodeContext(new Clock(), new KernelNames(kernel), symbols), listener);
+        s.filter = config.filter();
         try {
             for (Probe p : config.probes()) s.start(p, kernel, config.filter(), config.ringBytes());
 
@@ -143,7 +145,8 @@ public final class Session implements AutoCloseable {
             obj.load();
             for (String prog : wanted) {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
-                if (hooks.isEmpty()) obj.attach(prog);
+                if (p.cgroupHook(prog)) obj.attachCgroup(prog, dev.netwatcher.bpf.Cgroups.v2Root());
+                else if (hooks.isEmpty()) obj.attach(prog);
                 else attachNetfilter(obj, prog, hooks, filter);
             }
             RingBuffer ring = new RingBuffer(obj.map("events"));
@@ -267,6 +270,55 @@ public final class Session implements AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Runs every iterator program (iter/...) once in each watched network namespace
+     * (all of them now, or the one --netns names) and delivers its records like ring
+     * buffer records. Call it from the thread that runs {@link #run}. Returns the
+     * number of namespaces that could not be entered.
+     */
+    public synchronized int readIterators() {
+        if (closed) return 0;
+        List<NetNamespaces.Namespace> spaces = null;
+        int failed = 0;
+        for (Loaded l : loaded) {
+            for (String prog : l.object().programNames()) {
+                String section = l.object().sectionName(prog);
+                if (section == null || !section.startsWith("iter/")) continue;
+                java.util.Optional<dev.netwatcher.bpf.BpfLink> link = l.object().link(prog);
+                if (link.isEmpty()) continue;
+                if (spaces == null) {
+                    spaces = NetNamespaces.discover();
+                    if (filter.netns() != 0) spaces = spaces.stream().filter(n -> n.inode() == filter.netns()).toList();
+                }
+                int size = l.probe().layout().size();
+                for (NetNamespaces.Namespace ns : spaces) {
+                    byte[] out;
+                    try {
+                        out = NetNamespaces.inNamespace(ns.path(), () -> link.get().readIterator());
+                    } catch (BpfException e) {
+                        failed++; // the namespace went away, or setns() is not allowed
+                        continue;
+                    }
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    for (int off = 0; off + size <= out.length; off += size) onRecord(b, off, size);
+                }
+            }
+        }
+        return failed;
+    }
+
+    /** --rtt: RTT samples per remote address from the kernel's rtt_hists map (empty without --rtt). */
+    public synchronized List<dev.netwatcher.event.RttHistogram> rttHistograms() {
+        List<dev.netwatcher.event.RttHistogram> out = new ArrayList<>();
+        if (closed) return out;
+        for (Loaded l : loaded) {
+            if (!(l.probe() instanceof ConnProbe cp) || (cp.modes() & ConnProbe.RTT) == 0) continue;
+            BpfMap m = l.object().map("rtt_hists");
+            for (byte[] key : m.keys()) m.lookup(key).ifPresent(v -> out.add(ConnProbe.histogram(key, v)));
+        }
+        return out;
+    }
+
     /** Runs the kernel skipped because a program was already running on that CPU, summed over programs. */
     public synchronized long recursionMisses() {
         long n = 0;
@@ -346,7 +398,9 @@ public final class Session implements AutoCloseable {
         int type = Records.type(b, off);
         Probe p = type > 0 && type < byType.length ? byType[type] : null;
         if (p == null) return;
-        listener.accept(p.decode(b, off, len, ctx));
+        Event e = p.decode(b, off, len, ctx);
+        if (e == null) return;
+        listener.accept(e);
         delivered++;
     }
 

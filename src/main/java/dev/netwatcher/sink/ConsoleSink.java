@@ -67,6 +67,31 @@ public final class ConsoleSink implements EventSink {
     }
 
     @Override
+    public void rttHistograms(long epochNs, List<dev.netwatcher.event.RttHistogram> histograms) {
+        if (histograms.isEmpty()) return;
+        out.printf("--- RTT samples per remote address, %s (bucket upper bounds, log2 µs) ---%n",
+                TIME.format(Instant.ofEpochSecond(0, epochNs)));
+        out.printf("%-10s %-40s %9s %10s %10s %10s %10s  %s%n", "NETNS", "REMOTE", "SAMPLES", "MIN_US", "MEAN_US", "P99<=US",
+                "MAX_US", "HISTOGRAM");
+        for (dev.netwatcher.event.RttHistogram h : histograms) {
+            out.printf("%-10d %-40s %9d %10d %10.1f %10d %10d  %s%n", h.netns(), Flow.address(h.remote()), h.count(), h.minUs(),
+                    h.meanUs(), h.quantileUpperUs(0.99), h.maxUs(), bars(h.counts()));
+        }
+        out.println("---");
+    }
+
+    /** "[64,128):12 [128,256):3": the non-empty buckets. */
+    static String bars(long[] counts) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] == 0) continue;
+            if (!sb.isEmpty()) sb.append(' ');
+            sb.append('[').append(i == 0 ? 0 : 1L << i).append(',').append(1L << (i + 1)).append("):").append(counts[i]);
+        }
+        return sb.toString();
+    }
+
+    @Override
     public void accept(Event e) {
         header();
         out.print(line(e));

@@ -16,6 +16,9 @@ public interface EventSink extends AutoCloseable {
     /** -t/-u: packets and bytes per flow so far (periodically and at exit). */
     default void flowTotals(long epochNs, List<FlowTotal> totals) {}
 
+    /** --rtt: RTT samples per remote address so far (periodically and at exit). */
+    default void rttHistograms(long epochNs, List<dev.netwatcher.event.RttHistogram> histograms) {}
+
     /** Called when the consumer has nothing more at the moment: push buffered output out. */
     void flush();
 

@@ -107,6 +107,34 @@ public final class JsonSink implements EventSink, FieldWriter {
         }
     }
 
+    @Override
+    public void rttHistograms(long epochNs, java.util.List<dev.netwatcher.event.RttHistogram> histograms) {
+        try {
+            for (dev.netwatcher.event.RttHistogram h : histograms) {
+                json.writeStartObject();
+                json.writeStringField("type", "rtt_histogram");
+                json.writeNumberField("ts_ns", epochNs);
+                json.writeFieldName(FAMILY);
+                writeEncoded(h.family() == Flow.AF_INET ? "ipv4" : "ipv6");
+                json.writeStringField("remote", Flow.address(h.remote()));
+                json.writeNumberField("netns", h.netns());
+                json.writeNumberField("samples", h.count());
+                json.writeNumberField("sum_us", h.sumUs());
+                json.writeNumberField("min_us", h.minUs());
+                json.writeNumberField("max_us", h.maxUs());
+                json.writeObjectFieldStart("buckets_us"); // lower bound of each non-empty log2 bucket -> samples
+                for (int i = 0; i < h.counts().length; i++) {
+                    if (h.counts()[i] != 0) json.writeNumberField(Long.toString(i == 0 ? 0 : 1L << i), h.counts()[i]);
+                }
+                json.writeEndObject();
+                json.writeEndObject();
+                json.writeRaw('\n');
+            }
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
     /** The flow keys every event line and flow_totals line share. */
     private void writeFlow(Flow f, long netns) throws IOException {
         json.writeFieldName(FAMILY);

@@ -16,12 +16,24 @@ import java.util.Map;
 
 /**
  * Log files in the original tool's folder layout and line format,
- * {@code type{key="value",...}}: tcpstate.log, retrans.log, drop.log, err.log.
+ * {@code type{key="value",...}}: tcpstate.log, retrans.log, drop.log, err.log,
+ * connect.log (closed connections, -a), and one file per other event type.
  */
 public final class LogFileSink implements EventSink {
-    private static final Map<String, String> FILES = Map.of(
-            "tcp_state", "tcpstate.log", "retrans", "retrans.log", "drop", "drop.log", "tcp_error", "err.log",
-            "packet", "packets.log", "icmp", "icmp.log", "netfilter", "netfilter.log", "latency_anomaly", "anomaly.log");
+    private static final Map<String, String> FILES = Map.ofEntries(
+            Map.entry("tcp_state", "tcpstate.log"),
+            Map.entry("retrans", "retrans.log"),
+            Map.entry("drop", "drop.log"),
+            Map.entry("tcp_error", "err.log"),
+            Map.entry("packet", "packets.log"),
+            Map.entry("icmp", "icmp.log"),
+            Map.entry("netfilter", "netfilter.log"),
+            Map.entry("latency_anomaly", "anomaly.log"),
+            Map.entry("tcp_conn", "conn.log"),
+            Map.entry("tcp_close", "connect.log"),
+            Map.entry("tcp_rtt", "rtt.log"),
+            Map.entry("http", "http.log"),
+            Map.entry("dns", "dns.log"));
 
     private final Path dir;
     private final Map<String, BufferedWriter> writers = new HashMap<>();

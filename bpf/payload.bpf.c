@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * -i, --dns: application payload for user-space parsers (HTTP/1.x, DNS).
+ * cgroup_skb programs on the root of the cgroup v2 hierarchy see every socket
+ * of every process below it, in every network namespace, after GSO is undone on
+ * receive and before segmentation on send; skb data starts at the IP header.
+ * bpf_skb_load_bytes() reads across paged fragments (TCP sends its payload in
+ * page frags). Only packets that carry the first bytes of a message are copied:
+ * for HTTP, payloads that start with a request method or "HTTP/1."; for DNS,
+ * payloads to or from port 53. Both programs always let the packet pass.
+ */
+#include "nw_common.h"
+#include "payload.h"
+
+NW_BTF_EXPORT(payload_event);
+
+#define NW_WANT_HTTP 1
+#define NW_WANT_DNS 2
+_Static_assert(NW_PAYLOAD_MAX == 512, "the asm mask below is NW_PAYLOAD_MAX - 1");
+
+const volatile __u32 nw_payload_mode = 0;
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/* "GET ", "POST", "PUT ", "HEAD", "DELE"(TE), "PATC"(H), "OPTI"(ONS), "HTTP"(/1.x). */
+static __always_inline int http_start(__u32 w)
+{
+	switch (w) {
+	case 0x20544547: /* "GET " little-endian */
+	case 0x54534f50: /* "POST" */
+	case 0x20545550: /* "PUT " */
+	case 0x44414548: /* "HEAD" */
+	case 0x454c4544: /* "DELE" */
+	case 0x43544150: /* "PATC" */
+	case 0x4954504f: /* "OPTI" */
+	case 0x50545448: /* "HTTP" */
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
+{
+	struct nw_flow flow = {};
+	__u32 off;
+	__u8 proto;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return 1;
+		if (ip.frag_off & bpf_htons(0x1fff)) /* not the first fragment */
+			return 1;
+		proto = ip.protocol;
+		off = ip.ihl * 4;
+		flow.family = AF_INET;
+		__builtin_memcpy(flow.saddr, &ip.saddr, 4);
+		__builtin_memcpy(flow.daddr, &ip.daddr, 4);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return 1;
+		proto = ip6.nexthdr; /* extension headers: not followed, such packets are skipped */
+		off = sizeof(ip6);
+		flow.family = AF_INET6;
+		__builtin_memcpy(flow.saddr, &ip6.saddr, 16);
+		__builtin_memcpy(flow.daddr, &ip6.daddr, 16);
+	} else {
+		return 1;
+	}
+	flow.proto = proto;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr th;
+		if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)))
+			return 1;
+		flow.sport = bpf_ntohs(th.source);
+		flow.dport = bpf_ntohs(th.dest);
+		off += th.doff * 4;
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr uh;
+		if (bpf_skb_load_bytes(skb, off, &uh, sizeof(uh)))
+			return 1;
+		flow.sport = bpf_ntohs(uh.source);
+		flow.dport = bpf_ntohs(uh.dest);
+		off += sizeof(uh);
+	} else {
+		return 1;
+	}
+	if (skb->len <= off)
+		return 1;
+	__u32 plen = skb->len - off;
+	__u8 kind = 0;
+	if ((nw_payload_mode & NW_WANT_DNS) && (flow.sport == 53 || flow.dport == 53)) {
+		kind = NW_PAYLOAD_DNS;
+	} else if ((nw_payload_mode & NW_WANT_HTTP) && proto == IPPROTO_TCP && plen >= 4) {
+		__u32 w;
+		if (bpf_skb_load_bytes(skb, off, &w, sizeof(w)) || !http_start(w))
+			return 1;
+		kind = NW_PAYLOAD_HTTP;
+	} else {
+		return 1;
+	}
+
+	/* the socket: cgroup_skb runs with skb->sk set to the sending or receiving socket */
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct sock *sk = kskb->sk;
+	__u32 netns = sk ? nw_sk_netns(sk) : 0;
+	if (!nw_filter_pass(&flow, netns))
+		return 1;
+
+	struct payload_event *e = nw_reserve(sizeof(*e));
+	if (!e)
+		return 1;
+	__u64 marker = 0;
+	nw_fill_hdr(&marker, &e->hdr, NW_EV_PAYLOAD, netns);
+	if (!egress) { /* received in softirq: whatever task it interrupted is not the owner */
+		e->hdr.pid = 0;
+		e->hdr.tid = 0;
+		__builtin_memset(e->hdr.comm, 0, sizeof(e->hdr.comm));
+	}
+	e->flow = flow;
+	e->cookie = bpf_get_socket_cookie(skb);
+	e->payload_len = plen;
+	e->egress = egress;
+	e->kind = kind;
+	/* at most NW_PAYLOAD_MAX - 1 bytes: the mask is what lets the verifier bound the length */
+	__u64 n = plen < NW_PAYLOAD_MAX - 1 ? plen : NW_PAYLOAD_MAX - 1;
+	asm volatile("%0 &= 511" : "+r"(n)); /* clang would drop a C mask it can prove redundant */
+	if (n == 0 || bpf_skb_load_bytes(skb, off, e->data, n))
+		n = 0;
+	e->captured = n;
+	bpf_ringbuf_submit(e, 0);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int nw_payload_in(struct __sk_buff *skb)
+{
+	return payload(skb, 0);
+}
+
+SEC("cgroup_skb/egress")
+int nw_payload_out(struct __sk_buff *skb)
+{
+	return payload(skb, 1);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef NW_PAYLOAD_H
+#define NW_PAYLOAD_H
+
+#define NW_PAYLOAD_MAX 512 /* a power of 2; up to NW_PAYLOAD_MAX - 1 bytes are copied */
+
+enum nw_payload_kind {
+	NW_PAYLOAD_HTTP = 1, /* a TCP segment whose payload starts like an HTTP/1.x request or response */
+	NW_PAYLOAD_DNS = 2,  /* UDP or TCP to or from port 53 */
+};
+
+/*
+ * -i, --dns: the first bytes of an application message, copied at the cgroup
+ * socket-buffer hooks (BPF_CGROUP_INET_INGRESS/EGRESS, run from sk_filter_trim_cap()
+ * on receive and ip_finish_output()/ip6_finish_output() on send). User space parses them.
+ */
+struct payload_event {
+	struct nw_hdr hdr;
+	struct nw_flow flow;   /* source -> destination of this packet */
+	__u64 cookie;          /* socket cookie: a request and its response share it */
+	__u32 payload_len;     /* transport payload bytes in this packet */
+	__u16 captured;        /* bytes of it in data */
+	__u8 egress;           /* 1 sent by this host, 0 received */
+	__u8 kind;             /* enum nw_payload_kind */
+	__u8 data[NW_PAYLOAD_MAX];
+};
+
+#endif

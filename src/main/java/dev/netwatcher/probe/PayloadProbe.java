@@ -1,0 +1,86 @@
+package dev.netwatcher.probe;
+
+import dev.netwatcher.event.Event;
+import dev.netwatcher.protocol.Exchanges;
+import dev.netwatcher.protocol.Segment;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static dev.netwatcher.probe.Records.BODY;
+import static dev.netwatcher.probe.StructSpec.f;
+
+/**
+ * -i, --dns: struct payload_event (bpf/payload.h). Each record is one message start;
+ * {@link Exchanges} pairs requests with answers, so decode() returns an event only
+ * when a record completes an exchange (null otherwise). One instance per run: it
+ * holds the pending requests.
+ */
+public final class PayloadProbe implements Probe {
+    public static final int HTTP = 1, DNS = 2;
+    static final int COOKIE = BODY, PAYLOAD_LEN = BODY + 8, CAPTURED = BODY + 12, EGRESS = BODY + 14, KIND = BODY + 15,
+            DATA = BODY + 16, MAX = 512, SIZE = DATA + MAX;
+
+    private final int modes;
+    private final Exchanges exchanges = new Exchanges();
+
+    public PayloadProbe(int modes) {
+        if (modes == 0 || (modes & ~(HTTP | DNS)) != 0) throw new IllegalArgumentException("modes " + modes);
+        this.modes = modes;
+    }
+
+    @Override public String name() { return "payload"; }
+    @Override public int eventType() { return 9; }
+
+    @Override
+    public String option() {
+        List<String> o = new ArrayList<>();
+        if ((modes & HTTP) != 0) o.add("-i");
+        if ((modes & DNS) != 0) o.add("--dns");
+        return String.join(" ", o);
+    }
+
+    @Override
+    public String describe(String program) {
+        return program.endsWith("_in") ? "received payload (cgroup ingress)" : "sent payload (cgroup egress)";
+    }
+
+    @Override
+    public boolean cgroupHook(String program) {
+        return true;
+    }
+
+    @Override
+    public Map<String, byte[]> rodata() {
+        return Map.of("nw_payload_mode", ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, modes).array());
+    }
+
+    /** Requests dropped from the pairing tables before their answer (bounded tables). */
+    public long forgotten() {
+        return exchanges.forgotten();
+    }
+
+    @Override
+    public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
+        return exchanges.accept(segment(b, off, ctx)).orElse(null);
+    }
+
+    static Segment segment(ByteBuffer b, int off, DecodeContext ctx) {
+        int n = Math.min(Short.toUnsignedInt(b.getShort(off + CAPTURED)), MAX);
+        byte[] data = new byte[n];
+        b.get(off + DATA, data);
+        Segment.Kind kind = b.get(off + KIND) == DNS ? Segment.Kind.DNS : Segment.Kind.HTTP;
+        return new Segment(Records.header(b, off, ctx.clock()), Records.flow(b, off), b.getLong(off + COOKIE),
+                b.get(off + EGRESS) != 0, kind, b.getInt(off + PAYLOAD_LEN), data);
+    }
+
+    @Override
+    public StructSpec layout() {
+        return new StructSpec("payload_event", SIZE, Records.with(Records.commonFields(),
+                f("cookie", COOKIE, 8), f("payload_len", PAYLOAD_LEN, 4), f("captured", CAPTURED, 2),
+                f("egress", EGRESS, 1), f("kind", KIND, 1), f("data", DATA, MAX)));
+    }
+}

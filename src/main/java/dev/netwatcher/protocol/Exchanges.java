@@ -1,0 +1,114 @@
+package dev.netwatcher.protocol;
+
+import dev.netwatcher.event.DnsEvent;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.event.EventHeader;
+import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.HttpEvent;
+
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Pairs requests with responses on the same socket: a request sent and a response
+ * received make a client-side exchange, a request received and a response sent a
+ * server-side one. HTTP/1.x answers in order on a connection, so pending requests
+ * are a queue per socket; DNS pairs by socket and message id. Both tables are
+ * bounded: the oldest sockets are forgotten first, counted in {@link #forgotten()}.
+ */
+public final class Exchanges {
+    static final int MAX_SOCKETS = 8192, MAX_PENDING = 64;
+
+    private record Pending(EventHeader header, Flow flow, boolean egress, Object request) {}
+
+    private final Map<Object, ArrayDeque<Pending>> http = bounded();
+    private final Map<Object, Pending> dns = bounded();
+    private long forgotten;
+
+    private <V> Map<Object, V> bounded() {
+        return new LinkedHashMap<>(256, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Object, V> eldest) {
+                if (size() <= MAX_SOCKETS) return false;
+                forgotten++;
+                return true;
+            }
+        };
+    }
+
+    /** Requests or queries that were dropped from the tables before an answer came. */
+    public long forgotten() {
+        return forgotten;
+    }
+
+    /** The exchange this segment completes, or empty (a request, or something unparsable). */
+    public Optional<Event> accept(Segment s) {
+        return switch (s.kind()) {
+            case HTTP -> http(s);
+            case DNS -> dns(s);
+        };
+    }
+
+    private Object socket(Segment s) {
+        if (s.cookie() != 0) return s.cookie();
+        Flow f = s.flow(); // no socket (should not happen at the cgroup hooks): the unordered 4-tuple
+        String a = Flow.endpoint(f.saddr(), f.sport()), b = Flow.endpoint(f.daddr(), f.dport());
+        return a.compareTo(b) < 0 ? a + b : b + a;
+    }
+
+    private Optional<Event> http(Segment s) {
+        byte[] d = s.data();
+        Optional<Http.Request> req = Http.request(d, d.length);
+        Object key = socket(s);
+        if (req.isPresent()) {
+            ArrayDeque<Pending> q = http.computeIfAbsent(key, k -> new ArrayDeque<>());
+            if (q.size() >= MAX_PENDING) {
+                q.pollFirst();
+                forgotten++;
+            }
+            q.addLast(new Pending(s.header(), s.flow(), s.egress(), req.get()));
+            return Optional.empty();
+        }
+        Optional<Http.Status> status = Http.status(d, d.length);
+        ArrayDeque<Pending> q = http.get(key);
+        if (status.isEmpty() || q == null) return Optional.empty();
+        Pending p = q.peekFirst();
+        if (p == null || p.egress() == s.egress()) return Optional.empty();
+        int code = status.get().code();
+        if (code / 100 == 1 && code != 101) return Optional.empty(); // 100 Continue: the final answer follows
+        q.pollFirst();
+        if (q.isEmpty()) http.remove(key);
+        Http.Request r = (Http.Request) p.request();
+        Http.Status st = status.get();
+        return Optional.of(new HttpEvent(header(p, s), p.flow(), p.egress() ? "client" : "server", r.method(), r.path(),
+                r.host(), st.code(), st.reason(), s.header().tsNs() - p.header().tsNs()));
+    }
+
+    private Optional<Event> dns(Segment s) {
+        byte[] d = s.data();
+        int off = s.flow().proto() == 6 ? 2 : 0; // DNS over TCP: a 2-byte length first (RFC 1035 4.2.2)
+        Optional<Dns.Message> m = Dns.parse(d, off, d.length - off);
+        if (m.isEmpty()) return Optional.empty();
+        Dns.Message msg = m.get();
+        record Key(Object socket, int id) {}
+        Key key = new Key(socket(s), msg.id());
+        if (!msg.response()) {
+            dns.put(key, new Pending(s.header(), s.flow(), s.egress(), msg));
+            return Optional.empty();
+        }
+        Pending p = dns.get(key);
+        if (p == null || p.egress() == s.egress()) return Optional.empty();
+        dns.remove(key);
+        Dns.Message q = (Dns.Message) p.request();
+        return Optional.of(new DnsEvent(header(p, s), p.flow(), p.egress() ? "client" : "server", msg.id(), q.name(),
+                q.qtype(), msg.rcode(), msg.answers(), s.header().tsNs() - p.header().tsNs()));
+    }
+
+    /** The answer's time and namespace, with the task of whichever side of the exchange this host sent from. */
+    private static EventHeader header(Pending p, Segment s) {
+        EventHeader task = p.egress() ? p.header() : s.header();
+        return new EventHeader(s.header().tsNs(), s.header().netns(), task.pid(), task.tid(), task.comm());
+    }
+}
