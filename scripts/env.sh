@@ -36,6 +36,9 @@ nw_check_test_tools() {
   command -v ping >/dev/null || missing+=(iputils-ping)
   command -v python3 >/dev/null || missing+=(python3)
   command -v prometheus >/dev/null || missing+=(prometheus)
+  command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  command -v dig >/dev/null || missing+=(bind9-dnsutils)
+  command -v curl >/dev/null || missing+=(curl)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "netwatcher: missing test tools: install them with: apt-get install ${missing[*]}" >&2
     return 1

@@ -21,11 +21,27 @@ public final class Collector implements AutoCloseable {
         session = Session.open(new Session.Config(probes, filter, true), events::add);
         thread = Thread.ofPlatform().name("collector").start(() -> {
             try {
-                session.run(0, () -> {});
+                session.run(0, () -> {
+                    java.util.concurrent.CountDownLatch l = snapshotRequest.getAndSet(null);
+                    if (l != null) {
+                        session.readIterators();
+                        l.countDown();
+                    }
+                });
             } catch (Throwable t) {
                 failure = t;
             }
         });
+    }
+
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> snapshotRequest =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** Runs the iterator programs (-x/--rtt socket walk) once on the consumer thread, as the CLI does periodically. */
+    public void snapshot() throws InterruptedException {
+        java.util.concurrent.CountDownLatch l = new java.util.concurrent.CountDownLatch(1);
+        snapshotRequest.set(l);
+        if (!l.await(10, java.util.concurrent.TimeUnit.SECONDS)) throw new AssertionError("the socket walk did not run");
     }
 
     public Session session() {
