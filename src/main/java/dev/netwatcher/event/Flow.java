@@ -43,7 +43,7 @@ public record Flow(int family, int proto, InetAddress saddr, int sport, InetAddr
     /** "198.18.0.1:80", "[fd00:198::1]:80", or "-" when unknown. */
     public static String endpoint(InetAddress a, int port) {
         if (a == null) return "-";
-        String h = a.getHostAddress();
+        String h = AddressText.of(a);
         if (h.indexOf(':') >= 0) h = "[" + h + "]";
         return port == 0 ? h : h + ":" + port;
     }

@@ -53,7 +53,7 @@ public final class Dns {
             if ((type == 1 && len == 4) || (type == 28 && len == 16)) {
                 byte[] a = new byte[len];
                 System.arraycopy(d, at, a, 0, len);
-                return InetAddress.getByAddress(a).getHostAddress();
+                return dev.netwatcher.event.Flow.address(InetAddress.getByAddress(a)); // RFC 5952 text for IPv6
             }
         } catch (UnknownHostException e) {
             return "?";
