@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DecoderFuzzTest {
     private static final DecodeContext CTX;
+    private static final Probe CONN = Probes.connections(ConnProbe.EXTRA | ConnProbe.ALL);
     private static final Path LOGS;
 
     static {
@@ -71,6 +73,45 @@ class DecoderFuzzTest {
         }
     }
 
+    /** Payload records (type 9) feed the HTTP/DNS pairing: any bytes, in any order, never throw; what pairs renders. */
+    @Property(tries = 1000)
+    void anyPayloadSequenceIsSafe(@ForAll("payloads") List<byte[]> records) {
+        Probe p = Probes.payload(PayloadProbe.HTTP | PayloadProbe.DNS);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JsonSink json = new JsonSink(out); ConsoleSink console = new ConsoleSink(new PrintStream(out, false))) {
+            for (byte[] r : records) {
+                Event e = p.decode(ByteBuffer.wrap(r).order(ByteOrder.nativeOrder()), 0, r.length, CTX);
+                if (e == null) continue;
+                json.accept(e);
+                console.accept(e);
+            }
+        }
+    }
+
+    @Provide
+    Arbitrary<List<byte[]>> payloads() {
+        int size = Probes.payload(PayloadProbe.HTTP).layout().size();
+        String[] starts = {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "POST /a HTTP/1.0\r\n", "HTTP/1.1 200 OK\r\n",
+                "HTTP/1.1 100 Continue\r\n", "HTTP/1.0 9", "GET ", "HTTP/1.", ""};
+        Arbitrary<byte[]> one = net.jqwik.api.Combinators.combine(Arbitraries.of(starts),
+                Arbitraries.bytes().array(byte[].class).ofMaxSize(600), Arbitraries.integers().between(0, 600),
+                Arbitraries.of(1, 2), Arbitraries.of(0, 1), Arbitraries.longs().between(0, 3)).as((start, bytes, captured, kind, egress, cookie) -> {
+            ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.nativeOrder());
+            b.put(0, bytes, 0, Math.min(bytes.length, size));
+            b.putInt(Records.HDR_TYPE, 9);
+            b.putShort(Records.HDR_SIZE + Records.FLOW_FAMILY, (short) 2);
+            b.put(Records.HDR_SIZE + Records.FLOW_PROTO, (byte) (kind == 2 && egress == 1 ? 6 : 17));
+            b.putLong(PayloadProbe.COOKIE, cookie);
+            b.putShort(PayloadProbe.CAPTURED, (short) (int) captured);
+            b.put(PayloadProbe.EGRESS, (byte) (int) egress);
+            b.put(PayloadProbe.KIND, (byte) (int) kind);
+            byte[] s = start.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (kind == 1) b.put(PayloadProbe.DATA, s, 0, Math.min(s.length, PayloadProbe.MAX));
+            return b.array();
+        });
+        return one.list().ofMinSize(1).ofMaxSize(12);
+    }
+
     @Property(tries = 2000)
     void anyCidrTextParsesOrIsRefused(@ForAll("cidrs") String text) {
         try {
@@ -84,7 +125,7 @@ class DecoderFuzzTest {
     @Provide
     Arbitrary<byte[]> records() {
         // a type our probes produce, then a record of its struct's size (or longer) of random bytes
-        return Arbitraries.of(1, 2, 3, 4, 5, 6, 7).flatMap(type -> {
+        return Arbitraries.of(1, 2, 3, 4, 5, 6, 7, 8).flatMap(type -> {
             int size = sizeOf(type);
             return Arbitraries.bytes().array(byte[].class).ofMinSize(size).ofMaxSize(size + 64).map(bytes -> {
                 ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder()).putInt(Records.HDR_TYPE, type);
@@ -111,6 +152,7 @@ class DecoderFuzzTest {
             case 4 -> Probes.TCP_ERROR;
             case 5, 6 -> Probes.packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP);
             case 7 -> Probes.NETFILTER;
+            case 8 -> CONN;
             default -> throw new IllegalArgumentException("type " + type);
         };
     }
