@@ -129,7 +129,8 @@ class CliIT {
                 {"-S", "--metrics", "70000"}, {"-S", "--metrics", "localhost:"}, {"-S", "--metrics", "::1:9464"},
                 {"-S", "--metrics", "x:y"}, {"-S", "--events"}, {"-S", "--bpf-stats"},
                 {"-S", "--metrics", "9464", "--events", "--json"}, {"-S", "--ring-buffer-kb", "3"},
-                {"-S", "--ring-buffer-kb", "100"}, {"-S", "--ring-buffer-kb", "lots"}};
+                {"-S", "--ring-buffer-kb", "100"}, {"-S", "--ring-buffer-kb", "lots"}, {"-S", "--conn-every", "5"},
+                {"-x", "--conn-every", "0"}, {"--rtt", "--conn-every", "soon"}};
         for (String[] args : bad) {
             StringWriter err = new StringWriter();
             int code = Main.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err));
@@ -242,6 +243,81 @@ class CliIT {
                 p.destroyForcibly();
             }
         }
+    }
+
+    /** Programs attached to the cgroup v2 root (where -i/--dns hook), by name. */
+    static String cgroupPrograms() {
+        return Lab.run("bpftool", "cgroup", "show", dev.netwatcher.bpf.Cgroups.v2Root().toString());
+    }
+
+    @Test
+    void connectionsHttpAndDnsThroughTheCli() throws Exception {
+        awaitClean("earlier tests");
+        try (Lab lab = Lab.create()) {
+            Path logs = Files.createTempDirectory("nwlogs");
+            lab.spawnReady(lab.b, Lab.python("http_server.py", 8090));
+            lab.spawn(lab.b, "/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                    "--listen-address=" + Lab.B4, "--port=53", "--pid-file=", "--user=root", "--address=/cli.nw.test/198.18.0.78");
+            for (int i = 0; i < 200 && !lab.inNs(lab.b, "ss", "-Hlun", "sport = :53").contains(":53"); i++) Thread.sleep(25);
+            List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Process p = netwatcher("-x", "-a", "-i", "--dns", "--rtt", "--json", "--conn-every", "1", "--duration", "4",
+                    "--log-dir", logs.toString(), "--netns", Long.toString(lab.netns(lab.a))).start();
+            try {
+                BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+                String first = err.readLine();
+                assertTrue(first != null && first.startsWith("netwatcher: attached -x -a --rtt -i --dns"), "stderr: " + first);
+                assertTrue(cgroupPrograms().contains("nw_payload_in") && cgroupPrograms().contains("nw_payload_out"),
+                        "cgroup hooks while running: " + cgroupPrograms());
+                lab.inNs(lab.a, "curl", "-s", "-o", "/dev/null", "http://" + Lab.B4 + ":8090/");
+                lab.inNs(lab.a, "dig", "+tries=1", "+time=2", "@" + Lab.B4, "cli.nw.test", "A");
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(p.waitFor(15, TimeUnit.SECONDS));
+                assertEquals(0, p.exitValue());
+                ObjectMapper m = new ObjectMapper();
+                List<JsonNode> lines = new ArrayList<>();
+                for (String line : out.split("\n")) if (!line.isBlank()) lines.add(m.readTree(line));
+                java.util.function.Function<String, List<JsonNode>> of = t -> lines.stream().filter(e -> e.get("type").asText().equals(t)).toList();
+                JsonNode http = of.apply("http").stream().filter(e -> e.get("side").asText().equals("client")).findFirst().orElseThrow();
+                for (String k : new String[] {"method", "path", "host", "status", "reason", "latency_ns", "pid", "comm"}) assertTrue(http.has(k), k + " in " + http);
+                assertEquals(200, http.get("status").asInt());
+                assertEquals("curl", http.get("comm").asText());
+                JsonNode dns = of.apply("dns").stream().filter(e -> e.get("side").asText().equals("client")).findFirst().orElseThrow();
+                assertEquals("cli.nw.test.", dns.get("name").asText());
+                assertEquals("A 198.18.0.78", dns.get("answers").asText());
+                assertEquals("NOERROR", dns.get("rcode").asText());
+                JsonNode close = of.apply("tcp_close").stream().filter(e -> e.get("dport").asInt() == 8090).findFirst().orElseThrow();
+                for (String k : new String[] {"last_state", "duration_ns", "bytes_sent", "bytes_acked", "bytes_received", "segs_out",
+                        "segs_in", "retrans_total", "srtt_us", "sock"}) assertTrue(close.has(k), k + " in " + close);
+                JsonNode state = of.apply("tcp_conn").stream().filter(e -> e.get("reason").asText().equals("state")
+                        && e.get("state").asText().equals("ESTABLISHED") && e.get("dport").asInt() == 8090).findFirst().orElseThrow();
+                for (String k : new String[] {"oldstate", "ca_state", "snd_una", "snd_nxt", "rcv_nxt", "cwnd", "snd_wnd", "rcv_wnd",
+                        "srtt_us", "rttvar_us", "mss", "rcv_space", "sndbuf", "sndbuf_used", "rcvbuf", "rcvbuf_used", "bytes_sent",
+                        "bytes_acked", "bytes_received", "segs_out", "segs_in", "retrans_total", "retrans_fast", "retrans_rto",
+                        "rto_timeouts", "sock"}) assertTrue(state.has(k), k + " in " + state);
+                JsonNode rtt = of.apply("rtt_histogram").stream().filter(e -> e.get("remote").asText().equals(Lab.B4)).reduce((a, b) -> b).orElseThrow();
+                assertTrue(rtt.get("samples").asLong() >= 1, rtt.toString());
+                assertTrue(lines.stream().allMatch(e -> !e.has("netns") || e.get("netns").asLong() == lab.netns(lab.a)), "--netns filter");
+                String connectLog = Files.readString(logs.resolve("connect.log"));
+                assertTrue(connectLog.startsWith("tcp_close{") && connectLog.contains("dport=\"8090\"") && connectLog.contains("last_state="),
+                        connectLog);
+            } finally {
+                p.destroyForcibly();
+            }
+            awaitClean("a -x -a -i --dns --rtt run");
+            assertFalse(cgroupPrograms().contains("nw_payload"), "cgroup hooks left: " + cgroupPrograms());
+        }
+    }
+
+    @Test
+    void connectionAndPayloadHooksGoAwayOnSigkill() throws Exception {
+        awaitClean("earlier tests");
+        List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Process p = startAttached(stderr, "-x", "-a", "-i", "--dns", "--rtt", "--no-logs");
+        assertEquals(6, ourPrograms(), "4 connection programs and 2 cgroup programs while running: " + stderr);
+        Lab.run("kill", "-KILL", Long.toString(p.pid()));
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        awaitClean("SIGKILL");
+        assertFalse(cgroupPrograms().contains("nw_payload"), "cgroup hooks left: " + cgroupPrograms());
     }
 
     @Test
