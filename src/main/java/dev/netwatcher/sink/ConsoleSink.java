@@ -69,7 +69,7 @@ public final class ConsoleSink implements EventSink {
     @Override
     public void rttHistograms(long epochNs, List<dev.netwatcher.event.RttHistogram> histograms) {
         if (histograms.isEmpty()) return;
-        out.printf("--- RTT samples per remote address, %s (bucket upper bounds, log2 µs) ---%n",
+        out.printf("--- RTT samples per remote address, %s (log2 buckets, µs) ---%n",
                 TIME.format(Instant.ofEpochSecond(0, epochNs)));
         out.printf("%-10s %-40s %9s %10s %10s %10s %10s  %s%n", "NETNS", "REMOTE", "SAMPLES", "MIN_US", "MEAN_US", "P99<=US",
                 "MAX_US", "HISTOGRAM");
