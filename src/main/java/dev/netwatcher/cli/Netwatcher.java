@@ -251,8 +251,13 @@ final class Netwatcher implements Callable<Integer> {
         long connNs = (long) (connEvery * 1e9);
         long[] lastConn = {0};
         boolean[] connWarned = {false};
+        long[] lastExpire = {System.nanoTime()};
         Runnable periodic = () -> {
             long now = System.nanoTime();
+            if (dns && now - lastExpire[0] >= 1_000_000_000L) {
+                lastExpire[0] = now;
+                session.expire(clock.nowEpochNs());
+            }
             if (snapshots && (lastConn[0] == 0 || now - lastConn[0] >= connNs)) {
                 lastConn[0] = now;
                 int failed = session.readIterators();

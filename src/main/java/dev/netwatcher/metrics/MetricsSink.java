@@ -1,6 +1,9 @@
 package dev.netwatcher.metrics;
 
+import dev.netwatcher.event.DnsEvent;
 import dev.netwatcher.event.DropEvent;
+import dev.netwatcher.event.HttpEvent;
+import dev.netwatcher.event.TcpCloseEvent;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.LatencyAnomalyEvent;
@@ -16,13 +19,13 @@ import io.prometheus.metrics.model.snapshots.Unit;
 
 /**
  * Counts events into Prometheus metrics. Labels are bounded sets only (drop
- * reasons, TCP states, hooks, layers): no per-flow label, so a busy host does not
+ * reasons, TCP states, hooks, layers, HTTP status classes, DNS response codes): no per-flow label, so a busy host does not
  * grow the series count. Per-packet latency is not counted here: the kernel keeps
  * those histograms (see {@link KernelMetrics}).
  */
 public final class MetricsSink implements EventSink {
-    private final Counter drops, retransmits, transitions, tcpErrors, anomalies;
-    private final Histogram netfilter, icmp;
+    private final Counter drops, retransmits, transitions, tcpErrors, anomalies, closed, httpResponses, dnsAnswers;
+    private final Histogram netfilter, icmp, httpLatency, dnsLatency;
 
     public MetricsSink(PrometheusRegistry registry) {
         drops = Counter.builder().name("netwatcher_drops").help("Packets freed with a drop reason (kfree_skb), by reason")
@@ -41,7 +44,22 @@ public final class MetricsSink implements EventSink {
         icmp = Histogram.builder().name("netwatcher_icmp_reply_latency_seconds")
                 .help("Time from an echo request entering ICMP to its reply leaving it (-I)").unit(Unit.SECONDS)
                 .classicOnly().classicUpperBounds(Buckets.seconds()).register(registry);
+        closed = Counter.builder().name("netwatcher_tcp_connections_closed")
+                .help("TCP connections that reached CLOSE (-a), by the state before").labelNames("last_state").register(registry);
+        httpResponses = Counter.builder().name("netwatcher_http_responses")
+                .help("HTTP/1.x exchanges (-i), by side and status class").labelNames("side", "status_class").register(registry);
+        httpLatency = Histogram.builder().name("netwatcher_http_response_latency_seconds")
+                .help("HTTP request to first response byte (-i)").unit(Unit.SECONDS)
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames("side").register(registry);
+        dnsAnswers = Counter.builder().name("netwatcher_dns_answers")
+                .help("DNS transactions (--dns), by side and response code (TIMEOUT: no answer in 5 s)")
+                .labelNames("side", "rcode").register(registry);
+        dnsLatency = Histogram.builder().name("netwatcher_dns_latency_seconds")
+                .help("DNS query to answer (--dns)").unit(Unit.SECONDS)
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames("side").register(registry);
     }
+
+    private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
     @Override
     public void accept(Event event) {
@@ -57,6 +75,16 @@ public final class MetricsSink implements EventSink {
                 }
             }
             case IcmpEvent i -> icmp.observe(i.icmpNs() / 1e9);
+            case TcpCloseEvent c -> closed.labelValues(c.lastState()).inc();
+            case HttpEvent h -> {
+                int cls = h.status() / 100;
+                httpResponses.labelValues(h.side(), cls >= 1 && cls <= 5 ? STATUS_CLASSES[cls - 1] : "other").inc();
+                httpLatency.labelValues(h.side()).observe(h.latencyNs() / 1e9);
+            }
+            case DnsEvent d -> {
+                dnsAnswers.labelValues(d.side(), d.rcode()).inc();
+                if (!d.rcode().equals("TIMEOUT")) dnsLatency.labelValues(d.side()).observe(d.latencyNs() / 1e9);
+            }
             default -> { }
         }
     }

@@ -64,6 +64,11 @@ public final class PayloadProbe implements Probe {
     }
 
     @Override
+    public List<Event> expire(long nowEpochNs) {
+        return exchanges.expire(nowEpochNs);
+    }
+
+    @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
         return exchanges.accept(segment(b, off, ctx)).orElse(null);
     }

@@ -29,6 +29,11 @@ public interface Probe {
     /** The event a record carries; null when the record only feeds state (e.g. a request awaiting its answer). */
     Event decode(ByteBuffer b, int off, int len, DecodeContext ctx);
 
+    /** Events due by this time from state the decoder keeps (e.g. a DNS query that timed out); called periodically. */
+    default List<Event> expire(long nowEpochNs) {
+        return List.of();
+    }
+
     /** Java view of the event struct, checked against the object's BTF in tests. */
     StructSpec layout();
 

@@ -307,6 +307,16 @@ public final class Session implements AutoCloseable {
         return failed;
     }
 
+    /** Delivers what the probes' decoders have due by now (see Probe.expire). Call it from the thread that runs {@link #run}. */
+    public void expire(long nowEpochNs) {
+        for (Loaded l : loaded) {
+            for (Event e : l.probe().expire(nowEpochNs)) {
+                listener.accept(e);
+                delivered++;
+            }
+        }
+    }
+
     /** --rtt: RTT samples per remote address from the kernel's rtt_hists map (empty without --rtt). */
     public synchronized List<dev.netwatcher.event.RttHistogram> rttHistograms() {
         List<dev.netwatcher.event.RttHistogram> out = new ArrayList<>();

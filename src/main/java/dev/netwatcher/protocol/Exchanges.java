@@ -7,6 +7,9 @@ import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.HttpEvent;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +23,8 @@ import java.util.Optional;
  */
 public final class Exchanges {
     static final int MAX_SOCKETS = 8192, MAX_PENDING = 64;
+    /** A DNS query unanswered this long is reported with rcode TIMEOUT (resolv.conf's default timeout). */
+    public static final long DNS_TIMEOUT_NS = 5_000_000_000L;
 
     private record Pending(EventHeader header, Flow flow, boolean egress, Object request) {}
 
@@ -41,6 +46,27 @@ public final class Exchanges {
     /** Requests or queries that were dropped from the tables before an answer came. */
     public long forgotten() {
         return forgotten;
+    }
+
+    /**
+     * DNS queries sent (client side) that have waited DNS_TIMEOUT_NS by nowEpochNs: one
+     * event each with rcode TIMEOUT and the wait as latency; they are then forgotten (a late
+     * answer pairs with nothing). Queries received (server side) that this host never
+     * answered are dropped silently after the same time.
+     */
+    public List<Event> expire(long nowEpochNs) {
+        List<Event> out = new ArrayList<>();
+        for (Iterator<Map.Entry<Object, Pending>> it = dns.entrySet().iterator(); it.hasNext(); ) {
+            Pending p = it.next().getValue();
+            long waited = nowEpochNs - p.header().tsNs();
+            if (waited < DNS_TIMEOUT_NS) continue; // insertion order is not time order after a re-put: scan all
+            it.remove();
+            if (!p.egress()) continue;
+            Dns.Message q = (Dns.Message) p.request();
+            out.add(new DnsEvent(new EventHeader(nowEpochNs, p.header().netns(), p.header().pid(), p.header().tid(),
+                    p.header().comm()), p.flow(), "client", q.id(), q.name(), q.qtype(), "TIMEOUT", List.of(), waited));
+        }
+        return out;
     }
 
     /** The exchange this segment completes, or empty (a request, or something unparsable). */

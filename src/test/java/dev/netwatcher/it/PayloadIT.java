@@ -164,4 +164,22 @@ class PayloadIT extends LabTest {
             assertFalse(server.stream().anyMatch(e -> e.header().netns() != lab.netns(lab.b)));
         }
     }
+
+    @Test
+    void anUnansweredQueryIsReportedAsTimeout() throws Exception {
+        // B drops queries: dig gives up, netwatcher reports the query after Exchanges.DNS_TIMEOUT_NS
+        lab.nft(lab.b, "add table inet nwt; add chain inet nwt in { type filter hook input priority 0; }; "
+                + "add rule inet nwt in udp dport 53 counter drop");
+        try (Collector c = new Collector(List.of(Probes.payload(PayloadProbe.DNS)), Filter.NONE)) {
+            long t0 = System.nanoTime();
+            assertTrue(lab.tryInNs(lab.a, "dig", "+tries=1", "+time=1", "@" + Lab.B4, "lost.nw.test", "A") != 0, "dig must fail");
+            List<DnsEvent> t = c.await(DnsEvent.class, e -> e.rcode().equals("TIMEOUT"), 1, Duration.ofSeconds(10));
+            long waited = System.nanoTime() - t0;
+            assertEquals(1, t.size(), "one timed-out query: " + c.events(DnsEvent.class, e -> true));
+            assertEquals("lost.nw.test.", t.getFirst().name());
+            assertEquals("client", t.getFirst().side());
+            assertTrue(t.getFirst().latencyNs() >= dev.netwatcher.protocol.Exchanges.DNS_TIMEOUT_NS && t.getFirst().latencyNs() <= waited,
+                    "waited " + t.getFirst().latencyNs() + " ns");
+        }
+    }
 }

@@ -21,7 +21,9 @@ public final class Collector implements AutoCloseable {
         session = Session.open(new Session.Config(probes, filter, true), events::add);
         thread = Thread.ofPlatform().name("collector").start(() -> {
             try {
+                dev.netwatcher.kernel.Clock clock = new dev.netwatcher.kernel.Clock();
                 session.run(0, () -> {
+                    session.expire(clock.nowEpochNs());
                     java.util.concurrent.CountDownLatch l = snapshotRequest.getAndSet(null);
                     if (l != null) {
                         session.readIterators();
