@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # netwatcher overhead benchmark (not a test: CI does not run it). As root:
 #   sudo bench/run.sh [ROUNDS] [SECONDS]        (defaults: 3 rounds of 5 s per workload)
+#   sudo NW_BENCH_MODES="conn" bench/run.sh     (only some modes)
 # Builds a lab (namespaces nwbench-a/-b joined by a veth, 198.19.0.1/.2), then for each
 # round and each netwatcher mode runs every workload twice, side by side: once with no
 # netwatcher (baseline) and once with netwatcher running in that mode. Reports medians of
@@ -109,7 +110,16 @@ MODES=(
   "tun:-t -u -n"
   "metrics:-t -u -k --metrics 127.0.0.1:19464"
   "all:-S -r -k -e -t -u -I -n -L"
+  "conn:-x -a --rtt -i --dns"
 )
+# NW_BENCH_MODES="conn t" runs only those modes (names before the colon)
+if [ -n "${NW_BENCH_MODES:-}" ]; then
+  picked=()
+  for m in "${MODES[@]}"; do
+    for want in $NW_BENCH_MODES; do [ "${m%%:*}" = "$want" ] && picked+=("$m"); done
+  done
+  MODES=("${picked[@]}")
+fi
 WORKLOADS=(tcp1 tcp4 udp64)
 
 echo "round,mode,workload,baseline,traced,ratio,nw_cpu_s,nw_rss_mb,startup_s,exit_s,events,lost" >"$RAW"

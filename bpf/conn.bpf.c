@@ -60,15 +60,17 @@ struct {
 	__type(value, struct nw_conn_retx);
 } conn_retx SEC(".maps");
 
+/* The last RTT sample's rack.mstamp, stored in the socket itself: freed with it, no hashing. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, __u64);
 } rtt_last SEC(".maps");
 
+/* Per CPU: no atomics, no cache line shared between CPUs; user space adds the CPUs up. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct rtt_key);
 	__type(value, struct rtt_hist);
@@ -221,7 +223,6 @@ int BPF_PROG(nw_conn_state, const struct sock *sk, int oldstate, int newstate)
 	if (closing) {
 		bpf_map_delete_elem(&conn_birth, &key);
 		bpf_map_delete_elem(&conn_retx, &key);
-		bpf_map_delete_elem(&rtt_last, &key);
 	}
 	return 0;
 }
@@ -264,44 +265,51 @@ static __always_inline __u32 log2_slot(__u32 v)
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(nw_conn_rtt, struct sock *sk, const struct sk_buff *skb)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 key = (__u64)sk;
-	__u64 mstamp = BPF_CORE_READ(tp, rack.mstamp);
-	__u32 rtt = BPF_CORE_READ(tp, rack.rtt_us);
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk); /* trusted: direct loads below */
+	if (!tp)
+		return 0;
+	__u64 mstamp = tp->rack.mstamp;
+	__u32 rtt = tp->rack.rtt_us;
 
 	if (!mstamp)
 		return 0;
-	__u64 *last = bpf_map_lookup_elem(&rtt_last, &key);
-	if (last) {
-		if (*last == mstamp)
-			return 0;
-		*last = mstamp;
-	} else {
-		bpf_map_update_elem(&rtt_last, &key, &mstamp, BPF_ANY);
-	}
+	__u64 *last = bpf_sk_storage_get(&rtt_last, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!last || *last == mstamp)
+		return 0;
+	*last = mstamp;
 
+	/* the flow by direct loads (tp is a trusted BTF pointer): this runs for every received segment */
 	struct nw_flow flow = {};
-	conn_flow(&flow, sk);
-	__u32 netns = nw_sk_netns(sk);
+	flow.family = tp->inet_conn.icsk_inet.sk.__sk_common.skc_family;
+	flow.proto = IPPROTO_TCP;
+	flow.sport = tp->inet_conn.icsk_inet.sk.__sk_common.skc_num;
+	flow.dport = bpf_ntohs(tp->inet_conn.icsk_inet.sk.__sk_common.skc_dport);
+	if (flow.family == AF_INET) {
+		*(__u32 *)flow.saddr = tp->inet_conn.icsk_inet.sk.__sk_common.skc_rcv_saddr;
+		*(__u32 *)flow.daddr = tp->inet_conn.icsk_inet.sk.__sk_common.skc_daddr;
+	} else {
+		__builtin_memcpy(flow.saddr, tp->inet_conn.icsk_inet.sk.__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(flow.daddr, tp->inet_conn.icsk_inet.sk.__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+	}
+	__u32 netns = tp->inet_conn.icsk_inet.sk.__sk_common.skc_net.net->ns.inum;
 	if (!nw_filter_pass(&flow, netns))
 		return 0;
 	struct rtt_key k = {.netns = netns, .family = flow.family};
 	__builtin_memcpy(k.addr, flow.daddr, sizeof(k.addr));
 	struct rtt_hist *h = bpf_map_lookup_elem(&rtt_hists, &k);
 	if (!h) {
-		struct rtt_hist zero = {.min_us = 0xffffffff};
+		struct rtt_hist zero = {};
 		bpf_map_update_elem(&rtt_hists, &k, &zero, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(&rtt_hists, &k);
 		if (!h)
 			return 0;
 	}
-	__sync_fetch_and_add(&h->slots[log2_slot(rtt)], 1);
-	__sync_fetch_and_add(&h->count, 1);
-	__sync_fetch_and_add(&h->sum_us, rtt);
-	/* min/max: a lost race leaves a value one sample stale, never a wrong sample */
-	if (rtt < h->min_us)
+	if (h->count == 0 || rtt < h->min_us) /* a new element is zero on every CPU */
 		h->min_us = rtt;
 	if (rtt > h->max_us)
 		h->max_us = rtt;
+	h->slots[log2_slot(rtt)] += 1;
+	h->count += 1;
+	h->sum_us += rtt;
 	return 0;
 }

@@ -42,7 +42,7 @@ static __always_inline int http_start(__u32 w)
 static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 {
 	struct nw_flow flow = {};
-	__u32 off;
+	__u32 off, seq = 0;
 	__u8 proto;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
@@ -76,6 +76,7 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 		flow.sport = bpf_ntohs(th.source);
 		flow.dport = bpf_ntohs(th.dest);
 		off += th.doff * 4;
+		seq = bpf_ntohl(th.seq);
 	} else if (proto == IPPROTO_UDP) {
 		struct udphdr uh;
 		if (bpf_skb_load_bytes(skb, off, &uh, sizeof(uh)))
@@ -120,6 +121,8 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	}
 	e->flow = flow;
 	e->cookie = bpf_get_socket_cookie(skb);
+	e->seq = seq;
+	e->pad = 0;
 	e->payload_len = plen;
 	e->egress = egress;
 	e->kind = kind;

@@ -18,6 +18,8 @@ struct payload_event {
 	struct nw_hdr hdr;
 	struct nw_flow flow;   /* source -> destination of this packet */
 	__u64 cookie;          /* socket cookie: a request and its response share it */
+	__u32 seq;             /* TCP: sequence number of the first payload byte (a retransmission repeats it); UDP: 0 */
+	__u32 pad;
 	__u32 payload_len;     /* transport payload bytes in this packet */
 	__u16 captured;        /* bytes of it in data */
 	__u8 egress;           /* 1 sent by this host, 0 received */

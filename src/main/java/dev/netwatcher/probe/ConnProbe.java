@@ -66,7 +66,8 @@ public final class ConnProbe implements Probe {
     public boolean wants(String program) {
         return switch (program) {
             case "nw_conn_iter" -> (modes & (EXTRA | RTT)) != 0;
-            case "nw_conn_state", "nw_conn_retx" -> (modes & (EXTRA | ALL)) != 0;
+            case "nw_conn_state" -> true; // also --rtt alone: a closing socket's entries are deleted there
+            case "nw_conn_retx" -> (modes & EXTRA) != 0;
             case "nw_conn_rtt" -> (modes & RTT) != 0;
             default -> true;
         };
@@ -138,11 +139,20 @@ public final class ConnProbe implements Probe {
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
+        // per-CPU map: one rtt_hist per possible CPU, back to back
         long[] counts = new long[RTT_SLOTS];
-        for (int i = 0; i < RTT_SLOTS; i++) counts[i] = v.getLong(H_SLOTS + 8 * i);
-        long count = v.getLong(H_COUNT);
-        return new RttHistogram(Integer.toUnsignedLong(k.getInt(KEY_NETNS)), family, remote, counts, count, v.getLong(H_SUM),
-                count == 0 ? 0 : Integer.toUnsignedLong(v.getInt(H_MIN)), Integer.toUnsignedLong(v.getInt(H_MAX)));
+        long count = 0, sum = 0, min = Long.MAX_VALUE, max = 0;
+        for (int cpu = 0; cpu + H_SIZE <= v.capacity(); cpu += H_SIZE) {
+            long n = v.getLong(cpu + H_COUNT);
+            if (n == 0) continue;
+            for (int i = 0; i < RTT_SLOTS; i++) counts[i] += v.getLong(cpu + H_SLOTS + 8 * i);
+            count += n;
+            sum += v.getLong(cpu + H_SUM);
+            min = Math.min(min, Integer.toUnsignedLong(v.getInt(cpu + H_MIN)));
+            max = Math.max(max, Integer.toUnsignedLong(v.getInt(cpu + H_MAX)));
+        }
+        return new RttHistogram(Integer.toUnsignedLong(k.getInt(KEY_NETNS)), family, remote, counts, count, sum,
+                count == 0 ? 0 : min, max);
     }
 
     @Override

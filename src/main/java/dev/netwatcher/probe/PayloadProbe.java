@@ -21,8 +21,8 @@ import static dev.netwatcher.probe.StructSpec.f;
  */
 public final class PayloadProbe implements Probe {
     public static final int HTTP = 1, DNS = 2;
-    static final int COOKIE = BODY, PAYLOAD_LEN = BODY + 8, CAPTURED = BODY + 12, EGRESS = BODY + 14, KIND = BODY + 15,
-            DATA = BODY + 16, MAX = 512, SIZE = DATA + MAX;
+    static final int COOKIE = BODY, SEQ = BODY + 8, PAYLOAD_LEN = BODY + 16, CAPTURED = BODY + 20, EGRESS = BODY + 22,
+            KIND = BODY + 23, DATA = BODY + 24, MAX = 512, SIZE = DATA + MAX;
 
     private final int modes;
     private final Exchanges exchanges = new Exchanges();
@@ -79,13 +79,13 @@ public final class PayloadProbe implements Probe {
         b.get(off + DATA, data);
         Segment.Kind kind = b.get(off + KIND) == DNS ? Segment.Kind.DNS : Segment.Kind.HTTP;
         return new Segment(Records.header(b, off, ctx.clock()), Records.flow(b, off), b.getLong(off + COOKIE),
-                b.get(off + EGRESS) != 0, kind, b.getInt(off + PAYLOAD_LEN), data);
+                Integer.toUnsignedLong(b.getInt(off + SEQ)), b.get(off + EGRESS) != 0, kind, b.getInt(off + PAYLOAD_LEN), data);
     }
 
     @Override
     public StructSpec layout() {
         return new StructSpec("payload_event", SIZE, Records.with(Records.commonFields(),
-                f("cookie", COOKIE, 8), f("payload_len", PAYLOAD_LEN, 4), f("captured", CAPTURED, 2),
+                f("cookie", COOKIE, 8), f("seq", SEQ, 4), f("payload_len", PAYLOAD_LEN, 4), f("captured", CAPTURED, 2),
                 f("egress", EGRESS, 1), f("kind", KIND, 1), f("data", DATA, MAX)));
     }
 }

@@ -26,16 +26,26 @@ public final class Exchanges {
     /** A DNS query unanswered this long is reported with rcode TIMEOUT (resolv.conf's default timeout). */
     public static final long DNS_TIMEOUT_NS = 5_000_000_000L;
 
-    private record Pending(EventHeader header, Flow flow, boolean egress, Object request) {}
+    private record Pending(EventHeader header, Flow flow, boolean egress, long seq, Object request) {}
+
+    /** The last HTTP message start seen per socket and direction: a retransmitted segment repeats its sequence number. */
+    private record Start(Object socket, boolean egress) {}
+
+    private final Map<Start, Long> lastStart = new LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Start, Long> eldest) {
+            return size() > MAX_SOCKETS * 2;
+        }
+    };
 
     private final Map<Object, ArrayDeque<Pending>> http = bounded();
     private final Map<Object, Pending> dns = bounded();
     private long forgotten;
 
-    private <V> Map<Object, V> bounded() {
+    private <K, V> Map<K, V> bounded() {
         return new LinkedHashMap<>(256, 0.75f, false) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Object, V> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
                 if (size() <= MAX_SOCKETS) return false;
                 forgotten++;
                 return true;
@@ -86,6 +96,9 @@ public final class Exchanges {
 
     private Optional<Event> http(Segment s) {
         byte[] d = s.data();
+        Start start = new Start(socket(s), s.egress());
+        Long last = lastStart.put(start, s.seq());
+        if (last != null && last == s.seq()) return Optional.empty(); // a retransmission of a message start already seen
         Optional<Http.Request> req = Http.request(d, d.length);
         Object key = socket(s);
         if (req.isPresent()) {
@@ -94,7 +107,7 @@ public final class Exchanges {
                 q.pollFirst();
                 forgotten++;
             }
-            q.addLast(new Pending(s.header(), s.flow(), s.egress(), req.get()));
+            q.addLast(new Pending(s.header(), s.flow(), s.egress(), s.seq(), req.get()));
             return Optional.empty();
         }
         Optional<Http.Status> status = Http.status(d, d.length);
@@ -121,7 +134,7 @@ public final class Exchanges {
         record Key(Object socket, int id) {}
         Key key = new Key(socket(s), msg.id());
         if (!msg.response()) {
-            dns.put(key, new Pending(s.header(), s.flow(), s.egress(), msg));
+            dns.put(key, new Pending(s.header(), s.flow(), s.egress(), s.seq(), msg));
             return Optional.empty();
         }
         Pending p = dns.get(key);

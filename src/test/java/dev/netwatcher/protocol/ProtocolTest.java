@@ -93,14 +93,16 @@ class ProtocolTest {
         Flow req = flow("198.18.0.1", 40000, "198.18.0.2", 80, 6), resp = flow("198.18.0.2", 80, "198.18.0.1", 40000, 6);
         byte[] get1 = ascii("GET /one HTTP/1.1\r\n\r\n"), get2 = ascii("GET /two HTTP/1.1\r\n\r\n");
         byte[] cont = ascii("HTTP/1.1 100 Continue\r\n\r\n"), ok = ascii("HTTP/1.1 200 OK\r\n"), nf = ascii("HTTP/1.1 404 Not Found\r\n");
-        assertTrue(x.accept(new Segment(at(1_000, "curl"), req, 5, true, Segment.Kind.HTTP, get1.length, get1)).isEmpty());
-        assertTrue(x.accept(new Segment(at(2_000, "curl"), req, 5, true, Segment.Kind.HTTP, get2.length, get2)).isEmpty());
-        assertTrue(x.accept(new Segment(at(2_500, null), resp, 5, false, Segment.Kind.HTTP, cont.length, cont)).isEmpty(),
+        assertTrue(x.accept(new Segment(at(1_000, "curl"), req, 5, 1100, true, Segment.Kind.HTTP, get1.length, get1)).isEmpty());
+        assertTrue(x.accept(new Segment(at(2_000, "curl"), req, 5, 1200, true, Segment.Kind.HTTP, get2.length, get2)).isEmpty());
+        assertTrue(x.accept(new Segment(at(2_500, null), resp, 5, 1300, false, Segment.Kind.HTTP, cont.length, cont)).isEmpty(),
                 "100 Continue is not the answer");
         // an answer on another socket pairs with nothing
-        assertTrue(x.accept(new Segment(at(2_600, null), resp, 6, false, Segment.Kind.HTTP, ok.length, ok)).isEmpty());
-        HttpEvent one = (HttpEvent) x.accept(new Segment(at(3_000, null), resp, 5, false, Segment.Kind.HTTP, ok.length, ok)).orElseThrow();
-        HttpEvent two = (HttpEvent) x.accept(new Segment(at(4_500, null), resp, 5, false, Segment.Kind.HTTP, nf.length, nf)).orElseThrow();
+        assertTrue(x.accept(new Segment(at(2_600, null), resp, 6, 1400, false, Segment.Kind.HTTP, ok.length, ok)).isEmpty());
+        HttpEvent one = (HttpEvent) x.accept(new Segment(at(3_000, null), resp, 5, 1500, false, Segment.Kind.HTTP, ok.length, ok)).orElseThrow();
+        // a retransmission of the first answer's segment (same sequence number) pairs with nothing
+        assertTrue(x.accept(new Segment(at(3_100, null), resp, 5, 1500, false, Segment.Kind.HTTP, ok.length, ok)).isEmpty());
+        HttpEvent two = (HttpEvent) x.accept(new Segment(at(4_500, null), resp, 5, 1600, false, Segment.Kind.HTTP, nf.length, nf)).orElseThrow();
         assertEquals("/one", one.path());
         assertEquals(200, one.status());
         assertEquals(2_000, one.latencyNs());
@@ -121,8 +123,8 @@ class ProtocolTest {
         query[3] = 0x00;
         Flow q = flow("198.18.0.2", 53, "198.18.0.1", 5353, 17);
         // received query, sent answer: the server side
-        assertTrue(x.accept(new Segment(at(10, null), q, 9, false, Segment.Kind.DNS, query.length, query)).isEmpty());
-        Optional<Event> e = x.accept(new Segment(at(110, "dnsmasq"), q, 9, true, Segment.Kind.DNS, ANSWER.length, ANSWER));
+        assertTrue(x.accept(new Segment(at(10, null), q, 9, 1700, false, Segment.Kind.DNS, query.length, query)).isEmpty());
+        Optional<Event> e = x.accept(new Segment(at(110, "dnsmasq"), q, 9, 1800, true, Segment.Kind.DNS, ANSWER.length, ANSWER));
         DnsEvent d = (DnsEvent) e.orElseThrow();
         assertEquals("server", d.side());
         assertEquals(100, d.latencyNs());
@@ -131,7 +133,7 @@ class ProtocolTest {
         // an answer with an id nobody asked: nothing
         byte[] other = ANSWER.clone();
         other[1] = 0x35;
-        assertTrue(x.accept(new Segment(at(200, null), q, 9, false, Segment.Kind.DNS, other.length, other)).isEmpty());
+        assertTrue(x.accept(new Segment(at(200, null), q, 9, 1900, false, Segment.Kind.DNS, other.length, other)).isEmpty());
         // DNS over TCP: the 2-byte length prefix is skipped
         ByteArrayOutputStream tcpQ = new ByteArrayOutputStream(), tcpA = new ByteArrayOutputStream();
         tcpQ.write(0);
@@ -141,8 +143,8 @@ class ProtocolTest {
         tcpA.write(ANSWER.length);
         tcpA.write(ANSWER);
         Flow t = flow("198.18.0.1", 41000, "198.18.0.2", 53, 6);
-        x.accept(new Segment(at(1_000, "dig"), t, 11, true, Segment.Kind.DNS, tcpQ.size(), tcpQ.toByteArray()));
-        DnsEvent viaTcp = (DnsEvent) x.accept(new Segment(at(1_700, null), t, 11, false, Segment.Kind.DNS, tcpA.size(),
+        x.accept(new Segment(at(1_000, "dig"), t, 11, 2000, true, Segment.Kind.DNS, tcpQ.size(), tcpQ.toByteArray()));
+        DnsEvent viaTcp = (DnsEvent) x.accept(new Segment(at(1_700, null), t, 11, 2100, false, Segment.Kind.DNS, tcpA.size(),
                 tcpA.toByteArray())).orElseThrow();
         assertEquals("client", viaTcp.side());
         assertEquals("ok.nw.test.", viaTcp.name());
