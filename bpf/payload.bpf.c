@@ -45,45 +45,53 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	__u32 off, seq = 0;
 	__u8 proto;
 
+	/*
+	 * Headers by direct packet access when they are in the linear part (almost always:
+	 * the stack pulls them before these hooks), else skipped: this runs for every packet
+	 * of the host, and three bpf_skb_load_bytes() calls cost more than the parse.
+	 */
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+		struct iphdr *ip = data;
+		if ((void *)(ip + 1) > end)
 			return 1;
-		if (ip.frag_off & bpf_htons(0x1fff)) /* not the first fragment */
+		if (ip->frag_off & bpf_htons(0x1fff)) /* not the first fragment */
 			return 1;
-		proto = ip.protocol;
-		off = ip.ihl * 4;
+		proto = ip->protocol;
+		off = ip->ihl * 4;
 		flow.family = AF_INET;
-		__builtin_memcpy(flow.saddr, &ip.saddr, 4);
-		__builtin_memcpy(flow.daddr, &ip.daddr, 4);
+		__builtin_memcpy(flow.saddr, &ip->saddr, 4);
+		__builtin_memcpy(flow.daddr, &ip->daddr, 4);
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+		struct ipv6hdr *ip6 = data;
+		if ((void *)(ip6 + 1) > end)
 			return 1;
-		proto = ip6.nexthdr; /* extension headers: not followed, such packets are skipped */
-		off = sizeof(ip6);
+		proto = ip6->nexthdr; /* extension headers: not followed, such packets are skipped */
+		off = sizeof(*ip6);
 		flow.family = AF_INET6;
-		__builtin_memcpy(flow.saddr, &ip6.saddr, 16);
-		__builtin_memcpy(flow.daddr, &ip6.daddr, 16);
+		__builtin_memcpy(flow.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(flow.daddr, &ip6->daddr, 16);
 	} else {
 		return 1;
 	}
+	if (off > 60)
+		return 1;
 	flow.proto = proto;
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr th;
-		if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)))
+		struct tcphdr *th = data + off;
+		if ((void *)(th + 1) > end)
 			return 1;
-		flow.sport = bpf_ntohs(th.source);
-		flow.dport = bpf_ntohs(th.dest);
-		off += th.doff * 4;
-		seq = bpf_ntohl(th.seq);
+		flow.sport = bpf_ntohs(th->source);
+		flow.dport = bpf_ntohs(th->dest);
+		seq = bpf_ntohl(th->seq);
+		off += th->doff * 4;
 	} else if (proto == IPPROTO_UDP) {
-		struct udphdr uh;
-		if (bpf_skb_load_bytes(skb, off, &uh, sizeof(uh)))
+		struct udphdr *uh = data + off;
+		if ((void *)(uh + 1) > end)
 			return 1;
-		flow.sport = bpf_ntohs(uh.source);
-		flow.dport = bpf_ntohs(uh.dest);
-		off += sizeof(uh);
+		flow.sport = bpf_ntohs(uh->source);
+		flow.dport = bpf_ntohs(uh->dest);
+		off += sizeof(*uh);
 	} else {
 		return 1;
 	}
@@ -95,7 +103,11 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 		kind = NW_PAYLOAD_DNS;
 	} else if ((nw_payload_mode & NW_WANT_HTTP) && proto == IPPROTO_TCP && plen >= 4) {
 		__u32 w;
-		if (bpf_skb_load_bytes(skb, off, &w, sizeof(w)) || !http_start(w))
+		if (off <= 120 && data + off + sizeof(w) <= end) /* the payload starts in the linear part */
+			__builtin_memcpy(&w, data + off, sizeof(w));
+		else if (bpf_skb_load_bytes(skb, off, &w, sizeof(w))) /* in page fragments (TCP sends) */
+			return 1;
+		if (!http_start(w))
 			return 1;
 		kind = NW_PAYLOAD_HTTP;
 	} else {
