@@ -64,6 +64,11 @@ public final class PayloadProbe implements Probe {
     }
 
     @Override
+    public Map<String, Long> decoderCounters() {
+        return Map.of("requests forgotten before their answer (pairing table full)", exchanges.forgotten());
+    }
+
+    @Override
     public List<Event> expire(long nowEpochNs) {
         return exchanges.expire(nowEpochNs);
     }

@@ -72,6 +72,11 @@ public interface Probe {
         return Map.of();
     }
 
+    /** Counters the user-space decoder keeps (name -> running total), reported like counters() when not 0. */
+    default Map<String, Long> decoderCounters() {
+        return Map.of();
+    }
+
     default String counterMap() {
         return "nw_counters";
     }

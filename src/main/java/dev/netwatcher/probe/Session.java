@@ -232,6 +232,9 @@ public final class Session implements AutoCloseable {
             for (Map.Entry<String, Integer> c : l.probe().counters().entrySet()) {
                 out.merge(c.getKey(), l.object().map(l.probe().counterMap()).sumPerCpu(c.getValue()), Long::sum);
             }
+            for (Map.Entry<String, Long> c : l.probe().decoderCounters().entrySet()) {
+                if (c.getValue() > 0) out.merge(c.getKey(), c.getValue(), Long::sum);
+            }
         }
         return out;
     }

@@ -150,4 +150,15 @@ class ProtocolTest {
         assertEquals("ok.nw.test.", viaTcp.name());
         assertEquals(700, viaTcp.latencyNs());
     }
+
+    @Test
+    void pairingTablesAreBoundedAndCountWhatTheyForget() throws Exception {
+        Exchanges x = new Exchanges();
+        Flow req = flow("198.18.0.1", 40000, "198.18.0.2", 80, 6);
+        byte[] get = ascii("GET / HTTP/1.1\r\n\r\n");
+        for (int cookie = 1; cookie <= Exchanges.MAX_SOCKETS + 3; cookie++) {
+            x.accept(new Segment(at(cookie, "curl"), req, cookie, 1, true, Segment.Kind.HTTP, get.length, get));
+        }
+        assertEquals(3, x.forgotten(), "the 3 oldest sockets' requests");
+    }
 }
