@@ -18,7 +18,7 @@ import java.util.TreeMap;
 
 /**
  * The end-of-run summary: per-layer latency percentiles, top drop reasons, top
- * retransmitting flows. Percentiles come from the packet events when they reached
+ * retransmitting flows, HTTP/DNS exchanges (latency percentiles, answers), closed connections. Percentiles come from the packet events when they reached
  * user space (exact to 2 digits), otherwise from the kernel's histograms (--metrics
  * without event output: each value is its power-of-2 bucket's upper bound, marked ≤).
  */
@@ -31,6 +31,10 @@ public final class RunSummary implements EventSink {
     private final Map<String, Long> dropReasons = new HashMap<>();
     private final Map<String, Long> retransFlows = new HashMap<>();
     private long retransOther;
+    /** "http client" / "dns server" -> latency (ns) and answers by status class or rcode. */
+    private final Map<String, Histogram> exchangeLatency = new TreeMap<>();
+    private final Map<String, Map<String, Long>> exchangeAnswers = new TreeMap<>();
+    private final Map<String, Long> closedByState = new HashMap<>(), closedByError = new HashMap<>();
 
     @Override
     public void accept(Event event) {
@@ -51,13 +55,28 @@ public final class RunSummary implements EventSink {
                 if (retransFlows.containsKey(key) || retransFlows.size() < MAX_FLOWS) retransFlows.merge(key, 1L, Long::sum);
                 else retransOther++;
             }
+            case dev.netwatcher.event.HttpEvent h -> exchange("http " + h.side(), h.latencyNs(),
+                    h.status() >= 100 && h.status() <= 599 ? (h.status() / 100) + "xx" : "other");
+            case dev.netwatcher.event.DnsEvent d -> exchange("dns " + d.side(), d.rcode().equals("TIMEOUT") ? -1 : d.latencyNs(), d.rcode());
+            case dev.netwatcher.event.TcpCloseEvent c -> {
+                closedByState.merge(c.lastState(), 1L, Long::sum);
+                if (c.info().skErr() != 0) closedByError.merge(dev.netwatcher.event.Errnos.name(c.info().skErr()), 1L, Long::sum);
+            }
             default -> { }
         }
     }
 
+    /** latencyNs < 0: no answer (only counted). */
+    private void exchange(String key, long latencyNs, String answer) {
+        Histogram h = exchangeLatency.computeIfAbsent(key, k -> new Histogram(1, 3_600_000_000_000L, 2));
+        if (latencyNs >= 0) h.recordValue(Math.max(1, Math.min(latencyNs, h.getHighestTrackableValue())));
+        exchangeAnswers.computeIfAbsent(key, k -> new TreeMap<>()).merge(answer, 1L, Long::sum);
+    }
+
     /** True when there is anything to print. */
     public boolean isEmpty(List<LayerHistogram> kernel) {
-        return layers.isEmpty() && kernel.isEmpty() && dropReasons.isEmpty() && retransFlows.isEmpty();
+        return layers.isEmpty() && kernel.isEmpty() && dropReasons.isEmpty() && retransFlows.isEmpty()
+                && exchangeAnswers.isEmpty() && closedByState.isEmpty();
     }
 
     /** Writes the summary; kernel is used for latency only when no packet event arrived. */
@@ -88,7 +107,35 @@ public final class RunSummary implements EventSink {
             top(retransFlows).forEach(e -> out.printf("    %8d  %s%n", e.getValue(), e.getKey()));
             if (retransOther > 0) out.printf("    %8d  (other flows)%n", retransOther);
         }
+        if (!exchangeAnswers.isEmpty()) {
+            out.printf("  %-24s %10s %10s %10s %10s  %s%n", "EXCHANGES (proto side)", "COUNT", "P50_MS", "P99_MS", "MAX_MS", "ANSWERS");
+            for (Map.Entry<String, Map<String, Long>> e : exchangeAnswers.entrySet()) {
+                Histogram h = exchangeLatency.get(e.getKey());
+                long n = e.getValue().values().stream().mapToLong(Long::longValue).sum();
+                StringBuilder answers = new StringBuilder();
+                e.getValue().forEach((k, v) -> answers.append(answers.isEmpty() ? "" : " ").append(k).append(':').append(v));
+                out.printf("  %-24s %10d %10s %10s %10s  %s%n", e.getKey(), n, ms(h, 50), ms(h, 99),
+                        h.getTotalCount() == 0 ? "-" : String.format("%.3f", h.getMaxValue() / 1e6), answers);
+            }
+        }
+        if (!closedByState.isEmpty()) {
+            long n = closedByState.values().stream().mapToLong(Long::longValue).sum();
+            StringBuilder sb = new StringBuilder("  closed connections: " + n + " (last state:");
+            top(closedByState).forEach(e -> sb.append(' ').append(e.getKey()).append(' ').append(e.getValue()).append(','));
+            sb.setLength(sb.length() - 1);
+            sb.append(')');
+            if (!closedByError.isEmpty()) {
+                sb.append(", with an error:");
+                top(closedByError).forEach(e -> sb.append(' ').append(e.getKey()).append(' ').append(e.getValue()).append(','));
+                sb.setLength(sb.length() - 1);
+            }
+            out.println(sb);
+        }
         out.flush();
+    }
+
+    private static String ms(Histogram h, double percentile) {
+        return h.getTotalCount() == 0 ? "-" : String.format("%.3f", h.getValueAtPercentile(percentile) / 1e6);
     }
 
     private static List<Map.Entry<String, Long>> top(Map<String, Long> m) {

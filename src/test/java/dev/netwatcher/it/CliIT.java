@@ -297,6 +297,10 @@ class CliIT {
                 JsonNode rtt = of.apply("rtt_histogram").stream().filter(e -> e.get("remote").asText().equals(Lab.B4)).reduce((a, b) -> b).orElseThrow();
                 assertTrue(rtt.get("samples").asLong() >= 1, rtt.toString());
                 assertTrue(lines.stream().allMatch(e -> !e.has("netns") || e.get("netns").asLong() == lab.netns(lab.a)), "--netns filter");
+                String summary = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(summary.lines().anyMatch(l -> l.trim().startsWith("http client") && l.endsWith("2xx:1")), summary);
+                assertTrue(summary.lines().anyMatch(l -> l.trim().startsWith("dns client") && l.endsWith("NOERROR:1")), summary);
+                assertTrue(summary.contains("closed connections: "), summary);
                 String connectLog = Files.readString(logs.resolve("connect.log"));
                 assertTrue(connectLog.startsWith("tcp_close{") && connectLog.contains("dport=\"8090\"") && connectLog.contains("last_state="),
                         connectLog);
