@@ -131,6 +131,31 @@ static __always_inline void conn_fill(struct conn_event *e, const struct sock *s
 	e->pad = 0;
 }
 
+/* A state-change record; with birth (CLOSED), the duration and the task seen at the socket's first change. */
+static __always_inline void conn_emit(void *ctx, const struct sock *sk, const struct nw_flow *flow, __u32 netns,
+				      __u32 reason, int oldstate, int newstate, const struct nw_conn_birth *birth)
+{
+	struct conn_event *e = nw_reserve(sizeof(*e));
+
+	if (!e)
+		return;
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_CONN, netns);
+	e->flow = *flow;
+	conn_fill(e, sk);
+	e->reason = reason;
+	e->state = newstate;
+	e->oldstate = oldstate;
+	if (birth) {
+		e->duration_ns = bpf_ktime_get_ns() - birth->since_ns;
+		if (birth->pid) {
+			e->hdr.pid = birth->pid;
+			e->hdr.tid = 0;
+			__builtin_memcpy(e->hdr.comm, birth->comm, sizeof(e->hdr.comm));
+		}
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
 SEC("iter/tcp")
 int nw_conn_iter(struct bpf_iter__tcp *ctx)
 {
@@ -187,38 +212,10 @@ int BPF_PROG(nw_conn_state, const struct sock *sk, int oldstate, int newstate)
 	conn_flow(&flow, sk);
 	__u32 netns = nw_sk_netns(sk);
 	if (nw_filter_pass(&flow, netns)) {
-		if (nw_conn_mode & NW_CONN_EXTRA) {
-			struct conn_event *e = nw_reserve(sizeof(*e));
-			if (e) {
-				nw_fill_hdr(ctx, &e->hdr, NW_EV_CONN, netns);
-				e->flow = flow;
-				conn_fill(e, sk);
-				e->reason = NW_CONN_STATE;
-				e->state = newstate;
-				e->oldstate = oldstate;
-				bpf_ringbuf_submit(e, 0);
-			}
-		}
-		if (closing && (nw_conn_mode & NW_CONN_ALL)) {
-			struct conn_event *e = nw_reserve(sizeof(*e));
-			if (e) {
-				nw_fill_hdr(ctx, &e->hdr, NW_EV_CONN, netns);
-				e->flow = flow;
-				conn_fill(e, sk);
-				e->reason = NW_CONN_CLOSED;
-				e->state = newstate;
-				e->oldstate = oldstate;
-				if (birth) {
-					e->duration_ns = now - birth->since_ns;
-					if (birth->pid) {
-						e->hdr.pid = birth->pid;
-						e->hdr.tid = 0;
-						__builtin_memcpy(e->hdr.comm, birth->comm, sizeof(e->hdr.comm));
-					}
-				}
-				bpf_ringbuf_submit(e, 0);
-			}
-		}
+		if (nw_conn_mode & NW_CONN_EXTRA)
+			conn_emit(ctx, sk, &flow, netns, NW_CONN_STATE, oldstate, newstate, 0);
+		if (closing && (nw_conn_mode & NW_CONN_ALL))
+			conn_emit(ctx, sk, &flow, netns, NW_CONN_CLOSED, oldstate, newstate, birth);
 	}
 	if (closing) {
 		bpf_map_delete_elem(&conn_birth, &key);

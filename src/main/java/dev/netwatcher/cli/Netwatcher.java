@@ -254,7 +254,7 @@ final class Netwatcher implements Callable<Integer> {
         long[] lastExpire = {System.nanoTime()};
         Runnable periodic = () -> {
             long now = System.nanoTime();
-            if (dns && now - lastExpire[0] >= 1_000_000_000L) {
+            if (now - lastExpire[0] >= 1_000_000_000L) { // what probes' decoders have due (DNS timeouts)
                 lastExpire[0] = now;
                 session.expire(clock.nowEpochNs());
             }

@@ -86,7 +86,7 @@ public final class ConnProbe implements Probe {
 
     @Override
     public Map<String, byte[]> rodata() {
-        return Map.of("nw_conn_mode", ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, modes & (EXTRA | ALL)).array());
+        return Map.of("nw_conn_mode", Probe.u32(modes & (EXTRA | ALL)));
     }
 
     /** Records are written by the kernel; a snapshot without -x becomes a tcp_rtt event (--rtt). */

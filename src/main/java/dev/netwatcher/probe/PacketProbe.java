@@ -10,7 +10,6 @@ import dev.netwatcher.stats.LayerHistogram;
 import dev.netwatcher.stats.PacketCount;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,11 +74,7 @@ public final class PacketProbe implements Probe {
 
     @Override
     public Map<String, byte[]> rodata() {
-        return Map.of("nw_modes", u32(modes), "nw_aggregate", u32(aggregate.ordinal()));
-    }
-
-    private static byte[] u32(int v) {
-        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, v).array();
+        return Map.of("nw_modes", Probe.u32(modes), "nw_aggregate", Probe.u32(aggregate.ordinal()));
     }
 
     @Override

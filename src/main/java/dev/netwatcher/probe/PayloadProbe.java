@@ -5,7 +5,6 @@ import dev.netwatcher.protocol.Exchanges;
 import dev.netwatcher.protocol.Segment;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +54,7 @@ public final class PayloadProbe implements Probe {
 
     @Override
     public Map<String, byte[]> rodata() {
-        return Map.of("nw_payload_mode", ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, modes).array());
+        return Map.of("nw_payload_mode", Probe.u32(modes));
     }
 
     /** Requests dropped from the pairing tables before their answer (bounded tables). */

@@ -47,6 +47,11 @@ public interface Probe {
         return program;
     }
 
+    /** A __u32 .rodata value as the BPF object stores it (host byte order). */
+    static byte[] u32(int v) {
+        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(0, v).array();
+    }
+
     /** .rodata globals to set before load, besides nw_filter. */
     default Map<String, byte[]> rodata() {
         return Map.of();

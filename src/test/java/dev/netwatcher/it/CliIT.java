@@ -36,6 +36,14 @@ class CliIT {
         return new ProcessBuilder(cmd);
     }
 
+    /** netwatcher --json output, one node per line. */
+    static List<JsonNode> jsonLines(String out) throws IOException {
+        ObjectMapper m = new ObjectMapper();
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : out.split("\n")) if (!line.isBlank()) lines.add(m.readTree(line));
+        return lines;
+    }
+
     /** Programs named nw_* currently loaded in the kernel. */
     static long ourPrograms() {
         return Lab.run("bpftool", "prog", "show").lines().filter(l -> l.matches("^\\d+: .* name nw_.*")).count();
@@ -96,9 +104,7 @@ class CliIT {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(p.waitFor(15, TimeUnit.SECONDS));
             assertEquals(0, p.exitValue());
-            ObjectMapper m = new ObjectMapper();
-            List<JsonNode> events = new ArrayList<>();
-            for (String line : out.split("\n")) if (!line.isBlank()) events.add(m.readTree(line));
+            List<JsonNode> events = jsonLines(out);
             assertFalse(events.isEmpty(), "events on stdout");
             for (JsonNode e : events) {
                 for (String key : new String[] {"type", "ts_ns", "saddr", "sport", "daddr", "dport", "family", "netns", "pid", "comm"})
@@ -217,9 +223,7 @@ class CliIT {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(p.waitFor(15, TimeUnit.SECONDS));
             assertEquals(0, p.exitValue());
-            ObjectMapper m = new ObjectMapper();
-            List<JsonNode> lines = new ArrayList<>();
-            for (String line : out.split("\n")) if (!line.isBlank()) lines.add(m.readTree(line));
+            List<JsonNode> lines = jsonLines(out);
             List<JsonNode> rx = lines.stream().filter(e -> e.get("type").asText().equals("packet")
                     && e.get("dir").asText().equals("rx") && e.get("proto").asText().equals("udp")).toList();
             assertEquals(n, rx.size(), "one packet line per datagram B read");
@@ -273,9 +277,7 @@ class CliIT {
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertTrue(p.waitFor(15, TimeUnit.SECONDS));
                 assertEquals(0, p.exitValue());
-                ObjectMapper m = new ObjectMapper();
-                List<JsonNode> lines = new ArrayList<>();
-                for (String line : out.split("\n")) if (!line.isBlank()) lines.add(m.readTree(line));
+                List<JsonNode> lines = jsonLines(out);
                 java.util.function.Function<String, List<JsonNode>> of = t -> lines.stream().filter(e -> e.get("type").asText().equals(t)).toList();
                 JsonNode http = of.apply("http").stream().filter(e -> e.get("side").asText().equals("client")).findFirst().orElseThrow();
                 for (String k : new String[] {"method", "path", "host", "status", "reason", "latency_ns", "pid", "comm"}) assertTrue(http.has(k), k + " in " + http);
