@@ -49,6 +49,9 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	 * Headers by direct packet access when they are in the linear part (almost always:
 	 * the stack pulls them before these hooks), else skipped: this runs for every packet
 	 * of the host, and three bpf_skb_load_bytes() calls cost more than the parse.
+	 * (include/nw_skb.h's parser reads a kernel sk_buff with bpf_probe_read_kernel()
+	 * and walks IPv6 extension headers; here the packet is directly readable, which
+	 * is cheaper, and HTTP/DNS rarely carry extension headers.)
 	 */
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {

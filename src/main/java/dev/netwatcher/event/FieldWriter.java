@@ -15,4 +15,9 @@ public interface FieldWriter {
     default void layers(String key, Layers l) {
         numbers(key, l.asMap());
     }
+
+    /** The kernel address of a socket, as "sock": "0x..." (identifies a connection). */
+    default void socket(long address) {
+        string("sock", "0x" + Long.toHexString(address));
+    }
 }

@@ -16,7 +16,7 @@ public record RetransEvent(EventHeader header, Flow flow, long skaddr, String st
         out.number("err", err);
         out.number("total_retrans", totalRetrans);
         out.string("ca_state", caState);
-        out.string("sock", "0x" + Long.toHexString(skaddr));
+        out.socket(skaddr);
     }
 
     @Override

@@ -14,11 +14,7 @@ public record RttHistogram(long netns, int family, InetAddress remote, long[] co
 
     /** Upper bound (µs, exclusive) of the bucket holding quantile q: an estimate within a factor of 2. */
     public long quantileUpperUs(double q) {
-        long want = (long) Math.ceil(q * count), seen = 0;
-        for (int i = 0; i < counts.length; i++) {
-            seen += counts[i];
-            if (seen >= want && want > 0) return Math.min(1L << (i + 1), Math.max(maxUs, 1));
-        }
-        return maxUs;
+        int i = dev.netwatcher.stats.Log2Quantile.quantileIndex(counts, q);
+        return i < 0 ? maxUs : Math.min(1L << (i + 1), Math.max(maxUs, 1));
     }
 }

@@ -25,7 +25,7 @@ public record TcpCloseEvent(EventHeader header, Flow flow, long skaddr, String l
         out.number("retrans_total", info.retransTotal());
         out.number("srtt_us", info.srttUs());
         if (info.skErr() != 0) out.string("error", Errnos.name(info.skErr()));
-        out.string("sock", "0x" + Long.toHexString(skaddr));
+        out.socket(skaddr);
     }
 
     @Override

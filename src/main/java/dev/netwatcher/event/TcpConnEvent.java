@@ -16,7 +16,7 @@ public record TcpConnEvent(EventHeader header, Flow flow, long skaddr, String re
         out.string("reason", reason);
         if (oldState != null) out.string("oldstate", oldState);
         info.write(out);
-        out.string("sock", "0x" + Long.toHexString(skaddr));
+        out.socket(skaddr);
     }
 
     @Override

@@ -16,7 +16,7 @@ public record TcpRttEvent(EventHeader header, Flow flow, long skaddr, long srttU
         out.number("srtt_us", srttUs);
         out.number("rttvar_us", rttvarUs);
         if (minRttUs >= 0) out.number("min_rtt_us", minRttUs);
-        out.string("sock", "0x" + Long.toHexString(skaddr));
+        out.socket(skaddr);
     }
 
     @Override

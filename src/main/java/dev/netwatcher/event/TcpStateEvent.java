@@ -13,7 +13,7 @@ public record TcpStateEvent(EventHeader header, Flow flow, long skaddr, String o
         out.string("oldstate", oldState);
         out.string("newstate", newState);
         if (oldStateNs >= 0) out.number("old_state_ns", oldStateNs);
-        out.string("sock", "0x" + Long.toHexString(skaddr));
+        out.socket(skaddr);
     }
 
     @Override

@@ -23,13 +23,7 @@ public record LayerHistogram(String dir, String proto, String layer, long[] buck
 
     /** Upper bound (ns) of the bucket holding quantile q: an over-estimate within a factor of 2. */
     public double quantileUpperNs(double q) {
-        long n = count();
-        if (n == 0) return Double.NaN;
-        long rank = (long) Math.ceil(q * n), seen = 0;
-        for (int i = 0; i < bucketCounts.length; i++) {
-            seen += bucketCounts[i];
-            if (seen >= Math.max(1, rank)) return upperBoundNs(i);
-        }
-        return Double.POSITIVE_INFINITY;
+        int i = Log2Quantile.quantileIndex(bucketCounts, q);
+        return i < 0 ? Double.NaN : upperBoundNs(i);
     }
 }
