@@ -9,6 +9,14 @@
 
 NW_BTF_EXPORT(drop_event);
 
+/* The witness of nw_drop (see nw_hook_hit): defined first, so attached first. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(nw_drop_hit)
+{
+	nw_hook_hit();
+	return 0;
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
 {
@@ -16,6 +24,7 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	struct nw_l4 l4 = {};
 	__u32 netns;
 
+	nw_hook_run();
 	if (reason == SKB_CONSUMED || reason == SKB_NOT_DROPPED_YET)
 		return 0;
 	nw_flow_from_skb(&flow, &l4, skb);

@@ -86,6 +86,60 @@ struct {
 	__uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
+/*
+ * Hook accounting: how often a hook fired against how often its probe ran.
+ * The kernel can skip a tracing program without counting it anywhere
+ * (recursion_misses stays 0): seen on 6.18 for tp_btf/kfree_skb under a
+ * two-CPU drop flood, where a perf-event program and trivial tp_btf/raw_tp
+ * programs on the same tracepoint counted every hit. So a hook that must not
+ * miss silently gets a witness: a trivial program attached to the same hook
+ * *before* the probe (a tracepoint calls its probes in attach order,
+ * kernel/tracepoint.c func_add()), which calls nw_hook_hit(); the probe calls
+ * nw_hook_run() first thing. Per CPU, the witness runs first in every hit, so
+ * hits - runs is exactly the number of hits the probe did not run for (nested
+ * hits, e.g. softirq over task context, pair up through `pending`). The
+ * witness counts only once the probe has run on that CPU (`armed`), so hits
+ * before the probe was attached are not taken for misses.
+ */
+struct nw_hook_acct {
+	__u64 armed;
+	__u64 hits;
+	__u64 runs;
+	__u64 pending;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nw_hook_acct);
+} nw_hook SEC(".maps");
+
+static __always_inline void nw_hook_hit(void)
+{
+	__u32 zero = 0;
+	struct nw_hook_acct *a = bpf_map_lookup_elem(&nw_hook, &zero);
+
+	if (a && a->armed) {
+		a->hits++;
+		a->pending++;
+	}
+}
+
+static __always_inline void nw_hook_run(void)
+{
+	__u32 zero = 0;
+	struct nw_hook_acct *a = bpf_map_lookup_elem(&nw_hook, &zero);
+
+	if (!a)
+		return;
+	a->armed = 1;
+	if (a->pending) {
+		a->pending--;
+		a->runs++;
+	}
+}
+
 static __always_inline void *nw_reserve(__u64 size)
 {
 	void *e = bpf_ringbuf_reserve(&events, size, 0);

@@ -68,6 +68,9 @@ final class Netwatcher implements Callable<Integer> {
     boolean err;
     @Option(names = {"-i", "--http"}, description = "HTTP/1.x exchanges: method, path, host, status and time to the first response byte.")
     boolean http;
+    @Option(names = "--http-full-path", description = "With -i: show request paths with their query values "
+            + "(by default /login?user=\u2026&token=\u2026: values often carry tokens, and root sees every user's requests).")
+    boolean httpFullPath;
     @Option(names = {"-I", "--icmptime"}, description = "ICMP: time from an echo request's arrival to the reply, with per-layer times.")
     boolean icmp;
     @Option(names = {"-k", "--drop_reason"}, description = "Packet drops (kfree_skb) with the kernel's drop reason.")
@@ -189,7 +192,7 @@ final class Netwatcher implements Callable<Integer> {
             registry.register(new dev.netwatcher.metrics.KernelMetrics(new dev.netwatcher.metrics.KernelMetrics.Sources(
                     () -> live.get() == null ? List.of() : live.get().packetHistograms(),
                     () -> live.get() == null ? List.of() : live.get().packetCounts(),
-                    () -> live.get() == null ? new dev.netwatcher.stats.Health(0, 0, Map.of(), List.of()) : live.get().health())));
+                    () -> live.get() == null ? new dev.netwatcher.stats.Health(0, 0, 0, Map.of(), List.of()) : live.get().health())));
             try {
                 server = dev.netwatcher.metrics.MetricsServer.start(metrics.host(), metrics.port(), registry);
             } catch (java.io.UncheckedIOException e) {
@@ -205,8 +208,10 @@ final class Netwatcher implements Callable<Integer> {
         if (logs) {
             try {
                 sinks.add(new LogFileSink(logDir));
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
+            } catch (dev.netwatcher.sink.LogFolder.Unsafe e) {
+                stderr.println("netwatcher: " + e.getMessage() + " (choose another --log-dir, or --no-logs)");
+                if (server != null) server.close();
+                return 1;
             }
         }
         PrintStream stdout = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
@@ -243,6 +248,7 @@ final class Netwatcher implements Callable<Integer> {
         LossWarnings losses = new LossWarnings(() -> {
             Map<String, Long> m = new LinkedHashMap<>();
             m.put("events lost (ring buffer full)", session.lost());
+            m.put("hook hits missed (the kernel did not run the probe)", session.missed());
             m.putAll(session.counters());
             m.put("probe runs skipped by the kernel (recursion)", session.recursionMisses());
             return m;
@@ -314,6 +320,7 @@ final class Netwatcher implements Callable<Integer> {
 
     private List<Probe> selectProbes(PacketProbe.Aggregate aggregate) {
         if (addrToFunc && !drops) throw new UsageException("-T (--addr_to_func) resolves drop locations: use it with -k");
+        if (httpFullPath && !http) throw new UsageException("--http-full-path belongs to -i: add -i");
         if (noLogs && spec.commandLine().getParseResult().hasMatchedOption("--log-dir"))
             throw new UsageException("--no-logs and --log-dir contradict each other");
         List<Probe> probes = new ArrayList<>();
@@ -328,7 +335,7 @@ final class Netwatcher implements Callable<Integer> {
                 | (rtt ? dev.netwatcher.probe.ConnProbe.RTT : 0);
         if (conn != 0) probes.add(Probes.connections(conn));
         int payload = (http ? dev.netwatcher.probe.PayloadProbe.HTTP : 0) | (dns ? dev.netwatcher.probe.PayloadProbe.DNS : 0);
-        if (payload != 0) probes.add(Probes.payload(payload));
+        if (payload != 0) probes.add(Probes.payload(payload, httpFullPath));
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
         ParseResult pr = spec.commandLine().getParseResult();

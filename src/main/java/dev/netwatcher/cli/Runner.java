@@ -41,7 +41,7 @@ final class Runner {
     synchronized void finish() {
         if (finished) return;
         finished = true;
-        long lost;
+        long lost, missed = -1;
         java.util.Map<String, Long> counters = java.util.Map.of();
         try {
             atEnd.run();
@@ -50,9 +50,10 @@ final class Runner {
         }
         try {
             lost = session.lost();
+            if (session.countsMissed()) missed = session.missed();
             counters = new java.util.LinkedHashMap<>(session.counters());
-            long missed = session.recursionMisses();
-            if (missed > 0) counters.put("probe runs skipped by the kernel (recursion)", missed);
+            long recursion = session.recursionMisses();
+            if (recursion > 0) counters.put("probe runs skipped by the kernel (recursion)", recursion);
         } catch (RuntimeException e) {
             lost = -1;
         }
@@ -64,6 +65,7 @@ final class Runner {
             } finally {
                 StringBuilder sb = new StringBuilder("netwatcher: detached; " + session.delivered() + " events");
                 if (lost >= 0) sb.append(", ").append(lost).append(" lost (ring buffer full)");
+                if (missed >= 0) sb.append(", ").append(missed).append(" missed (hook fired, probe not run by the kernel)");
                 long a = anomalies.getAsLong();
                 if (a >= 0) sb.append(", ").append(a).append(" latency anomalies");
                 for (java.util.Map.Entry<String, Long> c : counters.entrySet()) {

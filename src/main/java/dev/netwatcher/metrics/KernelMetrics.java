@@ -75,6 +75,8 @@ public final class KernelMetrics implements MultiCollector {
     private static void health(Health h, List<MetricSnapshot> out) {
         out.add(counter("netwatcher_events_received", "Events user space received from the kernel", h.delivered()));
         out.add(counter("netwatcher_events_lost", "Events the kernel could not deliver: ring buffer full", Math.max(0, h.lost())));
+        out.add(counter("netwatcher_events_missed", "Hook hits the kernel did not run the probe for (counted by a witness program on the hook)",
+                Math.max(0, h.missed())));
         if (!h.counters().isEmpty()) {
             CounterSnapshot.Builder c = CounterSnapshot.builder().name("netwatcher_probe_anomalies")
                     .help("Probe-side losses: packets whose state was evicted or only partly matched");

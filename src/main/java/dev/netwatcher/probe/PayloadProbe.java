@@ -24,9 +24,15 @@ public final class PayloadProbe implements Probe {
             KIND = BODY + 23, DATA = BODY + 24, MAX = 512, SIZE = DATA + MAX;
 
     private final int modes;
-    private final Exchanges exchanges = new Exchanges();
+    private final Exchanges exchanges;
 
     public PayloadProbe(int modes) {
+        this(modes, false);
+    }
+
+    /** fullPaths: HTTP paths with their query values (--http-full-path). */
+    public PayloadProbe(int modes, boolean fullPaths) {
+        this.exchanges = new Exchanges(fullPaths);
         if (modes == 0 || (modes & ~(HTTP | DNS)) != 0) throw new IllegalArgumentException("modes " + modes);
         this.modes = modes;
     }

@@ -57,6 +57,14 @@ public interface Probe {
         return Map.of();
     }
 
+    /**
+     * The program that witnesses this probe's hook (attached before it, counting every hit;
+     * see nw_hook_hit() in nw_common.h), or null when the probe has none.
+     */
+    default String witness() {
+        return null;
+    }
+
     /** False for programs this configuration does not need (they are not loaded). */
     default boolean wants(String program) {
         return true;

@@ -32,6 +32,11 @@ public final class Probes {
         return new PayloadProbe(modes);
     }
 
+    /** The same, with HTTP query values shown when fullPaths. */
+    public static PayloadProbe payload(int modes, boolean fullPaths) {
+        return new PayloadProbe(modes, fullPaths);
+    }
+
     public static List<Probe> all() {
         return List.of(TCP_STATE, RETRANS, DROP, TCP_ERROR,
                 packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP), NETFILTER,

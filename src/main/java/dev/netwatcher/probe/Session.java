@@ -62,6 +62,7 @@ public final class Session implements AutoCloseable {
     private boolean closed;
     private long delivered;
     private long lostAtClose;
+    private long missedAtClose;
     private AutoCloseable runTimeStats;
 
     private Session(DecodeContext ctx, Consumer<Event> listener) {
@@ -353,7 +354,7 @@ public final class Session implements AutoCloseable {
                 }
             }
         }
-        return new dev.netwatcher.stats.Health(delivered, lost(), counters(), runs);
+        return new dev.netwatcher.stats.Health(delivered, lost(), missed(), counters(), runs);
     }
 
     /** "tp_btf/kfree_skb" -> "kfree_skb"; null for sections that are not tracepoints. */
@@ -439,6 +440,31 @@ public final class Session implements AutoCloseable {
         return closed ? lostAtClose : countLost();
     }
 
+    /**
+     * Hook hits the kernel did not run a probe for, summed over probes with a witness
+     * program (Probe.witness(); nw_hook_hit() in nw_common.h). Not the same as lost:
+     * a lost record was made and found no room; a missed hit never reached the probe.
+     */
+    public synchronized long missed() {
+        return closed ? missedAtClose : countMissed();
+    }
+
+    /** True when some loaded probe has a witness, i.e. missed() means something. */
+    public synchronized boolean countsMissed() {
+        for (Loaded l : loaded) if (l.probe().witness() != null) return true;
+        return false;
+    }
+
+    private long countMissed() {
+        long sum = 0;
+        for (Loaded l : loaded) {
+            if (l.probe().witness() == null) continue;
+            long[] a = l.object().map("nw_hook").sumPerCpuWords(0); // struct nw_hook_acct: armed, hits, runs, pending
+            sum += Math.max(0, a[1] - a[2]);
+        }
+        return sum;
+    }
+
     private long countLost() {
         long sum = 0;
         for (Loaded l : loaded) sum += l.object().map("nw_lost").sumPerCpu(0);
@@ -451,6 +477,7 @@ public final class Session implements AutoCloseable {
         if (closed) return;
         try {
             lostAtClose = countLost();
+            missedAtClose = countMissed();
         } catch (RuntimeException ignored) {
             // counting is best effort at close
         } finally {

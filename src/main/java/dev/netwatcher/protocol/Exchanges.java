@@ -38,6 +38,17 @@ public final class Exchanges {
         }
     };
 
+    private final boolean fullPaths;
+
+    /** fullPaths: HTTP paths with their query values (see {@link Http#request(byte[], int, boolean)}). */
+    public Exchanges(boolean fullPaths) {
+        this.fullPaths = fullPaths;
+    }
+
+    public Exchanges() {
+        this(false);
+    }
+
     private final Map<Object, ArrayDeque<Pending>> http = bounded();
     private final Map<Object, Pending> dns = bounded();
     private long forgotten;
@@ -99,7 +110,7 @@ public final class Exchanges {
         Start start = new Start(socket(s), s.egress());
         Long last = lastStart.put(start, s.seq());
         if (last != null && last == s.seq()) return Optional.empty(); // a retransmission of a message start already seen
-        Optional<Http.Request> req = Http.request(d, d.length);
+        Optional<Http.Request> req = Http.request(d, d.length, fullPaths);
         Object key = socket(s);
         if (req.isPresent()) {
             ArrayDeque<Pending> q = http.computeIfAbsent(key, k -> new ArrayDeque<>());

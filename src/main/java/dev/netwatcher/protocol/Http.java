@@ -17,8 +17,17 @@ public final class Http {
 
     private Http() {}
 
-    /** "GET /path HTTP/1.1" and, if it is in the copied bytes, the Host header. */
+    /** "GET /path HTTP/1.1" and, if it is in the copied bytes, the Host header; query values hidden. */
     public static Optional<Request> request(byte[] data, int len) {
+        return request(data, len, false);
+    }
+
+    /**
+     * The same; unless fullPath, the path keeps its query's names but not their values
+     * ({@code /login?user=…&token=…}) and an absolute-form target loses its user info:
+     * tokens and passwords travel there, and netwatcher sees every user's requests.
+     */
+    public static Optional<Request> request(byte[] data, int len, boolean fullPath) {
         String head = text(data, len);
         int eol = head.indexOf("\r\n");
         if (eol < 0) eol = head.length(); // the line was cut by the copy limit
@@ -26,7 +35,7 @@ public final class Http {
         if (parts.length < 2 || !METHODS.contains(parts[0])) return Optional.empty();
         String version = parts.length >= 3 && parts[2].startsWith("HTTP/1.") ? parts[2] : null;
         if (parts.length >= 3 && version == null) return Optional.empty();
-        return Optional.of(new Request(parts[0], cut(parts[1]), version, header(head, eol, "host")));
+        return Optional.of(new Request(parts[0], fullPath ? cut(parts[1]) : redact(parts[1]), version, header(head, eol, "host")));
     }
 
     /** "HTTP/1.1 200 OK". */
@@ -45,6 +54,29 @@ public final class Http {
         }
         if (code < 100 || code > 999) return Optional.empty();
         return Optional.of(new Status(parts[0], code, parts.length == 3 ? cut(parts[2]) : null));
+    }
+
+    /**
+     * The raw target cut and masked like any text, with query values replaced by "…"
+     * and "scheme://user:pass@host/" without "user:pass@".
+     */
+    static String redact(String path) {
+        int scheme = path.indexOf("://");
+        if (scheme > 0) {
+            int hostStart = scheme + 3, slash = path.indexOf('/', hostStart), at = path.indexOf('@', hostStart);
+            if (at >= 0 && (slash < 0 || at < slash)) path = path.substring(0, hostStart) + path.substring(at + 1);
+        }
+        int q = path.indexOf('?');
+        if (q < 0) return cut(path);
+        StringBuilder b = new StringBuilder(Math.min(path.length(), MAX_TEXT)).append(cut(path.substring(0, q + 1)));
+        String[] params = path.substring(q + 1).split("&", -1);
+        for (int i = 0; i < params.length && b.length() < MAX_TEXT; i++) {
+            if (i > 0) b.append('&');
+            int eq = params[i].indexOf('=');
+            if (eq >= 0) b.append(cut(params[i].substring(0, eq + 1))).append('\u2026');
+            else b.append(params[i].isEmpty() ? "" : "\u2026");
+        }
+        return b.toString();
     }
 
     private static String header(String head, int from, String name) {

@@ -8,9 +8,7 @@ import dev.netwatcher.event.Flow;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -35,18 +33,16 @@ public final class LogFileSink implements EventSink {
             Map.entry("http", "http.log"),
             Map.entry("dns", "dns.log"));
 
-    private final Path dir;
+    private final LogFolder folder;
     private final Map<String, BufferedWriter> writers = new HashMap<>();
 
-    /** Creates the folder; fails with a one-line message when it cannot be written. */
+    /**
+     * Checks (or makes) the folder and the log files already in it; refuses with a
+     * one-line {@link LogFolder.Unsafe} what another user could steer or read.
+     */
     public LogFileSink(Path dir) {
-        this.dir = dir;
-        try {
-            Files.createDirectories(dir);
-            if (!Files.isWritable(dir)) throw new IOException("not writable");
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot write log folder " + dir + ": " + e.getMessage());
-        }
+        this.folder = LogFolder.open(dir);
+        for (String name : FILES.values()) folder.checkFile(folder.path().resolve(name));
     }
 
     public static String fileFor(String type) {
@@ -87,14 +83,39 @@ public final class LogFileSink implements EventSink {
         }
     }
 
-    private static void kv(StringBuilder sb, String k, String v) {
-        sb.append(k).append("=\"").append(v == null ? "" : v.replace("\\", "\\\\").replace("\"", "\\\"")).append("\",");
+    /**
+     * key="value", with backslash, quote and every control character escaped (\n, \r, \t,
+     * \xHH, \u2028...): captured text cannot end a line or forge a field.
+     */
+    static void kv(StringBuilder sb, String k, String v) {
+        sb.append(k).append("=\"");
+        if (v != null) escape(sb, v);
+        sb.append("\",");
+    }
+
+    static void escape(StringBuilder sb, String v) {
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            switch (c) {
+                case '\\' -> sb.append("\\\\");
+                case '"' -> sb.append("\\\"");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == 0x7f) sb.append(String.format("\\x%02x", (int) c));
+                    else if ((c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029') sb.append(String.format("\\u%04x", (int) c));
+                    else sb.append(c);
+                }
+            }
+        }
     }
 
     private BufferedWriter writer(String type) throws IOException {
         BufferedWriter w = writers.get(type);
         if (w == null) {
-            w = Files.newBufferedWriter(dir.resolve(fileFor(type)), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            w = new BufferedWriter(new java.io.OutputStreamWriter(folder.append(fileFor(type)),
+                    java.nio.charset.StandardCharsets.UTF_8), 1 << 14);
             writers.put(type, w);
         }
         return w;

@@ -108,7 +108,7 @@ class DeployTest {
         r.register(new KernelMetrics(new KernelMetrics.Sources(
                 () -> List.of(new LayerHistogram("rx", "udp", "ip", new long[LayerHistogram.BUCKETS], 0)),
                 () -> List.of(new PacketCount("rx", "udp", 1, 1)),
-                () -> new Health(1, 0, Map.of("evicted", 0L), List.of(new Health.ProgramRun("nw_x", 1, 1, 0))))));
+                () -> new Health(1, 0, 0, Map.of("evicted", 0L), List.of(new Health.ProgramRun("nw_x", 1, 1, 0))))));
         Set<String> names = new HashSet<>();
         for (MetricSnapshot s : r.scrape()) {
             String n = s.getMetadata().getPrometheusName();

@@ -131,7 +131,7 @@ class CliIT {
         String[][] bad = {{"-s", "70000"}, {"-d", "abc"}, {"-S", "--duration", "-3"}, {"-S", "--duration", "0"},
                 {"--frobnicate"}, {}, {"-L", "-S"}, {"-t", "--anomaly-factor", "2"},
                 {"-t", "-L", "--anomaly-factor", "-1"}, {"-t", "-L", "--interval", "x"}, {"-S", "--totals-every", "5"}, {"-T", "-S"}, {"-S", "--saddr", "300.1.2.3"}, {"-S", "--daddr", "fd00::/200"},
-                {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"}, {"-S", "--log-dir", "/proc/nw/cannot"},
+                {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"},
                 {"-S", "--metrics", "70000"}, {"-S", "--metrics", "localhost:"}, {"-S", "--metrics", "::1:9464"},
                 {"-S", "--metrics", "x:y"}, {"-S", "--events"}, {"-S", "--bpf-stats"},
                 {"-S", "--metrics", "9464", "--events", "--json"}, {"-S", "--ring-buffer-kb", "3"},
@@ -164,14 +164,19 @@ class CliIT {
         for (String signal : new String[] {"INT", "TERM", "KILL"}) {
             List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
             Process p = startAttached(stderr, "-S", "-r", "-k", "-e", "--no-logs");
-            assertEquals(7, ourPrograms(), "all programs loaded while running");
-            assertTrue(ourLinks() >= 7, "links while running");
-            Lab.run("kill", "-" + signal, Long.toString(p.pid()));
-            assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIG" + signal);
-            if (!signal.equals("KILL")) {
-                assertEquals(signal.equals("INT") ? 130 : 143, p.exitValue());
-                Thread.sleep(200);
-                assertTrue(stderr.stream().anyMatch(l -> l.startsWith("netwatcher: detached;")), "summary: " + stderr);
+            try {
+                // -S 1, -r 1, -k 2 (nw_drop and its witness nw_drop_hit), -e 4
+                assertEquals(8, ourPrograms(), "all programs loaded while running");
+                assertTrue(ourLinks() >= 8, "links while running");
+                Lab.run("kill", "-" + signal, Long.toString(p.pid()));
+                assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIG" + signal);
+                if (!signal.equals("KILL")) {
+                    assertEquals(signal.equals("INT") ? 130 : 143, p.exitValue());
+                    Thread.sleep(200);
+                    assertTrue(stderr.stream().anyMatch(l -> l.startsWith("netwatcher: detached;")), "summary: " + stderr);
+                }
+            } finally {
+                p.destroyForcibly();
             }
             awaitClean("SIG" + signal);
         }

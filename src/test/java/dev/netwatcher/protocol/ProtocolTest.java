@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,7 +30,8 @@ class ProtocolTest {
         byte[] d = ascii("GET /a/b?c=1 HTTP/1.1\r\nUser-Agent: x\r\nhOsT:  example.test:8080 \r\n\r\n");
         Http.Request r = Http.request(d, d.length).orElseThrow();
         assertEquals("GET", r.method());
-        assertEquals("/a/b?c=1", r.path());
+        assertEquals("/a/b?c=\u2026", r.path(), "query values hidden");
+        assertEquals("/a/b?c=1", Http.request(d, d.length, true).orElseThrow().path(), "--http-full-path");
         assertEquals("HTTP/1.1", r.version());
         assertEquals("example.test:8080", r.host());
         // cut by the copy limit inside the line: the method and the path so far
@@ -40,6 +42,18 @@ class ProtocolTest {
         assertTrue(Http.request(ascii("GET / SPDY/3\r\n"), 14).isEmpty(), "not HTTP/1.x");
         byte[] ctl = ascii("GET /\u0001\u0007x HTTP/1.1\r\n");
         assertEquals("/??x", Http.request(ctl, ctl.length).orElseThrow().path(), "control bytes are masked");
+    }
+
+    @Test
+    void queryValuesAndUserInfoAreHiddenUnlessAskedFor() {
+        assertEquals("/login?user=\u2026&token=\u2026", Http.redact("/login?user=alice&token=SECRET123"));
+        assertEquals("/?\u2026&k=\u2026&", Http.redact("/?SECRETFLAG&k=&"), "a bare word is a value too; empty stays empty");
+        assertEquals("/plain/path", Http.redact("/plain/path"));
+        assertEquals("http://proxy.test/x?a=\u2026", Http.redact("http://bob:hunter2@proxy.test/x?a=1"));
+        assertEquals("http://proxy.test/@x", Http.redact("http://proxy.test/@x"), "an @ in the path is not user info");
+        byte[] d = ascii("GET /reset?token=SECRET123 HTTP/1.1\r\nAuthorization: Bearer SECRET456\r\nCookie: s=SECRET789\r\n\r\n");
+        Http.Request r = Http.request(d, d.length).orElseThrow();
+        assertFalse(r.toString().contains("SECRET"), "nothing secret in the parsed request: " + r);
     }
 
     @Test
