@@ -9,11 +9,21 @@
 
 NW_BTF_EXPORT(drop_event);
 
+/* Hits of the watched namespace only (--netns): what the witness and the probe both count. */
+static __always_inline int nw_drop_watched(struct sk_buff *skb, struct sock *rx_sk, __u32 *netns)
+{
+	*netns = nw_skb_netns(skb, rx_sk);
+	return !nw_filter.netns || nw_filter.netns == *netns;
+}
+
 /* The witness of nw_drop (see nw_hook_hit): defined first, so attached first. */
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(nw_drop_hit)
+int BPF_PROG(nw_drop_hit, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
 {
-	nw_hook_hit();
+	__u32 netns;
+
+	if (nw_drop_watched(skb, rx_sk, &netns))
+		nw_hook_hit();
 	return 0;
 }
 
@@ -24,11 +34,12 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	struct nw_l4 l4 = {};
 	__u32 netns;
 
+	if (!nw_drop_watched(skb, rx_sk, &netns))
+		return 0;
 	nw_hook_run();
 	if (reason == SKB_CONSUMED || reason == SKB_NOT_DROPPED_YET)
 		return 0;
 	nw_flow_from_skb(&flow, &l4, skb);
-	netns = nw_skb_netns(skb, rx_sk);
 	if (!nw_filter_pass(&flow, netns))
 		return 0;
 

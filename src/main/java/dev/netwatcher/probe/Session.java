@@ -449,6 +449,14 @@ public final class Session implements AutoCloseable {
         return closed ? missedAtClose : countMissed();
     }
 
+    /**
+     * Detaches one attached program and leaves the rest running. Tests use it to stand
+     * in for a kernel that stops running a probe (its witness then counts missed hits).
+     */
+    public synchronized void detachProgram(String program) {
+        for (Loaded l : loaded) l.object().link(program).ifPresent(dev.netwatcher.bpf.BpfLink::close);
+    }
+
     /** True when some loaded probe has a witness, i.e. missed() means something. */
     public synchronized boolean countsMissed() {
         for (Loaded l : loaded) if (l.probe().witness() != null) return true;
