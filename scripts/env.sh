@@ -49,3 +49,20 @@ nw_check_test_tools() {
 # (C1 alone decoded 3x fewer events/s); SerialGC with a fixed 96 MB young generation makes the
 # per-event garbage cheap; a 160 MB heap cap keeps RSS near 200 MB (see BENCHMARKS.md).
 NW_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmn96m -Xmx160m -Xss512k)
+
+# setpriv options of every root launch: netwatcher keeps only the capabilities it uses, for
+# its whole life and all its threads (capabilities are per thread: the JVM cannot drop them
+# for all its threads itself after attach), and sets no_new_privs (nothing it could exec
+# gains privileges). NW_KEEP_ALL_CAPS=1 skips this. What each capability is for:
+#   bpf, perfmon          load and attach programs, read maps and ring buffers
+#   sys_admin             setns() into each network namespace (netfilter links at start and for
+#                         new namespaces, the -x/--rtt socket walks every --conn-every), iterators
+#   net_admin             netfilter links (-t -u -I -n) and cgroup_skb programs (-i --dns)
+#   sys_ptrace            /proc/PID/ns/net of other users' processes (namespace discovery)
+#   syslog                kernel addresses in /proc/kallsyms (-T)
+#   sys_resource          RLIMIT_MEMLOCK for BPF maps on kernels before 5.11
+#   dac_override, dac_read_search   a log folder under the invoking user's own folders
+#   net_bind_service      --metrics on a port below 1024
+# Dropped among others: setuid/setgid, chown/fowner, kill, net_raw, sys_module, sys_rawio, mknod.
+NW_SETPRIV=(--no-new-privs --inh-caps=-all
+  --bounding-set=-all,+bpf,+perfmon,+sys_admin,+net_admin,+sys_ptrace,+syslog,+sys_resource,+dac_override,+dac_read_search,+net_bind_service)

@@ -233,4 +233,46 @@ class LogSafetyIT extends LabTest {
         }
         CliIT.awaitClean("hostile payloads");
     }
+
+    /**
+     * The launcher's setpriv line (NW_SETPRIV in scripts/env.sh): every probe that walks or
+     * links namespaces after start-up still works with only the listed capabilities, and
+     * the running process holds exactly those, with no_new_privs.
+     */
+    @Test
+    void theLauncherKeepsOnlyTheCapabilitiesNetwatcherUses() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c", ". scripts/env.sh; exec setpriv \"${NW_SETPRIV[@]}\" -- \"$@\"", "nw"));
+        cmd.addAll(CliIT.netwatcher("-S", "-t", "-n", "-x", "--rtt", "-i", "--dns", "--conn-every", "1", "--no-logs",
+                "--duration", "4").command());
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> err = new CopyOnWriteArrayList<>();
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+        Thread.ofPlatform().daemon().start(() -> r.lines().forEach(err::add));
+        try {
+            for (int i = 0; i < 400 && err.stream().noneMatch(l -> l.contains("attached")); i++) Thread.sleep(50);
+            assertTrue(err.stream().anyMatch(l -> l.contains("attached") && l.contains("network namespaces")), "attached: " + err);
+            String status = Files.readString(Path.of("/proc/" + p.pid() + "/status"));
+            // bpf 39, perfmon 38, syslog 34, sys_resource 24, sys_admin 21, sys_ptrace 19, net_admin 12,
+            // net_bind_service 10, dac_read_search 2, dac_override 1
+            long expected = (1L << 39) | (1L << 38) | (1L << 34) | (1L << 24) | (1L << 21) | (1L << 19) | (1L << 12)
+                    | (1L << 10) | (1L << 2) | (1L << 1);
+            // ... of those this machine grants at all (some sandboxes hold back sys_resource)
+            String own = Files.readString(Path.of("/proc/self/status")).lines().filter(l -> l.startsWith("CapBnd:")).findFirst().orElseThrow();
+            expected &= Long.parseUnsignedLong(own.substring(7).trim(), 16);
+            for (String set : new String[] {"CapEff", "CapPrm", "CapBnd"}) {
+                String line = status.lines().filter(l -> l.startsWith(set + ":")).findFirst().orElseThrow();
+                assertEquals(expected, Long.parseUnsignedLong(line.substring(set.length() + 1).trim(), 16), line);
+            }
+            assertTrue(status.lines().anyMatch(l -> l.matches("NoNewPrivs:\\s+1")), status);
+            // the periodic socket walks enter every namespace again after start-up
+            lab.tryInNs(lab.a, "curl", "-s", "-o", "/dev/null", "--max-time", "1", "http://" + Lab.B4 + ":9/"); // refused: a reset to see
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), "" + err);
+            assertTrue(err.stream().noneMatch(l -> l.contains("unavailable") || l.contains("warning") || l.contains("cannot")),
+                    "nothing refused with the reduced capabilities: " + err);
+        } finally {
+            p.destroyForcibly();
+        }
+        CliIT.awaitClean("reduced capabilities");
+    }
 }
