@@ -49,6 +49,7 @@ class DeployTest {
         JsonNode c = spec.path("containers").get(0);
         JsonNode sc = c.path("securityContext");
         assertFalse(sc.path("privileged").asBoolean(true), "not privileged");
+        assertFalse(sc.path("allowPrivilegeEscalation").asBoolean(true), "no_new_privs");
         assertEquals(List.of("ALL"), strings(sc.path("capabilities").path("drop")));
         assertEquals(Set.of("BPF", "PERFMON", "NET_ADMIN", "SYS_RESOURCE"), new HashSet<>(strings(sc.path("capabilities").path("add"))));
 
