@@ -69,7 +69,12 @@ class CliIT {
 
     /** Starts netwatcher and returns once it printed "attached" on stderr. */
     static Process startAttached(List<String> stderrLines, String... args) throws Exception {
-        Process p = netwatcher(args).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return startAttached(netwatcher(args).redirectOutput(ProcessBuilder.Redirect.DISCARD), stderrLines);
+    }
+
+    /** The same for a command made by the caller (its own stdout, a wrapper such as setpriv or sh). */
+    static Process startAttached(ProcessBuilder pb, List<String> stderrLines) throws Exception {
+        Process p = pb.start();
         BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         String line;

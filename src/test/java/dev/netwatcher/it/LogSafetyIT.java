@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.netwatcher.lab.Lab;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -109,13 +107,9 @@ class LogSafetyIT extends LabTest {
                 List<String> cmd = new ArrayList<>(List.of("sh", "-c", "umask " + umask + "; exec \"$0\" \"$@\""));
                 cmd.addAll(CliIT.netwatcher("-k", "--log-dir", dir.toString(), "--netns", Long.toString(lab.netns(lab.b)),
                         "--duration", "4").command());
-                Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 List<String> err = new CopyOnWriteArrayList<>();
-                BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-                Thread.ofPlatform().daemon().start(() -> r.lines().forEach(err::add));
+                Process p = CliIT.startAttached(new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD), err);
                 try {
-                    for (int i = 0; i < 400 && err.stream().noneMatch(l -> l.contains("attached")); i++) Thread.sleep(50);
-                    assertTrue(err.stream().anyMatch(l -> l.contains("attached")), "attached: " + err);
                     // datagrams to a port nobody listens on: dropped in B (NO_SOCKET)
                     lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41090, Lab.B4, 9099, 5, 32, 0.01));
                     assertTrue(p.waitFor(20, TimeUnit.SECONDS));
@@ -170,14 +164,10 @@ class LogSafetyIT extends LabTest {
         try {
             // JSON, log files and metrics in one run
             List<String> err = new CopyOnWriteArrayList<>();
-            Process p = CliIT.netwatcher("-i", "--dns", "--json", "--log-dir", logs.toString(), "--metrics",
-                    "127.0.0.1:" + port, "--netns", Long.toString(lab.netns(lab.a))).redirectOutput(out.toFile()).start();
-            BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-            Thread.ofPlatform().daemon().start(() -> r.lines().forEach(err::add));
+            Process p = CliIT.startAttached(CliIT.netwatcher("-i", "--dns", "--json", "--log-dir", logs.toString(), "--metrics",
+                    "127.0.0.1:" + port, "--netns", Long.toString(lab.netns(lab.a))).redirectOutput(out.toFile()), err);
             String metrics;
             try {
-                for (int i = 0; i < 400 && err.stream().noneMatch(l -> l.contains("attached")); i++) Thread.sleep(50);
-                assertTrue(err.stream().anyMatch(l -> l.contains("attached")), "attached: " + err);
                 hostileClients();
                 Thread.sleep(1500);
                 metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
@@ -210,13 +200,10 @@ class LogSafetyIT extends LabTest {
             assertFalse(metrics.contains("pwned") || metrics.contains("[2J"), "no captured text in metric labels");
 
             // the console, on its own
-            Process c = CliIT.netwatcher("-i", "--dns", "--no-logs", "--netns", Long.toString(lab.netns(lab.a))).start();
-            List<String> cerr = new CopyOnWriteArrayList<>();
-            BufferedReader cr = new BufferedReader(new InputStreamReader(c.getErrorStream(), StandardCharsets.UTF_8));
-            Thread.ofPlatform().daemon().start(() -> cr.lines().forEach(cerr::add));
+            Process c = CliIT.startAttached(CliIT.netwatcher("-i", "--dns", "--no-logs", "--netns", Long.toString(lab.netns(lab.a))),
+                    new CopyOnWriteArrayList<>());
             byte[] console;
             try {
-                for (int i = 0; i < 400 && cerr.stream().noneMatch(l -> l.contains("attached")); i++) Thread.sleep(50);
                 hostileClients();
                 Thread.sleep(1500);
                 Lab.run("kill", "-TERM", Long.toString(c.pid()));
@@ -244,12 +231,9 @@ class LogSafetyIT extends LabTest {
         List<String> cmd = new ArrayList<>(List.of("bash", "-c", ". scripts/env.sh; exec setpriv \"${NW_SETPRIV[@]}\" -- \"$@\"", "nw"));
         cmd.addAll(CliIT.netwatcher("-S", "-t", "-n", "-x", "--rtt", "-i", "--dns", "--conn-every", "1", "--no-logs",
                 "--duration", "4").command());
-        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         List<String> err = new CopyOnWriteArrayList<>();
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-        Thread.ofPlatform().daemon().start(() -> r.lines().forEach(err::add));
+        Process p = CliIT.startAttached(new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD), err);
         try {
-            for (int i = 0; i < 400 && err.stream().noneMatch(l -> l.contains("attached")); i++) Thread.sleep(50);
             assertTrue(err.stream().anyMatch(l -> l.contains("attached") && l.contains("network namespaces")), "attached: " + err);
             String status = Files.readString(Path.of("/proc/" + p.pid() + "/status"));
             // bpf 39, perfmon 38, syslog 34, sys_resource 24, sys_admin 21, sys_ptrace 19, net_admin 12,

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.netwatcher.lab.Lab;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,14 +31,10 @@ class ReliabilityIT extends LabTest {
     void eventsLostInAFloodAreCountedExactly() throws Exception {
         int n = 2000;
         Path out = Files.createTempFile("nw-flood", ".jsonl");
-        Process nw = CliIT.netwatcher("-u", "--json", "--no-logs", "--ring-buffer-kb", "16",
-                "--netns", Long.toString(lab.netns(lab.b))).redirectOutput(out.toFile()).start();
         List<String> err = new CopyOnWriteArrayList<>();
-        BufferedReader r = new BufferedReader(new InputStreamReader(nw.getErrorStream(), StandardCharsets.UTF_8));
-        Thread.ofPlatform().daemon().start(() -> r.lines().forEach(err::add));
+        Process nw = CliIT.startAttached(CliIT.netwatcher("-u", "--json", "--no-logs", "--ring-buffer-kb", "16",
+                "--netns", Long.toString(lab.netns(lab.b))).redirectOutput(out.toFile()), err);
         try {
-            for (int i = 0; i < 400 && err.stream().noneMatch(l -> l.contains("attached")); i++) Thread.sleep(50);
-            assertTrue(err.stream().anyMatch(l -> l.contains("attached")), "attached: " + err);
             Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9080, n));
             Lab.run("kill", "-STOP", Long.toString(nw.pid()));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41080, Lab.B4, 9080, n, 32, 0.0002));
