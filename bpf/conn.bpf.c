@@ -153,7 +153,7 @@ static __always_inline void conn_emit(void *ctx, const struct sock *sk, const st
 			__builtin_memcpy(e->hdr.comm, birth->comm, sizeof(e->hdr.comm));
 		}
 	}
-	bpf_ringbuf_submit(e, 0);
+	nw_submit(e);
 }
 
 SEC("iter/tcp")

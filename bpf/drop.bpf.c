@@ -54,6 +54,6 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	e->seq = l4.seq;
 	e->tcp_flags = l4.tcp_flags;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
-	bpf_ringbuf_submit(e, 0);
+	nw_submit(e);
 	return 0;
 }

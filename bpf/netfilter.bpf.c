@@ -98,7 +98,7 @@ int nw_nf_last(struct bpf_nf_ctx *ctx)
 		e->hook_mask = t->mask;
 		e->dir = t->dir;
 		__builtin_memset(e->pad, 0, sizeof(e->pad));
-		bpf_ringbuf_submit(e, 0);
+		nw_submit(e);
 	}
 	bpf_map_delete_elem(&nf_track, &key);
 	return NF_ACCEPT;

@@ -417,7 +417,7 @@ static __always_inline void publish(struct packet_event *e)
 	if (nw_aggregate == NW_AGG_ONLY)
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 	else
-		bpf_ringbuf_submit(e, 0);
+		nw_submit(e);
 }
 
 static __always_inline struct packet_event *new_packet(void *ctx, __u8 dir, const struct nw_flow *flow, __u32 netns)
@@ -745,7 +745,7 @@ static __always_inline void emit_echo(void *ctx, struct tx_state *st, __u64 now)
 	e->id = st->icmp_id;
 	e->seq = st->icmp_seq;
 	e->ifindex = st->ifindex;
-	bpf_ringbuf_submit(e, 0);
+	nw_submit(e);
 }
 
 SEC("tp_btf/net_dev_xmit")

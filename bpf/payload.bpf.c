@@ -147,7 +147,7 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	if (n == 0 || bpf_skb_load_bytes(skb, off, e->data, n))
 		n = 0;
 	e->captured = n;
-	bpf_ringbuf_submit(e, 0);
+	nw_submit(e);
 	return 1;
 }
 

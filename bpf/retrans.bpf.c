@@ -35,6 +35,6 @@ int BPF_PROG(nw_retrans, const struct sock *sk, const struct sk_buff *skb, int e
 	e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->ca_state = BPF_CORE_READ_BITFIELD_PROBED((struct inet_connection_sock *)sk, icsk_ca_state);
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
-	bpf_ringbuf_submit(e, 0);
+	nw_submit(e);
 	return 0;
 }

@@ -48,7 +48,7 @@ static __always_inline int nw_emit(void *ctx, __u32 kind, __u32 reason, const st
 	e->state = state;
 	e->tcp_flags = l4.tcp_flags;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
-	bpf_ringbuf_submit(e, 0);
+	nw_submit(e);
 	return 0;
 }
 

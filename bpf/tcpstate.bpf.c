@@ -66,6 +66,6 @@ int BPF_PROG(nw_tcp_state, const struct sock *sk, int oldstate, int newstate)
 	e->old_state_ns = since_ns;
 	e->oldstate = oldstate;
 	e->newstate = newstate;
-	bpf_ringbuf_submit(e, 0);
+	nw_submit(e);
 	return 0;
 }

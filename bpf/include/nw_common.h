@@ -153,6 +153,23 @@ static __always_inline void *nw_reserve(__u64 size)
 }
 
 /*
+ * Commit a record, waking the consumer only when a sixteenth of the ring is waiting.
+ * With the default flags the kernel wakes the consumer for every record once it has
+ * caught up (kernel/bpf/ringbuf.c bpf_ringbuf_commit(): an irq_work, then a task wakeup,
+ * per record): the consumer then keeps sleeping and waking for one record at a time, and
+ * the wakeup was most of nw_drop's time under a flood. User space polls the rings every
+ * 20 ms anyway (Session.POLL_MS), so a record waits at most that long when few come; a
+ * forced wakeup while one is pending costs only the irq_work claim (irq_work_queue()).
+ */
+static __always_inline void nw_submit(void *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
+	bpf_ringbuf_submit(e, avail * 16 >= size ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/*
  * Is `current` the task this event belongs to? Softirqs and hardirqs run on
  * the per-CPU interrupt stack (x86-64: do_softirq_own_stack(), irq entry),
  * never on the interrupted task's stack. For tp_btf/raw_tp programs the ctx

@@ -48,6 +48,11 @@ public final class Session implements AutoCloseable {
 
     private final List<Loaded> loaded = new ArrayList<>();
     private final List<String> unavailable = new ArrayList<>();
+    /**
+     * How long a record may wait in a ring buffer: the BPF side wakes the consumer only when a
+     * sixteenth of a ring is waiting (nw_submit() in nw_common.h), so the loop looks this often.
+     */
+    static final int POLL_MS = 20;
     private final RingBufferPoller poller = new RingBufferPoller();
     private final Probe[] byType = new Probe[16];
     private List<NetNamespaces.Namespace> namespaces;
@@ -383,7 +388,7 @@ public final class Session implements AutoCloseable {
     /**
      * Delivers events until stop() or until {@code durationNanos} (0 = no limit) has
      * passed, then drains what the kernel already produced. afterBatch runs after
-     * each round of polling, at least every 100 ms (sinks flush and periodic
+     * each round of polling, at least every POLL_MS (sinks flush and periodic
      * reports run there). Exceptions from the
      * listener end the loop and propagate.
      */
@@ -397,7 +402,7 @@ public final class Session implements AutoCloseable {
             while (!stopping) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) break;
-                poller.poll((int) Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))), this::onRecord);
+                poller.poll((int) Math.min(POLL_MS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))), this::onRecord);
                 afterBatch.run();
             }
             poller.drain(this::onRecord);
