@@ -5,7 +5,7 @@
 # (4 KiB buffer), and per round: netwatcher -k --netns B --metrics --bpf-stats, one sender per CPU
 # at full speed for SECONDS, then prints the kernel's count of the drops (UdpRcvbufErrors), what
 # netwatcher accounted for (events, lost, missed), the runs of nw_drop and of its witness
-# nw_drop_hit, and ns per run of each (bpf_stats' own two clock reads included).
+# nw_w_drop, and ns per run of each (bpf_stats' own two clock reads included).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${1:-5}
@@ -44,7 +44,7 @@ for r in $(seq "$ROUNDS"); do
   after=$(ip netns exec $B nstat -asz UdpRcvbufErrors | awk '/UdpRcvbufErrors/{print $2}')
   sleep 2
   dr=$(stat_of nw_drop run_cnt); dt=$(stat_of nw_drop run_time_ns)
-  hr=$(stat_of nw_drop_hit run_cnt); ht=$(stat_of nw_drop_hit run_time_ns)
+  hr=$(stat_of nw_w_drop run_cnt); ht=$(stat_of nw_w_drop run_time_ns)
   kill -TERM $NW; wait $NW || true; NW=
   line=$(grep -o 'detached; [0-9]* events, [0-9]* lost[^,]*, [0-9]* missed' "$M/nw.err")
   read -r ev lost missed < <(echo "$line" | sed -E 's/detached; ([0-9]+) events, ([0-9]+) lost[^,]*, ([0-9]+) missed/\1 \2 \3/')

@@ -18,12 +18,12 @@ static __always_inline int nw_drop_watched(struct sk_buff *skb, struct sock *rx_
 
 /* The witness of nw_drop (see nw_hook_hit): defined first, so attached first. */
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(nw_drop_hit, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
+int BPF_PROG(nw_w_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
 {
 	__u32 netns;
 
 	if (nw_drop_watched(skb, rx_sk, &netns))
-		nw_hook_hit();
+		nw_hook_hit(0);
 	return 0;
 }
 
@@ -36,7 +36,7 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 
 	if (!nw_drop_watched(skb, rx_sk, &netns))
 		return 0;
-	nw_hook_run();
+	nw_hook_run(0);
 	if (reason == SKB_CONSUMED || reason == SKB_NOT_DROPPED_YET)
 		return 0;
 	nw_flow_from_skb(&flow, &l4, skb);

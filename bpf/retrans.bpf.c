@@ -9,12 +9,21 @@
 
 NW_BTF_EXPORT(retrans_event);
 
+/* The witness of nw_retrans (see nw_hook_hit): defined first, so attached first. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(nw_w_retrans)
+{
+	nw_hook_hit(0);
+	return 0;
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(nw_retrans, const struct sock *sk, const struct sk_buff *skb, int err)
 {
 	struct nw_flow flow = {};
 	__u32 netns;
 
+	nw_hook_run(0);
 	nw_flow_from_sk(&flow, sk);
 	netns = nw_sk_netns(sk);
 	if (!nw_filter_pass(&flow, netns))

@@ -52,27 +52,62 @@ static __always_inline int nw_emit(void *ctx, __u32 kind, __u32 reason, const st
 	return 0;
 }
 
+/* Witnesses (see nw_hook_hit): each defined before its probe, so attached first. Slots: */
+enum { RST_SENT_SLOT, RST_RECV_SLOT, BAD_CSUM_SLOT, SOCK_ERROR_SLOT };
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(nw_w_rst_sent)
+{
+	nw_hook_hit(RST_SENT_SLOT);
+	return 0;
+}
+
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(nw_tcp_rst_sent, const struct sock *sk, const struct sk_buff *skb, enum sk_rst_reason reason)
 {
+	nw_hook_run(RST_SENT_SLOT);
 	return nw_emit(ctx, NW_ERR_RST_SENT, reason, sk, skb, 1);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(nw_w_rst_recv)
+{
+	nw_hook_hit(RST_RECV_SLOT);
+	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(nw_tcp_rst_recv, struct sock *sk)
 {
+	nw_hook_run(RST_RECV_SLOT);
 	return nw_emit(ctx, NW_ERR_RST_RECV, 0, sk, 0, 0);
+}
+
+SEC("tp_btf/tcp_bad_csum")
+int BPF_PROG(nw_w_bad_csum)
+{
+	nw_hook_hit(BAD_CSUM_SLOT);
+	return 0;
 }
 
 SEC("tp_btf/tcp_bad_csum")
 int BPF_PROG(nw_tcp_bad_csum, const struct sk_buff *skb)
 {
+	nw_hook_run(BAD_CSUM_SLOT);
 	return nw_emit(ctx, NW_ERR_BAD_CSUM, 0, 0, skb, 0);
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(nw_w_sock_err)
+{
+	nw_hook_hit(SOCK_ERROR_SLOT);
+	return 0;
 }
 
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(nw_sock_error, const struct sock *sk)
 {
+	nw_hook_run(SOCK_ERROR_SLOT);
 	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return 0;

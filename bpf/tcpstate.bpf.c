@@ -28,6 +28,14 @@ struct {
 	__type(value, struct nw_sock_seen);
 } nw_state_since SEC(".maps");
 
+/* The witness of nw_tcp_state (see nw_hook_hit): defined first, so attached first. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(nw_w_tcp_state)
+{
+	nw_hook_hit(0);
+	return 0;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(nw_tcp_state, const struct sock *sk, int oldstate, int newstate)
 {
@@ -37,6 +45,7 @@ int BPF_PROG(nw_tcp_state, const struct sock *sk, int oldstate, int newstate)
 	__u64 since_ns = 0;
 	__u32 netns;
 
+	nw_hook_run(0);
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	nw_flow_from_sk(&flow, sk);

@@ -98,9 +98,13 @@ struct {
  * nw_hook_run() first thing. Per CPU, the witness runs first in every hit, so
  * hits - runs is exactly the number of hits the probe did not run for (nested
  * hits, e.g. softirq over task context, pair up through `pending`). The
- * witness counts only once the probe has run on that CPU (`armed`), so hits
- * before the probe was attached are not taken for misses.
+ * witness counts only once user space has set `armed` (on every CPU, after
+ * every program is attached), so hits before the probe was attached are not
+ * taken for misses; the probe counts a run only for a hit the witness counted.
+ * An object with several hooks gives each witness/probe pair its own slot.
  */
+#define NW_HOOK_SLOTS 4
+
 struct nw_hook_acct {
 	__u64 armed;
 	__u64 hits;
@@ -110,15 +114,14 @@ struct nw_hook_acct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, NW_HOOK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct nw_hook_acct);
 } nw_hook SEC(".maps");
 
-static __always_inline void nw_hook_hit(void)
+static __always_inline void nw_hook_hit(__u32 slot)
 {
-	__u32 zero = 0;
-	struct nw_hook_acct *a = bpf_map_lookup_elem(&nw_hook, &zero);
+	struct nw_hook_acct *a = bpf_map_lookup_elem(&nw_hook, &slot);
 
 	if (a && a->armed) {
 		a->hits++;
@@ -126,15 +129,11 @@ static __always_inline void nw_hook_hit(void)
 	}
 }
 
-static __always_inline void nw_hook_run(void)
+static __always_inline void nw_hook_run(__u32 slot)
 {
-	__u32 zero = 0;
-	struct nw_hook_acct *a = bpf_map_lookup_elem(&nw_hook, &zero);
+	struct nw_hook_acct *a = bpf_map_lookup_elem(&nw_hook, &slot);
 
-	if (!a)
-		return;
-	a->armed = 1;
-	if (a->pending) {
+	if (a && a->pending) {
 		a->pending--;
 		a->runs++;
 	}

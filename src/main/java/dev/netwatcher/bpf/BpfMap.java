@@ -80,6 +80,24 @@ public final class BpfMap {
         return sum;
     }
 
+    /** Sets the element at {@code key} of a per-CPU array of u64 words to the same words on every CPU. */
+    public void setPerCpuWords(int key, long... words) {
+        if (!perCpu() || valueSize != words.length * 8) throw new IllegalStateException(name + " does not hold " + words.length + " u64 words");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(4, 8);
+            k.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, key);
+            int cpus = Libbpf.possibleCpus();
+            MemorySegment v = arena.allocate((long) valueSize * cpus, 8);
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                for (int w = 0; w < words.length; w++) v.set(java.lang.foreign.ValueLayout.JAVA_LONG, (long) cpu * valueSize + w * 8L, words[w]);
+            }
+            int rc = (int) Libbpf.MAP_UPDATE_ELEM.invokeExact(fd, k, v, 0L /* BPF_ANY */);
+            if (rc != 0) throw new BpfException("update of map " + name + " failed: " + Native.strerror(-rc), -rc);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
     public List<byte[]> keys() {
         List<byte[]> out = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {

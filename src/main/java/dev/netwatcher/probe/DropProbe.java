@@ -16,7 +16,7 @@ public final class DropProbe implements Probe {
     @Override public String name() { return "drop"; }
     @Override public String option() { return "-k"; }
     @Override public int eventType() { return 3; }
-    @Override public String witness() { return "nw_drop_hit"; }
+    @Override public boolean witnessed() { return true; }
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {

@@ -58,11 +58,17 @@ public interface Probe {
     }
 
     /**
-     * The program that witnesses this probe's hook (attached before it, counting every hit;
-     * see nw_hook_hit() in nw_common.h), or null when the probe has none.
+     * True when each of this probe's hooks has a witness program (named nw_w_*, attached
+     * before the probe's program, counting every hit; see nw_hook_hit() in nw_common.h), so
+     * the hits the kernel did not run the probe for are counted (Session.missed()).
      */
-    default String witness() {
-        return null;
+    default boolean witnessed() {
+        return false;
+    }
+
+    /** A witness program (see {@link #witnessed()}): it has no event of its own to describe. */
+    static boolean isWitness(String program) {
+        return program.startsWith("nw_w_");
     }
 
     /** False for programs this configuration does not need (they are not loaded). */

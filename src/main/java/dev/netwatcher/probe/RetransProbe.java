@@ -17,6 +17,7 @@ public final class RetransProbe implements Probe {
     @Override public String name() { return "retrans"; }
     @Override public String option() { return "-r"; }
     @Override public int eventType() { return 2; }
+    @Override public boolean witnessed() { return true; }
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {

@@ -135,7 +135,7 @@ public final class Session implements AutoCloseable {
                     obj.setAutoload(prog, false);
                 } else if (tp != null && !kernel.hasTracepoint(tp)) {
                     obj.setAutoload(prog, false);
-                    unavailable.add(p.option() + " " + p.describe(prog) + ": tracepoint " + tp + " missing");
+                    if (!Probe.isWitness(prog)) unavailable.add(p.option() + " " + p.describe(prog) + ": tracepoint " + tp + " missing");
                 } else {
                     if ("netfilter".equals(section)) obj.setNetfilterType(prog);
                     wanted.add(prog);
@@ -154,6 +154,10 @@ public final class Session implements AutoCloseable {
                 if (p.cgroupHook(prog)) obj.attachCgroup(prog, dev.netwatcher.bpf.Cgroups.v2Root());
                 else if (hooks.isEmpty()) obj.attach(prog);
                 else attachNetfilter(obj, prog, hooks, filter);
+            }
+            if (p.witnessed()) { // every program is attached: the witnesses may start counting (nw_hook_hit)
+                dev.netwatcher.bpf.BpfMap hook = obj.map("nw_hook");
+                for (int slot = 0; slot < hook.maxEntries(); slot++) hook.setPerCpuWords(slot, 1, 0, 0, 0);
             }
             RingBuffer ring = new RingBuffer(obj.map("events"));
             poller.add(ring);
@@ -447,7 +451,7 @@ public final class Session implements AutoCloseable {
 
     /**
      * Hook hits the kernel did not run a probe for, summed over probes with a witness
-     * program (Probe.witness(); nw_hook_hit() in nw_common.h). Not the same as lost:
+     * program (Probe.witnessed(); nw_hook_hit() in nw_common.h). Not the same as lost:
      * a lost record was made and found no room; a missed hit never reached the probe.
      */
     public synchronized long missed() {
@@ -464,16 +468,19 @@ public final class Session implements AutoCloseable {
 
     /** True when some loaded probe has a witness, i.e. missed() means something. */
     public synchronized boolean countsMissed() {
-        for (Loaded l : loaded) if (l.probe().witness() != null) return true;
+        for (Loaded l : loaded) if (l.probe().witnessed()) return true;
         return false;
     }
 
     private long countMissed() {
         long sum = 0;
         for (Loaded l : loaded) {
-            if (l.probe().witness() == null) continue;
-            long[] a = l.object().map("nw_hook").sumPerCpuWords(0); // struct nw_hook_acct: armed, hits, runs, pending
-            sum += Math.max(0, a[1] - a[2]);
+            if (!l.probe().witnessed()) continue;
+            dev.netwatcher.bpf.BpfMap hook = l.object().map("nw_hook");
+            for (int slot = 0; slot < hook.maxEntries(); slot++) {
+                long[] a = hook.sumPerCpuWords(slot); // struct nw_hook_acct: armed, hits, runs, pending
+                sum += Math.max(0, a[1] - a[2]);
+            }
         }
         return sum;
     }

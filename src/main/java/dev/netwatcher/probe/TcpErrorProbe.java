@@ -19,6 +19,7 @@ public final class TcpErrorProbe implements Probe {
     @Override public String name() { return "tcperr"; }
     @Override public String option() { return "-e"; }
     @Override public int eventType() { return 4; }
+    @Override public boolean witnessed() { return true; }
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {

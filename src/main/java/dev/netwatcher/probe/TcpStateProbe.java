@@ -16,6 +16,7 @@ public final class TcpStateProbe implements Probe {
     @Override public String name() { return "tcpstate"; }
     @Override public String option() { return "-S"; }
     @Override public int eventType() { return 1; }
+    @Override public boolean witnessed() { return true; }
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {

@@ -170,9 +170,9 @@ class CliIT {
             List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
             Process p = startAttached(stderr, "-S", "-r", "-k", "-e", "--no-logs");
             try {
-                // -S 1, -r 1, -k 2 (nw_drop and its witness nw_drop_hit), -e 4
-                assertEquals(8, ourPrograms(), "all programs loaded while running");
-                assertTrue(ourLinks() >= 8, "links while running");
+                // each hook's program and its witness (nw_w_*): -S 2, -r 2, -k 2, -e 8
+                assertEquals(14, ourPrograms(), "all programs loaded while running");
+                assertTrue(ourLinks() >= 14, "links while running");
                 Lab.run("kill", "-" + signal, Long.toString(p.pid()));
                 assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIG" + signal);
                 if (!signal.equals("KILL")) {

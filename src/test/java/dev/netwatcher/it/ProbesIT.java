@@ -155,6 +155,18 @@ class ProbesIT extends LabTest {
             long rstsAfter = lab.nstat(lab.b, "TcpOutRsts");
             long seen = c.events(TcpErrorEvent.class, e -> e.kind().equals("rst_sent") && e.header().netns() == lab.netns(lab.b)).size();
             assertEquals(rstsAfter - rstsBefore, seen, "rst_sent events == TcpOutRsts of namespace B");
+            assertEquals(0, c.session().missed(), "the witnesses of -k and -e saw no hit their probes missed");
+
+            // -e has four hooks, each with its witness in its own slot: with nw_tcp_rst_sent gone,
+            // each knock's RST is one missed hit; the other three hooks still report
+            c.session().detachProgram("nw_tcp_rst_sent");
+            for (int i = 0; i < 3; i++) {
+                int src = 40030 + i;
+                assertTrue(lab.tryInNs(lab.a, "socat", "-u", "-", target(false, 7999, src)) != 0, "connection refused");
+                c.await(TcpErrorEvent.class, e -> e.kind().equals("rst_recv") && e.flow().sport() == src, 1, WAIT);
+            }
+            assertEquals(3, c.session().missed(), "three RSTs sent without nw_tcp_rst_sent");
+            assertTrue(c.events(TcpErrorEvent.class, e -> e.kind().equals("rst_sent") && e.flow().dport() >= 40030).isEmpty());
         }
     }
 
