@@ -9,6 +9,11 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        // started with SIGINT ignored (a script's background job): stop on it like on SIGTERM,
+        // through the shutdown hooks that detach and print the summary (exit 130 as for Ctrl-C)
+        if (dev.netwatcher.bpf.Signals.unignoreInterrupt()) {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> System.exit(130));
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -192,6 +192,29 @@ class CliIT {
         awaitClean("--duration");
     }
 
+    /** A script's background job starts with SIGINT ignored (`netwatcher ... & kill -INT $!`): it must still stop on it. */
+    @Test
+    void sigintStopsItAlsoWhenStartedWithSigintIgnored() throws Exception {
+        awaitClean("earlier tests");
+        List<String> cmd = new ArrayList<>(List.of("sh", "-c", "trap '' INT; exec \"$0\" \"$@\""));
+        cmd.addAll(netwatcher("-S", "-k", "--no-logs").command());
+        List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Process p = startAttached(new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD), stderr);
+        try {
+            // the premise: what that wrapper execs starts with SIGINT (bit 1 of the mask) ignored
+            String ign = Lab.run("sh", "-c", "trap '' INT; exec grep SigIgn /proc/self/status").trim();
+            assertTrue((Long.parseUnsignedLong(ign.substring(7).trim(), 16) & 2) != 0, ign);
+            Lab.run("kill", "-INT", Long.toString(p.pid()));
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIGINT although it was started with SIGINT ignored");
+            assertEquals(130, p.exitValue());
+            Thread.sleep(200);
+            assertTrue(stderr.stream().anyMatch(l -> l.startsWith("netwatcher: detached;")), "summary: " + stderr);
+        } finally {
+            p.destroyForcibly();
+        }
+        awaitClean("SIGINT inherited as ignored");
+    }
+
     @Test
     void latencyModesDetachTheirNetfilterLinksOnEveryExit() throws Exception {
         awaitClean("earlier tests");
