@@ -1,5 +1,6 @@
-# Sourced by ./netwatcher, ./run-tests and .ci/run: finds JDK 25 and checks the build tools.
-# Prints one line naming what to install when something is missing, and returns 1.
+# Sourced by ./netwatcher, ./run-tests and bench/: finds JDK 25 and checks the build and test
+# tools, installing what is missing (as root, with apt-get or dnf); otherwise one line says what
+# to install and the function returns 1.
 nw_find_java() {
   local cand
   for cand in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64 /usr/lib/jvm/*25*; do
@@ -13,6 +14,48 @@ nw_find_java() {
   return 1
 }
 
+# Installs the packages named by their Debian names ("$@") with the machine's package manager:
+# apt-get on Debian/Ubuntu, dnf on Fedora/RHEL (names mapped). One line says what is being
+# installed; the package manager's own output is shown only when it fails. Needs root.
+nw_install() {
+  local what=$1; shift
+  local pkgs=("$@") mgr cmd=() log
+  if command -v apt-get >/dev/null; then
+    mgr=apt-get
+  elif command -v dnf >/dev/null; then
+    mgr=dnf
+    local i
+    for i in "${!pkgs[@]}"; do
+      case ${pkgs[$i]} in
+        libbpf-dev) pkgs[$i]=libbpf-devel ;;
+        libbpf1) pkgs[$i]=libbpf ;;
+        iputils-ping) pkgs[$i]=iputils ;;
+        dnsmasq-base) pkgs[$i]=dnsmasq ;;
+        bind9-dnsutils) pkgs[$i]=bind-utils ;;
+        iproute2) pkgs[$i]=iproute ;;
+        prometheus) pkgs[$i]=golang-github-prometheus ;;
+      esac
+    done
+  else
+    echo "netwatcher: missing $what (${pkgs[*]}) and neither apt-get nor dnf is here: install them with your package manager" >&2
+    return 1
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "netwatcher: missing $what: run as root to have them installed, or: $mgr install ${pkgs[*]}" >&2
+    return 1
+  fi
+  echo "netwatcher: installing $what: $mgr install ${pkgs[*]}" >&2
+  log=$(mktemp)
+  if [ $mgr = apt-get ]; then
+    # the package lists may be missing or stale on a fresh machine: update once when the install fails
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >"$log" 2>&1 ||
+      { apt-get update -qq >>"$log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >>"$log" 2>&1; }
+  else
+    dnf install -y -q "${pkgs[@]}" >"$log" 2>&1
+  fi || { cat "$log" >&2; rm -f "$log"; echo "netwatcher: installing $what failed (the output above is $mgr's)" >&2; return 1; }
+  rm -f "$log"
+}
+
 nw_check_tools() {
   local missing=()
   command -v clang >/dev/null || missing+=(clang)
@@ -21,10 +64,7 @@ nw_check_tools() {
   [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
   ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1' || missing+=(libbpf1)
   command -v mvn >/dev/null || missing+=(maven)
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "netwatcher: missing build tools: install them with: apt-get install ${missing[*]}" >&2
-    return 1
-  fi
+  [ ${#missing[@]} -eq 0 ] || nw_install "build tools" "${missing[@]}"
 }
 
 # The integration tests' own tools (run-tests only).
@@ -39,10 +79,7 @@ nw_check_test_tools() {
   command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   command -v dig >/dev/null || missing+=(bind9-dnsutils)
   command -v curl >/dev/null || missing+=(curl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "netwatcher: missing test tools: install them with: apt-get install ${missing[*]}" >&2
-    return 1
-  fi
+  [ ${#missing[@]} -eq 0 ] || nw_install "test tools" "${missing[@]}"
 }
 
 # JVM options of every netwatcher launch (./netwatcher, bench/): C2 compiles the event path
