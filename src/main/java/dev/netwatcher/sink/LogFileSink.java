@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Log files in the original tool's folder layout and line format,
  * {@code type{key="value",...}}: tcpstate.log, retrans.log, drop.log, err.log,
- * connect.log (closed connections, -a), and one file per other event type.
+ * connect.log (closed connections, -a), packets.log (TCP and ICMP packets) and udp.log
+ * (UDP packets, as the original), and one file per other event type.
  */
 public final class LogFileSink implements EventSink {
     private static final Map<String, String> FILES = Map.ofEntries(
@@ -31,7 +32,8 @@ public final class LogFileSink implements EventSink {
             Map.entry("tcp_close", "connect.log"),
             Map.entry("tcp_rtt", "rtt.log"),
             Map.entry("http", "http.log"),
-            Map.entry("dns", "dns.log"));
+            Map.entry("dns", "dns.log"),
+            Map.entry("udp_packet", "udp.log"));
 
     private final LogFolder folder;
     private final Map<String, BufferedWriter> writers = new HashMap<>();
@@ -43,6 +45,11 @@ public final class LogFileSink implements EventSink {
     public LogFileSink(Path dir) {
         this.folder = LogFolder.open(dir);
         for (String name : FILES.values()) folder.checkFile(folder.path().resolve(name));
+    }
+
+    /** As the original: UDP packets in udp.log, the others in packets.log; other events by type. */
+    static String fileKey(Event e) {
+        return e.type().equals("packet") && "udp".equals(e.flow().protoName()) ? "udp_packet" : e.type();
     }
 
     public static String fileFor(String type) {
@@ -77,7 +84,7 @@ public final class LogFileSink implements EventSink {
         sb.setLength(sb.length() - 1);
         sb.append("}\n");
         try {
-            writer(e.type()).write(sb.toString());
+            writer(fileKey(e)).write(sb.toString());
         } catch (IOException x) {
             throw new UncheckedIOException(x);
         }

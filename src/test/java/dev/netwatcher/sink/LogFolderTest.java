@@ -171,4 +171,25 @@ class LogFolderTest {
         assertEquals("path=\"/a\\\"b\\\\c\\nx=\\\"1\\\"\\r\\t\\x1b[2J\\u009b\\u2028\",", sb.toString());
         assertFalse(sb.toString().chars().anyMatch(c -> c < 0x20), sb.toString());
     }
+
+    @Test
+    void udpPacketsGoToUdpLogAsInTheOriginal() throws Exception {
+        Path dir = base.resolve("data");
+        dev.netwatcher.event.EventHeader h = new dev.netwatcher.event.EventHeader(1, 1, 0, 0, null);
+        java.net.InetAddress a = java.net.InetAddress.getByName("198.18.0.1"), b = java.net.InetAddress.getByName("198.18.0.2");
+        dev.netwatcher.event.Layers l = new dev.netwatcher.event.Layers(dev.netwatcher.event.Layers.TX, new long[] {1, 2, 3, 4}, 15);
+        LogFileSink sink = new LogFileSink(dir);
+        try {
+            sink.accept(new dev.netwatcher.event.PacketEvent(h, new dev.netwatcher.event.Flow(2, 17, a, 5000, b, 53), "tx", l,
+                    0, 0, 32, 2, 0, false, false, 0));
+            sink.accept(new dev.netwatcher.event.PacketEvent(h, new dev.netwatcher.event.Flow(2, 6, a, 5001, b, 80), "tx", l,
+                    1, 1, 100, 2, 0x18, false, false, 0));
+        } finally {
+            sink.close();
+        }
+        assertTrue(Files.readString(dir.resolve("udp.log")).startsWith("packet{") && Files.readString(dir.resolve("udp.log")).contains("sport=\"5000\""));
+        assertEquals(1, Files.readString(dir.resolve("udp.log")).lines().count());
+        assertTrue(Files.readString(dir.resolve("packets.log")).contains("sport=\"5001\""));
+        assertEquals(1, Files.readString(dir.resolve("packets.log")).lines().count());
+    }
 }
