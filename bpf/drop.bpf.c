@@ -9,7 +9,7 @@
 
 NW_BTF_EXPORT(drop_event);
 
-/* Hits of the watched namespace only (--netns): what the witness (below) and the probe both count. */
+/* nw_drop's half of the --netns predicate its witness nw_w_drop applies: the probe needs netns anyway. */
 static __always_inline int nw_drop_watched(struct sk_buff *skb, struct sock *rx_sk, __u32 *netns)
 {
 	*netns = nw_skb_netns(skb, rx_sk);

@@ -93,12 +93,9 @@ final class Records {
         // a task names itself (prctl PR_SET_NAME): no control character reaches a terminal or a log line
         // (C0 and DEL here, C1 such as U+009B CSI after decoding; invalid UTF-8 becomes U+FFFD)
         for (int i = 0; i < n; i++) if ((s[i] & 0xff) < 0x20 || s[i] == 0x7f) s[i] = '?';
-        String text = new String(s, java.nio.charset.StandardCharsets.UTF_8);
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c >= 0x80 && c < 0xa0) text = text.replace(c, '?');
-        }
-        return text;
+        char[] text = new String(s, java.nio.charset.StandardCharsets.UTF_8).toCharArray();
+        for (int i = 0; i < text.length; i++) if (text[i] >= 0x80 && text[i] < 0xa0) text[i] = '?';
+        return new String(text);
     }
 
     /** Fields of nw_hdr and nw_flow as seen from an event struct that embeds them as hdr and flow. */
