@@ -18,7 +18,8 @@ OUT="$root/bench/results"
 mkdir -p "$OUT"
 RAW="$OUT/raw.csv"
 
-for t in iperf3 ip python3; do
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing # bpftrace needs it
+for t in iperf3 ip python3 bpftrace bpftool; do
   command -v $t >/dev/null || { echo "bench: $t missing: apt-get install iperf3 iproute2 python3" >&2; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
@@ -67,15 +68,23 @@ else:
 PY
 }
 
-# start netwatcher in a mode; sets NWPID and STARTUP_S
+# start netwatcher in a mode (or, for the mode "anchor", the bpftrace script of ../shared/bench);
+# sets NWPID and STARTUP_S
 start_nw() {
-  local log="$OUT/nw.err" t0 t1
+  local log="$OUT/nw.err" t0 t1 ready=attached
   t0=$(date +%s.%N)
-  "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" \
-    -jar "$root/target/netwatcher.jar" "$@" --no-logs >/dev/null 2>"$log" &
-  NWPID=$!
+  if [ "$1" = anchor ]; then
+    # bpftrace says "Attaching 4 probes..." before it attaches; the 3 s below cover the rest
+    bpftrace "$ANCHOR" >"$log" 2>&1 &
+    NWPID=$!
+    ready=Attaching
+  else
+    "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" \
+      -jar "$root/target/netwatcher.jar" "$@" --no-logs >/dev/null 2>"$log" &
+    NWPID=$!
+  fi
   for _ in $(seq 1 300); do
-    grep -q "attached" "$log" 2>/dev/null && break
+    grep -q "$ready" "$log" 2>/dev/null && break
     kill -0 $NWPID 2>/dev/null || { echo "bench: netwatcher $* failed: $(cat "$log")" >&2; exit 1; }
     sleep 0.01
   done
@@ -102,10 +111,14 @@ stop_nw() {
   NWPID=
   EVENTS=$(grep -o 'detached; [0-9]* events' "$OUT/nw.err" | grep -o '[0-9]*' | head -1 || true)
   LOST=$(grep -o '[0-9]* lost' "$OUT/nw.err" | grep -o '[0-9]*' | head -1 || true)
+  EVICTED=$(grep -o '[0-9]* packets evicted' "$OUT/nw.err" | grep -o '[0-9]*' | head -1 || true)
+  PARTIAL=$(grep -o '[0-9]* packets matched only in part' "$OUT/nw.err" | grep -o '[0-9]*' | head -1 || true)
 }
 
+ANCHOR=${NW_BENCH_ANCHOR:-$root/../shared/bench/anchor-skb-latency.bt}
 MODES=(
-  "events:-S -r -k"
+  "anchor:anchor"
+  "events:-S -r -k -e"
   "t:-t"
   "tun:-t -u -n"
   "metrics:-t -u -k --metrics 127.0.0.1:19464"
@@ -122,7 +135,7 @@ if [ -n "${NW_BENCH_MODES:-}" ]; then
 fi
 WORKLOADS=(tcp1 tcp4 udp64)
 
-echo "round,mode,workload,baseline,traced,ratio,nw_cpu_s,nw_rss_mb,startup_s,exit_s,events,lost" >"$RAW"
+echo "round,mode,workload,baseline,traced,ratio,nw_cpu_s,nw_rss_mb,startup_s,exit_s,events,lost,evicted,partial" >"$RAW"
 for r in $(seq 1 "$ROUNDS"); do
   for m in "${MODES[@]}"; do
     name=${m%%:*} args=${m#*:}
@@ -133,8 +146,8 @@ for r in $(seq 1 "$ROUNDS"); do
       traced=$(workload $w)
       stop_nw
       ratio=$(echo "$traced / $base" | bc -l)
-      printf '%s,%s,%s,%.0f,%.0f,%.4f,%.2f,%.1f,%.3f,%.3f,%s,%s\n' "$r" "$name" "$w" "$base" "$traced" "$ratio" \
-        "$CPU_S" "$RSS_MB" "$STARTUP_S" "$EXIT_S" "${EVENTS:-0}" "${LOST:-0}" | tee -a "$RAW"
+      printf '%s,%s,%s,%.0f,%.0f,%.4f,%.2f,%.1f,%.3f,%.3f,%s,%s,%s,%s\n' "$r" "$name" "$w" "$base" "$traced" "$ratio" \
+        "$CPU_S" "$RSS_MB" "$STARTUP_S" "$EXIT_S" "${EVENTS:-0}" "${LOST:-0}" "${EVICTED:-0}" "${PARTIAL:-0}" | tee -a "$RAW"
     done
   done
 done
@@ -142,8 +155,8 @@ done
 python3 - "$RAW" <<'PY' | tee "$OUT/summary.md"
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-print("| mode | workload | baseline (median) | ratio traced/baseline (median, min..max) | nw CPU s | nw peak RSS MB | start s | exit s | events | lost |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| mode | workload | baseline (median) | ratio traced/baseline (median, min..max) | nw CPU s | nw peak RSS MB | start s | exit s | events | lost | evicted | partial |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 seen = []
 for r in rows:
     k = (r["mode"], r["workload"])
@@ -157,7 +170,8 @@ for mode, w in seen:
     ratios = f("ratio")
     print(f"| {mode} | {w} | {base_s} | {statistics.median(ratios):.3f} ({min(ratios):.3f}..{max(ratios):.3f}) | "
           f"{statistics.median(f('nw_cpu_s')):.2f} | {max(f('nw_rss_mb')):.0f} | {max(f('startup_s')):.2f} | "
-          f"{max(f('exit_s')):.2f} | {int(statistics.median(f('events')))} | {int(max(f('lost')))} |")
+          f"{max(f('exit_s')):.2f} | {int(statistics.median(f('events')))} | {int(max(f('lost')))} | "
+          f"{int(max(f('evicted')))} | {int(max(f('partial')))} |")
 PY
 
 # The Java event path alone (item 3 of the benchmark): records decoded, and decoded + written as JSON.

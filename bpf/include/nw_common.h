@@ -192,12 +192,16 @@ static __always_inline int nw_in_task_context(void *ctx)
 	return base && sp - base < NW_STACK_SPAN;
 }
 
-static __always_inline void nw_fill_hdr(void *ctx, struct nw_hdr *h, __u32 type, __u32 netns)
+/*
+ * The header with a time the hook already read (one clock read per hook) and the task
+ * when in_task (nw_in_task_context() of the hook's ctx, decided once per hook run).
+ */
+static __always_inline void nw_fill_hdr_at(struct nw_hdr *h, __u32 type, __u32 netns, __u64 now, int in_task)
 {
-	h->ts_ns = bpf_ktime_get_ns();
+	h->ts_ns = now;
 	h->type = type;
 	h->netns = netns;
-	if (nw_in_task_context(ctx)) {
+	if (in_task) {
 		__u64 id = bpf_get_current_pid_tgid();
 		h->pid = id >> 32;
 		h->tid = (__u32)id;
@@ -207,6 +211,11 @@ static __always_inline void nw_fill_hdr(void *ctx, struct nw_hdr *h, __u32 type,
 		h->tid = 0;
 		__builtin_memset(h->comm, 0, sizeof(h->comm));
 	}
+}
+
+static __always_inline void nw_fill_hdr(void *ctx, struct nw_hdr *h, __u32 type, __u32 netns)
+{
+	nw_fill_hdr_at(h, type, netns, bpf_ktime_get_ns(), nw_in_task_context(ctx));
 }
 
 static __always_inline __u32 nw_sk_netns(const struct sock *sk)

@@ -147,6 +147,11 @@ final class Netwatcher implements Callable<Integer> {
             description = "Size of each probe's ring buffer in KiB, a power of 2 from 4 (default: ${DEFAULT-VALUE}). "
                     + "Bigger absorbs longer bursts before events are lost (and counted).")
     int ringKb;
+    @Option(names = "--sample", paramLabel = "N", converter = SampleConverter.class, defaultValue = "1",
+            description = "With -t/-u/-I: follow 1 packet in N (default: every packet). The choice is made once per "
+                    + "packet from bytes it carries, so all its layers are timed; packet records are real packets, "
+                    + "while flow totals, packet counts and kernel histograms count each sampled packet N times.")
+    int sample;
     @Option(names = "--json", description = "JSON Lines on stdout, one event per line.")
     boolean json;
     @Option(names = "--duration", paramLabel = "SECONDS", converter = DurationConverter.class,
@@ -202,7 +207,7 @@ final class Netwatcher implements Callable<Integer> {
         }
 
         List<EventSink> sinks = new ArrayList<>();
-        dev.netwatcher.sink.RunSummary summary = new dev.netwatcher.sink.RunSummary();
+        dev.netwatcher.sink.RunSummary summary = new dev.netwatcher.sink.RunSummary().sampling(sample);
         sinks.add(summary);
         if (registry != null) sinks.add(new dev.netwatcher.metrics.MetricsSink(registry));
         if (logs) {
@@ -295,6 +300,7 @@ final class Netwatcher implements Callable<Integer> {
         Thread hook = new Thread(runner::onSignal, "netwatcher-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         stderr.println("netwatcher: attached " + String.join(" ", session.running())
+                + (sample > 1 ? " (following 1 packet in " + sample + ")" : "")
                 + (session.hookedNamespaces() > 0 ? " (netfilter hooks in " + session.hookedNamespaces() + (session.hookedNamespaces() == 1 ? " network namespace)" : " network namespaces)") : "")
                 + (server != null ? "; metrics on http://" + (metrics.host() == null ? "0.0.0.0" : metrics.host()) + ":"
                         + server.port() + "/metrics" : "")
@@ -329,7 +335,8 @@ final class Netwatcher implements Callable<Integer> {
         if (drops) probes.add(Probes.DROP);
         if (err) probes.add(Probes.TCP_ERROR);
         int modes = packetModes();
-        if (modes != 0) probes.add(Probes.packets(modes, aggregate));
+        if (sample > 1 && modes == 0) throw new UsageException("--sample belongs to -t, -u and -I: add one of them");
+        if (modes != 0) probes.add(Probes.packets(modes, aggregate, sample));
         if (netfilter) probes.add(Probes.NETFILTER);
         int conn = (extra ? dev.netwatcher.probe.ConnProbe.EXTRA : 0) | (all ? dev.netwatcher.probe.ConnProbe.ALL : 0)
                 | (rtt ? dev.netwatcher.probe.ConnProbe.RTT : 0);
@@ -439,6 +446,19 @@ final class Netwatcher implements Callable<Integer> {
             }
             if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("duration must be more than 0 seconds, got " + value);
             return d;
+        }
+    }
+
+    static final class SampleConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                int n = Integer.parseInt(value.trim());
+                if (n >= 1 && n <= 1_000_000) return n;
+            } catch (NumberFormatException e) {
+                // said below
+            }
+            throw new TypeConversionException("must be a whole number from 1 to 1000000, got '" + value + "'");
         }
     }
 

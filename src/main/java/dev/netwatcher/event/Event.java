@@ -15,4 +15,9 @@ public sealed interface Event permits TcpStateEvent, RetransEvent, DropEvent, Tc
 
     /** The console DETAIL column. */
     String detail();
+
+    /** detail() appended to sb; the per-packet types append without building a string first. */
+    default StringBuilder detail(StringBuilder sb) {
+        return sb.append(detail());
+    }
 }

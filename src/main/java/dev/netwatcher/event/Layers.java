@@ -42,15 +42,20 @@ public record Layers(String[] names, long[] ns, int mask) {
 
     /** Fixed-width microseconds, "-" for an absent layer. */
     public String columns() {
-        StringBuilder sb = new StringBuilder();
+        return columns(new StringBuilder(10 * names.length)).toString();
+    }
+
+    /** columns(), appended to sb. */
+    public StringBuilder columns(StringBuilder sb) {
         for (int i = 0; i < names.length; i++) {
             if (i > 0) sb.append(' ');
-            sb.append(String.format("%9s", has(i) ? micros(ns[i]) : "-"));
+            if (has(i)) Text.microsRight(sb, ns[i], 9);
+            else Text.right(sb, "-", 9);
         }
-        return sb.toString();
+        return sb;
     }
 
     public static String micros(long ns) {
-        return String.format("%.1f", ns / 1000.0);
+        return Text.micros(new StringBuilder(12), ns).toString();
     }
 }

@@ -24,6 +24,13 @@ public record NetfilterEvent(EventHeader header, Flow flow, String dir, Layers h
 
     @Override
     public String detail() {
-        return String.format("%-3s %6d %s", dir, len, hooks.columns());
+        return detail(new StringBuilder(64)).toString();
+    }
+
+    @Override
+    public StringBuilder detail(StringBuilder sb) {
+        Text.left(sb, dir, 3).append(' ');
+        Text.right(sb, len, 6).append(' ');
+        return hooks.columns(sb);
     }
 }

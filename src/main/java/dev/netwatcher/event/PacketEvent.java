@@ -35,8 +35,21 @@ public record PacketEvent(EventHeader header, Flow flow, String dir, Layers laye
 
     @Override
     public String detail() {
-        String extra = flow.proto() == 6 ? " seq=" + seq + " " + TcpFlags.format(tcpFlags) + (retransmit ? " RETRANS" : "")
-                : flow.proto() == 1 || flow.proto() == 58 ? " icmp_type=" + icmpType : "";
-        return String.format("%-2s %6d %s%s", dir, len, layers.columns(), extra);
+        return detail(new StringBuilder(96)).toString();
+    }
+
+    /** detail() appended to sb: "%-2s %6d %s%s" of dir, len, the layer columns and the protocol's extra. */
+    @Override
+    public StringBuilder detail(StringBuilder sb) {
+        Text.left(sb, dir, 2).append(' ');
+        Text.right(sb, len, 6).append(' ');
+        layers.columns(sb);
+        if (flow.proto() == 6) {
+            sb.append(" seq=").append(seq).append(' ').append(TcpFlags.format(tcpFlags));
+            if (retransmit) sb.append(" RETRANS");
+        } else if (flow.proto() == 1 || flow.proto() == 58) {
+            sb.append(" icmp_type=").append(icmpType);
+        }
+        return sb;
     }
 }

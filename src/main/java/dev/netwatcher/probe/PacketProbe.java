@@ -44,10 +44,17 @@ public final class PacketProbe implements Probe {
 
     private final int modes;
     private final Aggregate aggregate;
+    private final int sample;
 
-    public PacketProbe(int modes, Aggregate aggregate) {
+    /** sample: nw_sample, 1 packet in sample is followed (bpf/packet.bpf.c sampled()). */
+    public PacketProbe(int modes, Aggregate aggregate, int sample) {
         this.modes = modes;
         this.aggregate = aggregate;
+        this.sample = Math.max(1, sample);
+    }
+
+    public int sample() {
+        return sample;
     }
 
     public Aggregate aggregate() {
@@ -74,7 +81,8 @@ public final class PacketProbe implements Probe {
 
     @Override
     public Map<String, byte[]> rodata() {
-        return Map.of("nw_modes", Probe.u32(modes), "nw_aggregate", Probe.u32(aggregate.ordinal()));
+        return Map.of("nw_modes", Probe.u32(modes), "nw_aggregate", Probe.u32(aggregate.ordinal()),
+                "nw_sample", Probe.u32(sample));
     }
 
     @Override

@@ -14,12 +14,17 @@ public final class Probes {
 
     /** -t -u -I share one object; modes is a PacketProbe.MODE_* mask. */
     public static PacketProbe packets(int modes) {
-        return new PacketProbe(modes, PacketProbe.Aggregate.NONE);
+        return new PacketProbe(modes, PacketProbe.Aggregate.NONE, 1);
     }
 
     /** The same with kernel histograms for --metrics (ALSO) or only them (ONLY: no per-packet records). */
     public static PacketProbe packets(int modes, PacketProbe.Aggregate aggregate) {
-        return new PacketProbe(modes, aggregate);
+        return new PacketProbe(modes, aggregate, 1);
+    }
+
+    /** The same following 1 packet in sample (--sample). */
+    public static PacketProbe packets(int modes, PacketProbe.Aggregate aggregate, int sample) {
+        return new PacketProbe(modes, aggregate, sample);
     }
 
     /** -x -a --rtt share one object; modes is a ConnProbe mask. */

@@ -5,6 +5,7 @@ import dev.netwatcher.event.Event;
 import dev.netwatcher.event.FlowTotal;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.Text;
 
 import java.io.PrintStream;
 import java.time.Instant;
@@ -97,15 +98,50 @@ public final class ConsoleSink implements EventSink {
         out.print(line(e));
     }
 
+    /** One event as FORMAT lays it out, built without Formatter (it is the per-packet path). */
     static String line(Event e) {
-        EventHeader h = e.header();
-        Flow f = e.flow();
-        String time = TIME.format(Instant.ofEpochSecond(0, h.tsNs()));
-        String proto = f.protoName() == null ? "-" : f.protoName();
-        return String.format(FORMAT, time, e.type(), h.netns() == 0 ? "-" : Long.toString(h.netns()),
-                h.hasTask() ? Integer.toString(h.pid()) : "-", h.hasTask() ? h.comm() : "-", proto,
-                Flow.endpoint(f.saddr(), f.sport()), Flow.endpoint(f.daddr(), f.dport()), e.detail());
+        return LINE.get().line(e);
     }
+
+    private static final ThreadLocal<LineBuilder> LINE = ThreadLocal.withInitial(LineBuilder::new);
+
+    /** FORMAT's columns appended by hand; the "HH:mm:ss." of the current second is kept. */
+    private static final class LineBuilder {
+        private final StringBuilder sb = new StringBuilder(256);
+        private long second = Long.MIN_VALUE;
+        private String secondText = "";
+
+        String line(Event e) {
+            EventHeader h = e.header();
+            Flow f = e.flow();
+            sb.setLength(0);
+            time(h.tsNs());
+            sb.append(' ');
+            Text.left(sb, e.type(), 9).append(' ');
+            Text.left(sb, h.netns() == 0 ? "-" : Long.toString(h.netns()), 10).append(' ');
+            Text.left(sb, h.hasTask() ? Integer.toString(h.pid()) : "-", 7).append(' ');
+            Text.left(sb, h.hasTask() ? h.comm() : "-", 15).append(' ');
+            Text.left(sb, f.protoName() == null ? "-" : f.protoName(), 5).append(' ');
+            Text.left(sb, Flow.endpoint(f.saddr(), f.sport()), 22).append(' ');
+            Text.left(sb, Flow.endpoint(f.daddr(), f.dport()), 22).append(' ');
+            e.detail(sb).append(System.lineSeparator());
+            return sb.toString();
+        }
+
+        private void time(long epochNs) {
+            long s = Math.floorDiv(epochNs, 1_000_000_000L);
+            if (s != second) {
+                second = s;
+                secondText = TIME_S.format(Instant.ofEpochSecond(s));
+            }
+            sb.append(secondText);
+            long us = Math.floorMod(epochNs, 1_000_000_000L) / 1000;
+            for (long d = 100_000; d > 1 && us < d; d /= 10) sb.append('0');
+            sb.append(us);
+        }
+    }
+
+    private static final DateTimeFormatter TIME_S = DateTimeFormatter.ofPattern("HH:mm:ss.").withZone(ZoneId.systemDefault());
 
     @Override
     public void flush() {

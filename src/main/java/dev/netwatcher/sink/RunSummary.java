@@ -28,6 +28,16 @@ public final class RunSummary implements EventSink {
     private static final int TOP = 5;
 
     private final Map<String, Histogram> layers = new TreeMap<>();
+    /** The histograms of layers by [dir tx, rx][TCP, UDP, ICMP][layer index]: the per-packet path. */
+    private final Histogram[] packetLayers = new Histogram[2 * 3 * 4];
+    /** --sample N: each packet record stands for N packets. */
+    private int sample = 1;
+
+    /** --sample N: packet counts are scaled by N (the percentiles do not change). */
+    public RunSummary sampling(int n) {
+        sample = Math.max(1, n);
+        return this;
+    }
     private final Map<String, Long> dropReasons = new HashMap<>();
     private final Map<String, Long> retransFlows = new HashMap<>();
     private long retransOther;
@@ -41,11 +51,18 @@ public final class RunSummary implements EventSink {
         switch (event) {
             case PacketEvent p -> {
                 Layers l = p.layers();
-                for (int i = 0; i < l.size(); i++) {
+                int proto = p.flow().proto();
+                int base = (p.dir().equals("tx") ? 0 : 3) + (proto == 6 ? 0 : proto == 17 ? 1 : 2);
+                for (int i = 0; i < l.size() && i < 4; i++) {
                     if (!l.has(i)) continue;
-                    Histogram h = layers.computeIfAbsent(p.dir() + " " + p.flow().protoName() + " " + l.name(i),
-                            k -> new Histogram(1, 3_600_000_000_000L, 2));
-                    h.recordValue(Math.max(1, Math.min(l.get(i), h.getHighestTrackableValue())));
+                    // per packet: an array slot, not a string key built and looked up in the TreeMap
+                    Histogram h = packetLayers[base * 4 + i];
+                    if (h == null) {
+                        h = layers.computeIfAbsent(p.dir() + " " + p.flow().protoName() + " " + l.name(i),
+                                k -> new Histogram(1, 3_600_000_000_000L, 2));
+                        packetLayers[base * 4 + i] = h;
+                    }
+                    h.recordValueWithCount(Math.max(1, Math.min(l.get(i), h.getHighestTrackableValue())), sample);
                 }
             }
             case DropEvent d -> dropReasons.merge(d.reason(), 1L, Long::sum);
@@ -82,7 +99,8 @@ public final class RunSummary implements EventSink {
     /** Writes the summary; kernel is used for latency only when no packet event arrived. */
     public void print(PrintWriter out, List<LayerHistogram> kernel) {
         if (isEmpty(kernel)) return;
-        out.println("netwatcher: summary");
+        out.println("netwatcher: summary" + (sample > 1 ? " (1 packet in " + sample
+                + " followed: packet counts are estimates, each sampled packet counted " + sample + " times)" : ""));
         if (!layers.isEmpty()) {
             out.printf("  %-24s %10s %10s %10s %10s %10s%n", "LAYER (dir proto layer)", "PACKETS", "P50_US", "P90_US", "P99_US", "MAX_US");
             for (Map.Entry<String, Histogram> e : layers.entrySet()) {

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * packet.bpf.c, UDP receive: datagrams queued on a socket, in queue order. UDP copies
+ * linear skbs with copy_linear_skb(), which has no tracepoint, so the read is seen at
+ * sock_recv_length (sock_recvmsg_nosec()) without the skb: the n-th datagram read is the
+ * n-th queued. Slots carry their enqueue number so a datagram we did not see (queued
+ * before start, evicted, or not sampled) is skipped, not misattributed.
+ */
+#define NW_UDP_SLOTS 16
+#define MSG_PEEK 2
+#define MSG_TRUNC 0x20
+
+struct udp_rx {
+	struct nw_flow flow;
+	__u32 netns, ifindex, len, pad;
+	__u64 t_drv, t_rcv, t_in, t_q;
+};
+
+struct udp_slot {
+	__u32 enq;
+	__u32 used;
+	struct udp_rx r;
+};
+
+struct udp_q {
+	__u32 enq, deq;
+	struct udp_slot s[NW_UDP_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, 16384);
+	__type(key, __u64);              /* skb->head */
+	__type(value, struct udp_rx);
+} udp_rx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, 4096);
+	__type(key, __u64);              /* struct sock address */
+	__type(value, struct udp_q);
+} udp_q SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct udp_q);
+} udp_q_zero SEC(".maps");
+
+/* LOCAL_IN of a datagram: its times wait, keyed by skb->head, for the socket queue. */
+static __always_inline void udp_rx_arrived(__u64 head, const struct udp_rx *u)
+{
+	bpf_map_update_elem(&udp_rx, &head, u, BPF_ANY);
+}
+
+/* sk_data_ready of a UDP socket: __udp_enqueue_schedule_skb() queued the skb at the tail just before. */
+static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
+{
+	__u64 key = (__u64)sk;
+	struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
+	struct sk_buff *tail = sk->sk_receive_queue.prev;
+	struct udp_rx *u = 0;
+	__u64 head = 0;
+	if (tail && (void *)tail != (void *)&sk->sk_receive_queue) {
+		head = (__u64)BPF_CORE_READ(tail, head);
+		u = bpf_map_lookup_elem(&udp_rx, &head);
+	}
+	if (!q) {
+		if (!u)
+			return;
+		q = nw_lookup_or_zero(&udp_q, &key, &udp_q_zero);
+		if (!q)
+			return;
+		/* Datagrams already queued before this one are read first: number them below 0. */
+		__u32 queued = sk->sk_receive_queue.qlen + BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
+		q->enq = 0;
+		q->deq = queued ? 0 - (queued - 1) : 0;
+	}
+	__u32 n = q->enq++;
+	struct udp_slot *slot = &q->s[n % NW_UDP_SLOTS];
+	if (slot->used)
+		count(NW_C_EVICTED);
+	slot->used = 0;
+	if (u) {
+		slot->r = *u;
+		slot->r.t_q = now;
+		slot->enq = n;
+		slot->used = 1;
+		bpf_map_delete_elem(&udp_rx, &head);
+	}
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(nw_pkt_ready, struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+	__u16 proto = sk->sk_protocol;
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (proto == IPPROTO_TCP && (nw_modes & NW_MODE_TCP))
+		tcp_rx_queued(sk, bpf_ktime_get_ns());
+	else if (proto == IPPROTO_UDP && (nw_modes & NW_MODE_UDP))
+		udp_rx_queued(sk, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(nw_pkt_recv_end, struct sock *sk, int ret, int flags)
+{
+	__u64 key = (__u64)sk;
+
+	if (ret < 0 || (flags & MSG_PEEK) || sk->sk_protocol != IPPROTO_UDP)
+		return 0;
+	struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
+	if (!q)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 n = q->deq++;
+	struct udp_slot *slot = &q->s[n % NW_UDP_SLOTS];
+	if (!slot->used || slot->enq != n)
+		return 0;
+	slot->used = 0;
+	struct udp_rx *u = &slot->r;
+	if ((__u32)ret != u->len && !(flags & MSG_TRUNC)) {
+		count(NW_C_UNMATCHED); /* not the datagram we expected: do not guess */
+		return 0;
+	}
+	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
+	struct packet_event *e = new_packet(now, in_task, NW_DIR_RX, &u->flow, u->netns);
+	if (e) {
+		layer(e, NW_L_DRIVER, u->t_drv, u->t_rcv);
+		layer(e, NW_L_IP, u->t_rcv, u->t_in);
+		layer(e, NW_L_TRANSPORT, u->t_in, u->t_q);
+		layer(e, NW_L_SOCKET, u->t_q, now);
+		e->len = u->len;
+		e->ifindex = u->ifindex;
+		publish(e);
+	}
+	add_totals(u->netns, &u->flow, NW_DIR_RX, u->len);
+	return 0;
+}

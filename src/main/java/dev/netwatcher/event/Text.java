@@ -1,0 +1,57 @@
+package dev.netwatcher.event;
+
+/**
+ * Column text for the per-packet console path without {@link java.util.Formatter}: a
+ * String.format per field was most of the consumer's time under -t (JFR, 2026-11-25).
+ * Each method appends to the caller's builder and gives what %-Ns, %Ns and %.1f give.
+ */
+public final class Text {
+    private Text() {
+    }
+
+    /** s left-aligned in width columns (%-Ns): never cut, as Formatter does not cut. */
+    public static StringBuilder left(StringBuilder sb, String s, int width) {
+        sb.append(s);
+        for (int i = s.length(); i < width; i++) sb.append(' ');
+        return sb;
+    }
+
+    /** s right-aligned in width columns (%Ns). */
+    public static StringBuilder right(StringBuilder sb, CharSequence s, int width) {
+        for (int i = s.length(); i < width; i++) sb.append(' ');
+        return sb.append(s);
+    }
+
+    /** v right-aligned in width columns (%Nd). */
+    public static StringBuilder right(StringBuilder sb, long v, int width) {
+        int n = digits(v);
+        for (int i = n; i < width; i++) sb.append(' ');
+        return sb.append(v);
+    }
+
+    /** ns as microseconds with one decimal, rounded half up (what %.1f of ns / 1000.0 prints). */
+    public static StringBuilder micros(StringBuilder sb, long ns) {
+        if (ns < 0 || ns > Long.MAX_VALUE - 50) return sb.append(String.format("%.1f", ns / 1000.0));
+        long tenths = (ns + 50) / 100;
+        return sb.append(tenths / 10).append('.').append((char) ('0' + tenths % 10));
+    }
+
+    /** micros() right-aligned in width columns. */
+    public static StringBuilder microsRight(StringBuilder sb, long ns, int width) {
+        if (ns < 0 || ns > Long.MAX_VALUE - 50) return right(sb, String.format("%.1f", ns / 1000.0), width);
+        long tenths = (ns + 50) / 100;
+        int n = digits(tenths / 10) + 2;
+        for (int i = n; i < width; i++) sb.append(' ');
+        return sb.append(tenths / 10).append('.').append((char) ('0' + tenths % 10));
+    }
+
+    private static int digits(long v) {
+        if (v < 0) return Long.toString(v).length();
+        int n = 1;
+        while (v >= 10) {
+            v /= 10;
+            n++;
+        }
+        return n;
+    }
+}
