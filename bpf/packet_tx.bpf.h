@@ -167,6 +167,30 @@ static __always_inline struct tx_cpu *tx_scratch(void)
 	return bpf_map_lookup_elem(&tx_cpu, &zero);
 }
 
+/*
+ * A slot for a new packet: a free one if there is one (a softirq that sends a burst of
+ * packets, each freeing its slot at xmit, then reuses one slot and leaves the others, held
+ * by packets of the task it interrupted between LOCAL_OUT and the device, alone), else the
+ * next in turn. Marked free until it is filled.
+ */
+static __always_inline __u32 tx_scratch_claim(struct tx_cpu *c)
+{
+	__u32 i;
+
+	if (!c->skb[0])
+		i = 0;
+	else if (!c->skb[1])
+		i = 1;
+	else if (!c->skb[2])
+		i = 2;
+	else if (!c->skb[3])
+		i = 3;
+	else
+		i = c->next++ % NW_TX_SCRATCH;
+	c->skb[i] = 0;
+	return i;
+}
+
 /* The scratch slot of this skb: its index, or -1. */
 static __always_inline int tx_scratch_find(struct tx_cpu *c, __u64 key, __u64 head)
 {
@@ -297,8 +321,9 @@ int nw_pkt_out(struct bpf_nf_ctx *ctx)
 	struct tx_cpu *c = tx_scratch();
 	if (!c)
 		return NF_ACCEPT;
-	__u32 i = c->next++ % NW_TX_SCRATCH;
-	c->skb[i] = 0; /* free while it is filled: a nested send does not match it */
+	__u32 i = tx_scratch_claim(c);
+	if (i >= NW_TX_SCRATCH)
+		return NF_ACCEPT;
 	struct tx_state *st = &c->st[i];
 	__builtin_memset(st, 0, sizeof(*st));
 	st->flow = flow;
@@ -459,8 +484,9 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 	if (!sk || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* maybe a segment of a GSO packet split after net_dev_queue; start to xmit is synchronous */
-	__u32 j = c->next++ % NW_TX_SCRATCH;
-	c->skb[j] = 0;
+	__u32 j = tx_scratch_claim(c);
+	if (j >= NW_TX_SCRATCH)
+		return 0;
 	struct tx_state *seg = &c->st[j];
 	__builtin_memset(seg, 0, sizeof(*seg));
 	if (!gso_segment_state(skb, seg))

@@ -18,7 +18,14 @@ public final class Collector implements AutoCloseable {
     private volatile Throwable failure;
 
     public Collector(List<Probe> probes, Filter filter) {
-        session = Session.open(new Session.Config(probes, filter, true), events::add);
+        this(probes, filter, e -> true);
+    }
+
+    /** Keeps only the events keep accepts (a bulk transfer makes too many to keep them all). */
+    public Collector(List<Probe> probes, Filter filter, Predicate<Event> keep) {
+        session = Session.open(new Session.Config(probes, filter, true), e -> {
+            if (keep.test(e)) events.add(e);
+        });
         thread = Thread.ofPlatform().name("collector").start(() -> {
             try {
                 dev.netwatcher.kernel.Clock clock = new dev.netwatcher.kernel.Clock();

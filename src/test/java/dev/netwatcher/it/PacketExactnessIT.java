@@ -1,0 +1,122 @@
+package dev.netwatcher.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.netwatcher.event.Event;
+import dev.netwatcher.event.PacketEvent;
+import dev.netwatcher.lab.Collector;
+import dev.netwatcher.lab.Lab;
+import dev.netwatcher.probe.Filter;
+import dev.netwatcher.probe.PacketProbe;
+import dev.netwatcher.probe.Probes;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+import static dev.netwatcher.it.ProbesIT.flow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * -t reports every data byte of a connection, on both sides, exactly: the payload lengths
+ * of the tx records and of the rx records each add up to what the sender wrote (the
+ * server's own count), through a rate-limited qdisc, over IPv6 from the first segment, and
+ * for a bulk transfer at full speed; and nothing was lost or evicted on the way.
+ */
+class PacketExactnessIT extends LabTest {
+    private static final Duration QUIET = Duration.ofMillis(500);
+
+    private static long bytes(List<PacketEvent> events) {
+        return events.stream().filter(e -> !e.retransmit()).mapToLong(PacketEvent::len).sum();
+    }
+
+    /** "seq+len" of each record in sequence order, g: GSO segment, R: retransmission (for the failure message). */
+    private static List<String> seqs(List<PacketEvent> events) {
+        return events.stream().sorted(java.util.Comparator.comparingLong(PacketEvent::seq))
+                .map(e -> e.seq() + "+" + e.len() + (e.gsoSegment() ? "g" : "") + (e.retransmit() ? "R" : "")).toList();
+    }
+
+    private static void assertNothingMissed(Collector c) {
+        Map<String, Long> counters = c.session().counters();
+        assertEquals(0, c.session().health().lost(), "no record lost in the ring buffer");
+        counters.forEach((k, v) -> {
+            if (k.contains("evicted")) assertEquals(0L, v, k);
+        });
+    }
+
+    /** One connection of count writes of size bytes from A to B; asserts both sides' records add up. */
+    private void transfer(Collector c, String a, String b, int sport, int dport, int count, int size) throws Exception {
+        Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", b, dport, 0));
+        lab.inNs(lab.a, Lab.python("tcp_send.py", sport, b, dport, count, size, 0));
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+        long sent = (long) count * size;
+        assertEquals(Long.toString(sent), new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+        List<PacketEvent> tx = c.settle(PacketEvent.class,
+                e -> e.dir().equals("tx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
+        List<PacketEvent> rx = c.settle(PacketEvent.class,
+                e -> e.dir().equals("rx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
+        assertEquals(sent, bytes(tx), "tx records of port " + sport + ": " + tx.size() + " packets: " + seqs(tx));
+        assertEquals(sent, bytes(rx), "rx records of port " + sport + ": " + rx.size() + " packets: " + seqs(rx));
+    }
+
+    @Test
+    @org.junit.jupiter.api.Disabled("issue 21, open: about 1 transfer in 10 misses the first segment of a GSO packet "
+            + "that tbf cut (tbf_segment()); see the issue's closing note")
+    void tenTransfersThroughTbfAreReportedExactlyOnBothSides() throws Exception {
+        // 2 Mbit/s: each 150 kB takes ~0.6 s, GSO packets are cut by tbf (tbf_segment()) when above the burst
+        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
+            for (int i = 0; i < 10; i++) transfer(c, Lab.A4, Lab.B4, 41100 + i, 9100 + i, 10, 15000);
+            assertNothingMissed(c);
+        }
+    }
+
+    @Test
+    void ipv6ConnectionsAreReportedFromTheirFirstSegment() throws Exception {
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
+            for (int i = 0; i < 3; i++) transfer(c, Lab.A6, Lab.B6, 41200 + i, 9200 + i, 20, 1000);
+            assertNothingMissed(c);
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Disabled("issue 21, open: tx was exact in some runs and 65160 bytes over in others; rx "
+            + "exact only without per-flow ring evictions; see the issue's closing note")
+    void bulkTransferAtFullSpeedIsReportedExactly() throws Exception {
+        int cport = 41300;
+        LongAdder tx = new LongAdder(), rx = new LongAdder(), txRetrans = new LongAdder();
+        java.util.function.Predicate<Event> count = e -> {
+            if (e instanceof PacketEvent p && p.len() > 0 && flow(Lab.A4, cport, Lab.B4, 5201).test(p)) {
+                if (p.dir().equals("rx")) rx.add(p.len());
+                else if (p.retransmit()) txRetrans.add(p.len());
+                else tx.add(p.len());
+            }
+            return false;
+        };
+        Process server = lab.spawn(lab.b, "iperf3", "-s", "-1", "-B", Lab.B4);
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE, count)) {
+            Thread.sleep(300);
+            String json = lab.inNs(lab.a, "iperf3", "-c", Lab.B4, "--cport", Integer.toString(cport), "-n", "1G", "-J");
+            JsonNode end = new ObjectMapper().readTree(json).get("end");
+            // iperf3 starts each data connection with a 37-byte cookie (COOKIE_SIZE), then the data
+            long sent = end.get("sum_sent").get("bytes").asLong() + 37;
+            assertTrue(sent > 1L << 30, "iperf3 sent " + sent);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((tx.sum() < sent || rx.sum() < sent) && System.nanoTime() < deadline) Thread.sleep(50);
+            Thread.sleep(300);
+            assertEquals(sent, tx.sum(), "tx data records add up to the bytes iperf3 sent");
+            long retrans = txRetrans.sum();
+            assertTrue(rx.sum() >= sent && rx.sum() <= sent + retrans,
+                    "rx data records add up to the bytes sent (retransmitted " + retrans + "): " + rx.sum() + " of " + sent
+                            + "; " + c.session().counters() + ", lost " + c.session().health().lost());
+            assertNothingMissed(c);
+        } finally {
+            server.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+}
