@@ -141,7 +141,8 @@ class CliIT {
                 {"-S", "--metrics", "x:y"}, {"-S", "--events"}, {"-S", "--bpf-stats"},
                 {"-S", "--metrics", "9464", "--events", "--json"}, {"-S", "--ring-buffer-kb", "3"},
                 {"-S", "--ring-buffer-kb", "100"}, {"-S", "--ring-buffer-kb", "lots"}, {"-S", "--conn-every", "5"},
-                {"-x", "--conn-every", "0"}, {"--rtt", "--conn-every", "soon"}};
+                {"-x", "--conn-every", "0"}, {"--rtt", "--conn-every", "soon"}, {"-t", "--sample", "0"},
+                {"-t", "--sample", "ten"}, {"-S", "--sample", "10"}};
         for (String[] args : bad) {
             StringWriter err = new StringWriter();
             int code = Main.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err));

@@ -119,4 +119,31 @@ class PacketExactnessIT extends LabTest {
             server.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void sampleFollowsOnePacketInNOnEveryLayerAndScalesTheTotals() throws Exception {
+        int n = 1000, sample = 10;
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP, PacketProbe.Aggregate.NONE, sample)),
+                Filter.NONE)) {
+            Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9300, n));
+            lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41400, Lab.B4, 9300, n, 64, 0.0005));
+            assertTrue(recv.waitFor(30, TimeUnit.SECONDS));
+            List<PacketEvent> tx = c.settle(PacketEvent.class, e -> e.dir().equals("tx") && flow(Lab.A4, 41400, Lab.B4, 9300).test(e), QUIET);
+            List<PacketEvent> rx = c.settle(PacketEvent.class, e -> e.dir().equals("rx") && flow(Lab.A4, 41400, Lab.B4, 9300).test(e), QUIET);
+            // the decision is a hash of bytes each datagram carries: about n / sample, the same packets on both sides
+            for (List<PacketEvent> side : List.of(tx, rx)) {
+                assertTrue(side.size() > n / sample / 3 && side.size() < n / sample * 3, "about 1 in " + sample + ": " + side.size());
+            }
+            assertEquals(tx.size(), rx.size(), "a packet followed on one side is followed on the other");
+            assertTrue(tx.stream().allMatch(e -> e.layers().get("ip") >= 0 && e.layers().get("driver") >= 0), "tx layers complete");
+            assertTrue(rx.stream().allMatch(e -> e.layers().get("driver") >= 0 && e.layers().get("socket") >= 0), "rx layers complete");
+            // flow totals are kept from each side's own view: A sends from 41400, B receives on 9300
+            var totals = c.session().flowTotals();
+            var sender = totals.stream().filter(t -> t.flow().sport() == 41400 && t.flow().dport() == 9300).findFirst().orElseThrow();
+            var receiver = totals.stream().filter(t -> t.flow().sport() == 9300 && t.flow().dport() == 41400).findFirst().orElseThrow();
+            assertEquals((long) tx.size() * sample, sender.txPackets(), "totals count each sampled packet " + sample + " times");
+            assertEquals((long) rx.size() * sample, receiver.rxPackets());
+            assertEquals((long) rx.size() * sample * 64, receiver.rxBytes());
+        }
+    }
 }
