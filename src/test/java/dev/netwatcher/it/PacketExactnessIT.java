@@ -60,13 +60,15 @@ class PacketExactnessIT extends LabTest {
                 e -> e.dir().equals("tx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
         List<PacketEvent> rx = c.settle(PacketEvent.class,
                 e -> e.dir().equals("rx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
-        assertEquals(sent, bytes(tx), "tx records of port " + sport + ": " + tx.size() + " packets: " + seqs(tx));
+        assertEquals(sent, bytes(tx), "tx records of port " + sport + ": " + tx.size() + " packets; counters "
+                + c.session().counters() + " lost " + c.session().health().lost() + ": " + seqs(tx));
         assertEquals(sent, bytes(rx), "rx records of port " + sport + ": " + rx.size() + " packets: " + seqs(rx));
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("issue 21, open: about 1 transfer in 10 misses the first segment of a GSO packet "
-            + "that tbf cut (tbf_segment()); see the issue's closing note")
+    @org.junit.jupiter.api.Disabled("issue 21, open: about 1 transfer in 10 loses one packet on tx and rx alike: the "
+            + "tp_btf programs on its path (net_dev_start_xmit, net_dev_xmit, netif_rx, netif_receive_skb) did not see "
+            + "it while both netfilter programs did; see the issue's closing note")
     void tenTransfersThroughTbfAreReportedExactlyOnBothSides() throws Exception {
         // 2 Mbit/s: each 150 kB takes ~0.6 s, GSO packets are cut by tbf (tbf_segment()) when above the burst
         lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
