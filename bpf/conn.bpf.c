@@ -225,8 +225,9 @@ int BPF_PROG(nw_conn_state, const struct sock *sk, int oldstate, int newstate)
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(nw_conn_retx, const struct sock *sk, const struct sk_buff *skb, int err)
+int BPF_PROG(nw_conn_retx, const struct sock *sk, const struct sk_buff *skb)
 {
+	int err = nw_retransmit_err(ctx);
 	__u64 key = (__u64)sk;
 	struct nw_conn_retx *r = bpf_map_lookup_elem(&conn_retx, &key);
 

@@ -17,9 +17,23 @@ static __always_inline int nw_drop_watched(struct sk_buff *skb, struct sock *rx_
 }
 
 /* The witness of nw_drop (see nw_hook_hit): defined first, so attached first. */
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(nw_w_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
+/*
+ * kfree_skb's fourth argument, rx_sk, exists since 6.8 or so (6.1 has skb, location and
+ * reason): user space sets this from the kernel's BTF (btf_trace_kfree_skb), and where it
+ * is 0 the verifier never sees the read of ctx[3].
+ */
+const volatile __u32 nw_kfree_has_rx_sk = 1;
+
+static __always_inline struct sock *nw_rx_sk(__u64 *ctx)
 {
+	return nw_kfree_has_rx_sk ? (struct sock *)ctx[3] : 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(nw_w_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	struct sock *rx_sk = nw_rx_sk(ctx);
+
 	/* without --netns the verifier drops the namespace read (nw_filter is read-only data) */
 	if (!nw_filter.netns || nw_skb_netns(skb, rx_sk) == nw_filter.netns)
 		nw_hook_hit(0);
@@ -27,8 +41,9 @@ int BPF_PROG(nw_w_drop, struct sk_buff *skb, void *location, enum skb_drop_reaso
 }
 
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
+int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+	struct sock *rx_sk = nw_rx_sk(ctx);
 	struct nw_flow flow = {};
 	struct nw_l4 l4 = {};
 	__u32 netns;

@@ -89,7 +89,7 @@ int nw_nf_last(struct bpf_nf_ctx *ctx)
 
 	struct nf_event *e = nw_reserve(sizeof(*e));
 	if (e) {
-		nw_fill_hdr(ctx, &e->hdr, NW_EV_NETFILTER, t->netns);
+		nw_fill_hdr_skb(ctx, &e->hdr, NW_EV_NETFILTER, t->netns);
 		e->flow = t->flow;
 		__builtin_memcpy(e->hook_ns, t->hook_ns, sizeof(e->hook_ns));
 		e->len = BPF_CORE_READ(ctx->skb, len);

@@ -20,7 +20,8 @@ _Static_assert(NW_PAYLOAD_MAX == 512, "the asm mask below is NW_PAYLOAD_MAX - 1"
 
 const volatile __u32 nw_payload_mode = 0;
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+/* A kfunc since 6.2: weak, so the object loads without it (the netns is then unknown, 0). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 /* "GET ", "POST", "PUT ", "HEAD", "DELE"(TE), "PATC"(H), "OPTI"(ONS), "HTTP"(/1.x). */
 static __always_inline int http_start(__u32 w)
@@ -118,9 +119,12 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	}
 
 	/* the socket: cgroup_skb runs with skb->sk set to the sending or receiving socket */
-	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	struct sock *sk = kskb->sk;
-	__u32 netns = sk ? nw_sk_netns(sk) : 0;
+	__u32 netns = 0;
+	if (bpf_cast_to_kern_ctx) {
+		struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+		struct sock *sk = kskb->sk;
+		netns = sk ? nw_sk_netns(sk) : 0;
+	}
 	if (!nw_filter_pass(&flow, netns))
 		return 1;
 
@@ -128,7 +132,7 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	if (!e)
 		return 1;
 	__u64 marker = 0;
-	nw_fill_hdr(&marker, &e->hdr, NW_EV_PAYLOAD, netns);
+	nw_fill_hdr_skb(&marker, &e->hdr, NW_EV_PAYLOAD, netns);
 	if (!egress) { /* received in softirq: whatever task it interrupted is not the owner */
 		e->hdr.pid = 0;
 		e->hdr.tid = 0;
@@ -143,9 +147,13 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	e->kind = kind;
 	/* at most NW_PAYLOAD_MAX - 1 bytes: the mask is what lets the verifier bound the length */
 	__u64 n = plen < NW_PAYLOAD_MAX - 1 ? plen : NW_PAYLOAD_MAX - 1;
-	asm volatile("%0 &= 511" : "+r"(n)); /* clang would drop a C mask it can prove redundant */
-	if (n == 0 || bpf_skb_load_bytes(skb, off, e->data, n))
-		n = 0;
+	if (n) {
+		/* the length is m + 1 with m masked: at least 1 on every path, which 6.1's verifier
+		 * needs to see (it does not carry n != 0 over to the masked copy) */
+		__u64 m = n - 1;
+		asm volatile("%0 &= 511" : "+r"(m)); /* clang would drop a C mask it can prove redundant */
+		n = bpf_skb_load_bytes(skb, off, e->data, m + 1) ? 0 : m + 1;
+	}
 	e->captured = n;
 	nw_submit(e);
 	return 1;

@@ -18,8 +18,9 @@ int BPF_PROG(nw_w_retrans)
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(nw_retrans, const struct sock *sk, const struct sk_buff *skb, int err)
+int BPF_PROG(nw_retrans, const struct sock *sk, const struct sk_buff *skb)
 {
+	int err = nw_retransmit_err(ctx);
 	struct nw_flow flow = {};
 	__u32 netns;
 

@@ -62,9 +62,17 @@ int BPF_PROG(nw_w_rst_sent)
 	return 0;
 }
 
+/*
+ * tcp_send_reset passes a reason (a third argument) since 6.10; 6.1 passes sk and skb.
+ * User space sets this from the kernel's BTF; where it is 0 the verifier never sees ctx[2].
+ */
+const volatile __u32 nw_send_reset_has_reason = 1;
+
 SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(nw_tcp_rst_sent, const struct sock *sk, const struct sk_buff *skb, enum sk_rst_reason reason)
+int BPF_PROG(nw_tcp_rst_sent, const struct sock *sk, const struct sk_buff *skb)
 {
+	int reason = nw_send_reset_has_reason ? (int)ctx[2] : 0;
+
 	nw_hook_run(RST_SENT_SLOT);
 	return nw_emit(ctx, NW_ERR_RST_SENT, reason, sk, skb, 1);
 }

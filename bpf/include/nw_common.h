@@ -193,19 +193,36 @@ static __always_inline int nw_in_task_context(void *ctx)
 }
 
 /*
+ * May packet programs (netfilter, cgroup_skb) call bpf_get_current_comm()? Kernels before
+ * 6.18 do not give it to those program types (6.12: "program of this type cannot use
+ * helper bpf_get_current_comm"; bpf_get_current_pid_tgid they have). User space loads
+ * with 1 and, if the kernel refuses the object, loads again with 0 (Probe.fallbackRodata):
+ * the verifier then never sees the call (a branch on frozen .rodata is dead code), the
+ * record carries the pid only, and user space names the task from /proc/PID/comm.
+ */
+const volatile __u32 nw_skb_comm = 1;
+/* The same for bpf_get_current_pid_tgid, which 6.1 does not give cgroup_skb programs. */
+const volatile __u32 nw_skb_pid = 1;
+
+/*
  * The header with a time the hook already read (one clock read per hook) and the task
  * when in_task (nw_in_task_context() of the hook's ctx, decided once per hook run).
+ * skb_prog: called from a netfilter or cgroup_skb program (see nw_skb_comm).
  */
-static __always_inline void nw_fill_hdr_at(struct nw_hdr *h, __u32 type, __u32 netns, __u64 now, int in_task)
+static __always_inline void nw_fill_hdr_at2(struct nw_hdr *h, __u32 type, __u32 netns, __u64 now, int in_task,
+					    int skb_prog)
 {
 	h->ts_ns = now;
 	h->type = type;
 	h->netns = netns;
-	if (in_task) {
+	if (in_task && (!skb_prog || nw_skb_pid)) {
 		__u64 id = bpf_get_current_pid_tgid();
 		h->pid = id >> 32;
 		h->tid = (__u32)id;
-		bpf_get_current_comm(h->comm, sizeof(h->comm));
+		if (!skb_prog || nw_skb_comm)
+			bpf_get_current_comm(h->comm, sizeof(h->comm));
+		else
+			__builtin_memset(h->comm, 0, sizeof(h->comm));
 	} else {
 		h->pid = 0;
 		h->tid = 0;
@@ -213,9 +230,20 @@ static __always_inline void nw_fill_hdr_at(struct nw_hdr *h, __u32 type, __u32 n
 	}
 }
 
+static __always_inline void nw_fill_hdr_at(struct nw_hdr *h, __u32 type, __u32 netns, __u64 now, int in_task)
+{
+	nw_fill_hdr_at2(h, type, netns, now, in_task, 0);
+}
+
 static __always_inline void nw_fill_hdr(void *ctx, struct nw_hdr *h, __u32 type, __u32 netns)
 {
 	nw_fill_hdr_at(h, type, netns, bpf_ktime_get_ns(), nw_in_task_context(ctx));
+}
+
+/* nw_fill_hdr() for netfilter and cgroup_skb programs. */
+static __always_inline void nw_fill_hdr_skb(void *ctx, struct nw_hdr *h, __u32 type, __u32 netns)
+{
+	nw_fill_hdr_at2(h, type, netns, bpf_ktime_get_ns(), nw_in_task_context(ctx), 1);
 }
 
 static __always_inline __u32 nw_sk_netns(const struct sock *sk)
@@ -275,6 +303,19 @@ static __always_inline int nw_filter_pass(const struct nw_flow *f, __u32 netns)
 	     !nw_prefix_match(f->daddr, nw_filter.daddr, nw_filter.daddr_prefix)))
 		return 0;
 	return 1;
+}
+
+/*
+ * tcp_retransmit_skb's third argument, err (the result of __tcp_retransmit_skb()), exists
+ * only on newer kernels (6.12 has sk and skb, and fires for successful retransmits only).
+ * User space sets this from the kernel's BTF (btf_trace_tcp_retransmit_skb); the verifier
+ * never sees the read of ctx[2] where it is 0.
+ */
+const volatile __u32 nw_retransmit_has_err = 1;
+
+static __always_inline int nw_retransmit_err(__u64 *ctx)
+{
+	return nw_retransmit_has_err ? (int)ctx[2] : 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -142,6 +142,11 @@ public final class BpfObject implements AutoCloseable {
      * Sets a {@code const volatile} global before load: the bytes go into the
      * object's .rodata image at the variable's offset (from the DATASEC in BTF).
      */
+    /** True when the object has this .rodata variable (a const volatile global). */
+    public boolean hasRodata(String variable) {
+        return btf().datasecVar(".rodata", variable).isPresent();
+    }
+
     public void setRodata(String variable, byte[] value) {
         checkNotLoaded();
         Btf.Var v = btf().datasecVar(".rodata", variable)

@@ -156,6 +156,21 @@ public final class Btf {
         return find("btf_trace_" + name, TYPEDEF).isPresent();
     }
 
+    /**
+     * Arguments tracepoint {@code name} passes to a tp_btf program, or -1 when the kernel has
+     * no such tracepoint: btf_trace_NAME is a typedef of a pointer to a function whose first
+     * parameter is the probe's private data, the others the tracepoint's arguments.
+     */
+    public int tracepointArgs(String name) {
+        Optional<Integer> td = find("btf_trace_" + name, TYPEDEF);
+        if (td.isEmpty()) return -1;
+        int ptr = resolve(td.get());
+        if (kind(ptr) != PTR) return -1;
+        int proto = resolve(sizeOrType(ptr));
+        if (kind(proto) != FUNC_PROTO) return -1;
+        return Math.max(0, vlen(proto) - 1);
+    }
+
     /** Values of an enum (ENUM or ENUM64) by value, in declaration order. */
     public Map<Long, String> enumValues(String enumName) {
         int id = find(enumName, ENUM).or(() -> find(enumName, ENUM64))

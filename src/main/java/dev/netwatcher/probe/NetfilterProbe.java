@@ -14,6 +14,12 @@ import static dev.netwatcher.probe.StructSpec.f;
 
 /** -n: struct nf_event (bpf/netfilter.h), from programs at the first and last priority of every hook. */
 public final class NetfilterProbe implements Probe {
+    /** Every program times one hook: none works without netfilter BPF programs. */
+    @Override
+    public boolean essential(String program) {
+        return true;
+    }
+
     static final int HOOK_NS = BODY, LEN = BODY + 40, IFINDEX = BODY + 44, HOOK_MASK = BODY + 48, DIR = BODY + 49,
             SIZE = BODY + 56;
     private static final String[] DIRS = {"tx", "rx", "fwd"};

@@ -85,6 +85,12 @@ public final class PacketProbe implements Probe {
                 "nw_sample", Probe.u32(sample));
     }
 
+    /** LOCAL_OUT and LOCAL_IN make every record: without them nothing is timed. */
+    @Override
+    public boolean essential(String program) {
+        return program.equals("nw_pkt_out") || program.equals("nw_pkt_in");
+    }
+
     @Override
     public boolean wants(String program) {
         return switch (program) {

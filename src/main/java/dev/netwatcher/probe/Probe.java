@@ -72,6 +72,11 @@ public interface Probe {
     }
 
     /** False for programs this configuration does not need (they are not loaded). */
+    /** A program without which the probe gives nothing: if the kernel cannot run it, the probe is unavailable. */
+    default boolean essential(String program) {
+        return false;
+    }
+
     default boolean wants(String program) {
         return true;
     }

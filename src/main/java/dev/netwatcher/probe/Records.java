@@ -28,9 +28,35 @@ final class Records {
     }
 
     static EventHeader header(ByteBuffer b, int off, Clock clock) {
-        int pid = b.getInt(off + HDR_PID);
+        int pid = b.getInt(off + HDR_PID), tid = b.getInt(off + HDR_TID);
+        String comm = b.get(off + HDR_COMM) != 0 ? comm(b, off + HDR_COMM) : pid == 0 ? null : procComm(tid);
         return new EventHeader(clock.toEpochNs(b.getLong(off + HDR_TS)), Integer.toUnsignedLong(b.getInt(off + HDR_NETNS)),
-                pid, b.getInt(off + HDR_TID), pid == 0 && b.get(off + HDR_COMM) == 0 ? null : comm(b, off + HDR_COMM));
+                pid, tid, comm);
+    }
+
+    private static final int PROC_COMM_SLOTS = 256;
+    private static final int[] PROC_COMM_TID = new int[PROC_COMM_SLOTS];
+    private static final String[] PROC_COMM = new String[PROC_COMM_SLOTS];
+
+    /**
+     * The name of thread tid from /proc, for records whose program could not call
+     * bpf_get_current_comm (packet programs on kernels before 6.18, nw_skb_comm), cached
+     * direct-mapped by tid; "" when the thread has gone.
+     */
+    static String procComm(int tid) {
+        int slot = (tid * 0x9E3779B9 >>> 24) & (PROC_COMM_SLOTS - 1);
+        if (PROC_COMM_TID[slot] == tid && PROC_COMM[slot] != null) return PROC_COMM[slot];
+        String name;
+        try {
+            byte[] raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/" + tid + "/comm"));
+            int n = raw.length > 0 && raw[raw.length - 1] == '\n' ? raw.length - 1 : raw.length;
+            name = cString(ByteBuffer.wrap(java.util.Arrays.copyOf(raw, Math.min(n, COMM_LEN))), 0, Math.min(n, COMM_LEN));
+        } catch (java.io.IOException | RuntimeException e) {
+            name = "";
+        }
+        PROC_COMM_TID[slot] = tid;
+        PROC_COMM[slot] = name;
+        return name;
     }
 
     static Flow flow(ByteBuffer b, int off) {

@@ -125,17 +125,69 @@ public final class Session implements AutoCloseable {
     }
 
     private void start(Probe p, Btf kernel, Filter filter, int ringBytes) {
+        try {
+            startOnce(p, kernel, filter, ringBytes, Map.of());
+        } catch (BpfException e) {
+            // Older kernels refuse some helpers to packet programs (nw_skb_comm in nw_common.h):
+            // load once more without them before giving the probe up.
+            try {
+                if (!hasSkbPrograms(p)) throw e;
+                try {
+                    startOnce(p, kernel, filter, ringBytes, SKB_NO_COMM);
+                    unavailable.add(p.option() + ": task names of records from netfilter and cgroup hooks come from "
+                            + "/proc (this kernel gives those programs no bpf_get_current_comm)");
+                } catch (BpfException noComm) {
+                    startOnce(p, kernel, filter, ringBytes, SKB_NO_TASK);
+                    unavailable.add(p.option() + ": the task of records from netfilter and cgroup hooks (this kernel "
+                            + "gives those programs neither bpf_get_current_comm nor bpf_get_current_pid_tgid)");
+                }
+            } catch (BpfException again) {
+                unavailable.add(p.option() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Does p's object have netfilter or cgroup_skb programs (the ones nw_skb_comm is about)? */
+    private static boolean hasSkbPrograms(Probe p) {
+        try (BpfObject obj = BpfObject.open(p.name(), objectBytes(p))) {
+            for (String prog : obj.programNames()) {
+                String section = obj.sectionName(prog);
+                if (section.equals("netfilter") || section.startsWith("cgroup_skb")) return true;
+            }
+            return false;
+        }
+    }
+
+    /** .rodata flag, tracepoint, arguments it needs: see nw_retransmit_err(), nw_rx_sk(), nw_send_reset_has_reason. */
+    private static final String[][] NEWER_ARGS = {{"nw_retransmit_has_err", "tcp_retransmit_skb", "3"},
+            {"nw_kfree_has_rx_sk", "kfree_skb", "4"}, {"nw_send_reset_has_reason", "tcp_send_reset", "3"}};
+
+    /** The fallbacks of start(): records of packet programs carry the pid but not the task name, then neither. */
+    private static final Map<String, byte[]> SKB_NO_COMM = Map.of("nw_skb_comm", Probe.u32(0));
+    private static final Map<String, byte[]> SKB_NO_TASK = Map.of("nw_skb_comm", Probe.u32(0), "nw_skb_pid", Probe.u32(0));
+
+    /** Opens, configures, loads and attaches p's object; overrides are .rodata values set last. */
+    private void startOnce(Probe p, Btf kernel, Filter filter, int ringBytes, Map<String, byte[]> overrides) {
         BpfObject obj = BpfObject.open(p.name(), objectBytes(p));
         try {
             List<String> wanted = new ArrayList<>();
             for (String prog : obj.programNames()) {
                 String section = obj.sectionName(prog);
                 String tp = tracepointOf(section);
+                String missing = !p.wants(prog) ? null
+                        : tp != null && !kernel.hasTracepoint(tp) ? "tracepoint " + tp + " missing"
+                        : "netfilter".equals(section) && kernel.find("bpf_nf_ctx", Btf.STRUCT).isEmpty()
+                                ? "this kernel has no netfilter BPF programs (Linux 6.4 and later)" : null;
                 if (!p.wants(prog)) {
                     obj.setAutoload(prog, false);
-                } else if (tp != null && !kernel.hasTracepoint(tp)) {
+                } else if (missing != null) {
                     obj.setAutoload(prog, false);
-                    if (!Probe.isWitness(prog)) unavailable.add(p.option() + " " + p.describe(prog) + ": tracepoint " + tp + " missing");
+                    if (p.essential(prog)) {
+                        obj.close();
+                        throw new BpfException(p.describe(prog) + ": " + missing);
+                    }
+                    if (!Probe.isWitness(prog) && overrides.isEmpty())
+                        unavailable.add(p.option() + " " + p.describe(prog) + ": " + missing);
                 } else {
                     if ("netfilter".equals(section)) obj.setNetfilterType(prog);
                     wanted.add(prog);
@@ -148,6 +200,14 @@ public final class Session implements AutoCloseable {
             obj.setRodata("nw_filter", filter.toBytes());
             if (ringBytes > 0) obj.setMaxEntries("events", ringBytes);
             for (Map.Entry<String, byte[]> r : p.rodata().entrySet()) obj.setRodata(r.getKey(), r.getValue());
+            // tcp_retransmit_skb passes err (a third argument) only on newer kernels (nw_retransmit_err())
+            // tracepoint arguments newer kernels added (tcp_retransmit_skb's err, kfree_skb's rx_sk,
+            // tcp_send_reset's reason): the programs read them only where the kernel passes them
+            for (String[] a : NEWER_ARGS) {
+                if (obj.hasRodata(a[0]))
+                    obj.setRodata(a[0], Probe.u32(kernel.tracepointArgs(a[1]) >= Integer.parseInt(a[2]) ? 1 : 0));
+            }
+            for (Map.Entry<String, byte[]> r : overrides.entrySet()) obj.setRodata(r.getKey(), r.getValue());
             obj.load();
             for (String prog : wanted) {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
@@ -165,7 +225,7 @@ public final class Session implements AutoCloseable {
             for (int t : p.eventTypes()) byType[t] = p;
         } catch (BpfException e) {
             obj.close();
-            unavailable.add(p.option() + ": " + e.getMessage());
+            throw e;
         }
     }
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs inside a guest kernel (see scripts/kernel-matrix): each option of netwatcher for a few
+# seconds over loopback traffic (TCP and HTTP, UDP, ping, DNS-shaped UDP), and one line per
+# option: "OPTION: ok N events" or "OPTION: FAILED <first error line>".
+set -uo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+jar=$root/target/netwatcher.jar
+secs=${NW_SMOKE_SECS:-6}
+echo "kernel $(uname -r)"
+python3 -m http.server 18080 --bind 127.0.0.1 >/dev/null 2>&1 & HP=$!
+traffic() {
+  for _ in $(seq 1 $((secs * 2))); do
+    curl -s -o /dev/null http://127.0.0.1:18080/ 2>/dev/null
+    ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1
+    echo x | timeout 1 nc -u -w0 127.0.0.1 18053 2>/dev/null
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("127.0.0.1", 53))' 2>/dev/null
+    sleep 0.5
+  done
+}
+sleep 1
+for opts in "" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"; do
+  out=$(mktemp) err=$(mktemp)
+  # shellcheck disable=SC2086
+  timeout $((secs + 120)) "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:UseAVX=0 -XX:+UseSerialGC -Xmx256m \
+    -jar "$jar" $opts --json --no-logs --duration "$secs" >"$out" 2>"$err" &
+  NP=$!
+  for _ in $(seq 1 600); do grep -q 'attached\|error\|failed\|unavailable' "$err" 2>/dev/null && break; kill -0 $NP 2>/dev/null || break; sleep 0.2; done
+  traffic
+  wait $NP; rc=$?
+  n=$(wc -l <"$out")
+  types=$(python3 -c 'import json,sys,collections; c=collections.Counter(json.loads(l).get("type") for l in open(sys.argv[1]) if l.strip().startswith("{")); print(" ".join(f"{k}={v}" for k,v in sorted(c.items())))' "$out" 2>/dev/null)
+  unav=$(grep -c 'unavailable' "$err")
+  if [ $rc -eq 0 ]; then echo "${opts:-(overview)}: ok rc=0 lines=$n [$types] unavailable-lines=$unav"
+  else echo "${opts:-(overview)}: FAILED rc=$rc $(grep -v '^netwatcher: attached' "$err" | head -2 | tr '\n' ' ' | cut -c1-300)"; fi
+  grep 'unavailable' "$err" | head -3 | sed 's/^/    /'
+  rm -f "$out" "$err"
+done
+kill $HP 2>/dev/null
