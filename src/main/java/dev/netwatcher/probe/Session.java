@@ -127,7 +127,8 @@ public final class Session implements AutoCloseable {
     private void start(Probe p, Btf kernel, Filter filter, int ringBytes) {
         try {
             startOnce(p, kernel, filter, ringBytes, Map.of());
-        } catch (BpfException e) {
+        } catch (LoadRefused refused) {
+            BpfException e = refused.cause;
             // Older kernels refuse some helpers to packet programs (nw_skb_comm in nw_common.h):
             // load once more without them before giving the probe up.
             try {
@@ -144,6 +145,18 @@ public final class Session implements AutoCloseable {
             } catch (BpfException again) {
                 unavailable.add(p.option() + ": " + e.getMessage());
             }
+        } catch (BpfException e) {
+            unavailable.add(p.option() + ": " + e.getMessage());
+        }
+    }
+
+    /** The kernel refused to load the object (the verifier), as opposed to a failure to attach it. */
+    private static final class LoadRefused extends BpfException {
+        final BpfException cause;
+
+        LoadRefused(BpfException cause) {
+            super(cause.getMessage());
+            this.cause = cause;
         }
     }
 
@@ -208,7 +221,11 @@ public final class Session implements AutoCloseable {
                     obj.setRodata(a[0], Probe.u32(kernel.tracepointArgs(a[1]) >= Integer.parseInt(a[2]) ? 1 : 0));
             }
             for (Map.Entry<String, byte[]> r : overrides.entrySet()) obj.setRodata(r.getKey(), r.getValue());
-            obj.load();
+            try {
+                obj.load();
+            } catch (BpfException e) {
+                throw new LoadRefused(e);
+            }
             for (String prog : wanted) {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
                 if (p.cgroupHook(prog)) obj.attachCgroup(prog, dev.netwatcher.bpf.Cgroups.v2Root());
