@@ -126,6 +126,37 @@ static __always_inline int sampled_skb(const struct sk_buff *skb)
 	return sampled(nh, b >> 4);
 }
 
+/*
+ * The transport protocol of a packet at its network header, from one or two bytes,
+ * before any parsing: 255 when it cannot be told that cheaply (IPv6 extension headers).
+ */
+static __always_inline __u8 proto_hint(const unsigned char *nh)
+{
+	__u8 b[10];
+
+	if (bpf_probe_read_kernel(b, sizeof(b), nh))
+		return 0;
+	if (b[0] >> 4 == 4)
+		return b[9];
+	if (b[0] >> 4 == 6) {
+		if (b[6] == 0 || b[6] == 43 || b[6] == 44 || b[6] == 51 || b[6] == 60)
+			return 255;
+		return b[6];
+	}
+	return 0;
+}
+
+/*
+ * LOCAL_OUT and LOCAL_IN, before any parsing: a protocol we follow (one read of the
+ * header, nothing more for the others) and, with --sample, one of the 1 in N.
+ */
+static __always_inline int nf_wanted(const struct sk_buff *skb)
+{
+	__u8 hint = proto_hint(skb->head + skb->network_header);
+
+	return (hint == 255 || wanted(hint)) && sampled_skb(skb);
+}
+
 /* Layer time from a to b when both were seen. */
 static __always_inline void layer(struct packet_event *e, int l, __u64 a, __u64 b)
 {

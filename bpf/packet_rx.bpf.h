@@ -112,12 +112,8 @@ SEC("netfilter")
 int nw_pkt_in(struct bpf_nf_ctx *ctx)
 {
 	struct sk_buff *skb = ctx->skb;
-	unsigned char *nh = skb->head + skb->network_header;
-	__u8 hint = proto_hint(nh);
 
-	if (hint != 255 && !wanted(hint))
-		return NF_ACCEPT; /* a protocol not followed: one read, nothing more */
-	if (!sampled_skb(skb))
+	if (!nf_wanted(skb))
 		return NF_ACCEPT;
 
 	struct nw_flow flow = {};

@@ -278,36 +278,12 @@ int BPF_PROG(nw_pkt_sysenter, struct pt_regs *regs, long id)
 
 /* ---------------------------------------------------------------- LOCAL_OUT to the driver */
 
-/*
- * The transport protocol of a packet at its network header, from one or two bytes,
- * before any parsing: 255 when it cannot be told that cheaply (IPv6 extension headers).
- */
-static __always_inline __u8 proto_hint(const unsigned char *nh)
-{
-	__u8 b[10];
-
-	if (bpf_probe_read_kernel(b, sizeof(b), nh))
-		return 0;
-	if (b[0] >> 4 == 4)
-		return b[9];
-	if (b[0] >> 4 == 6) {
-		if (b[6] == 0 || b[6] == 43 || b[6] == 44 || b[6] == 51 || b[6] == 60)
-			return 255;
-		return b[6];
-	}
-	return 0;
-}
-
 SEC("netfilter")
 int nw_pkt_out(struct bpf_nf_ctx *ctx)
 {
 	struct sk_buff *skb = ctx->skb;
-	unsigned char *nh = skb->head + skb->network_header;
-	__u8 hint = proto_hint(nh);
 
-	if (hint != 255 && !wanted(hint))
-		return NF_ACCEPT; /* a protocol not followed: one read, nothing more */
-	if (!sampled_skb(skb))
+	if (!nf_wanted(skb))
 		return NF_ACCEPT;
 
 	struct nw_flow flow = {};
