@@ -171,9 +171,12 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** .rodata flag, tracepoint, arguments it needs: see nw_retransmit_err(), nw_rx_sk(), nw_send_reset_has_reason. */
-    private static final String[][] NEWER_ARGS = {{"nw_retransmit_has_err", "tcp_retransmit_skb", "3"},
-            {"nw_kfree_has_rx_sk", "kfree_skb", "4"}, {"nw_send_reset_has_reason", "tcp_send_reset", "3"}};
+    /** A .rodata flag that says whether the kernel's tracepoint passes at least args arguments. */
+    private record NewerArg(String flag, String tracepoint, int args) {}
+
+    /** See nw_retransmit_err() (nw_common.h), nw_rx_sk() (drop.bpf.c), nw_send_reset_has_reason (tcperr.bpf.c). */
+    private static final List<NewerArg> NEWER_ARGS = List.of(new NewerArg("nw_retransmit_has_err", "tcp_retransmit_skb", 3),
+            new NewerArg("nw_kfree_has_rx_sk", "kfree_skb", 4), new NewerArg("nw_send_reset_has_reason", "tcp_send_reset", 3));
 
     /** The fallbacks of start(): records of packet programs carry the pid but not the task name, then neither. */
     private static final Map<String, byte[]> SKB_NO_COMM = Map.of("nw_skb_comm", Probe.u32(0));
@@ -195,10 +198,7 @@ public final class Session implements AutoCloseable {
                     obj.setAutoload(prog, false);
                 } else if (missing != null) {
                     obj.setAutoload(prog, false);
-                    if (p.essential(prog)) {
-                        obj.close();
-                        throw new BpfException(p.describe(prog) + ": " + missing);
-                    }
+                    if (p.essential(prog)) throw new BpfException(p.describe(prog) + ": " + missing);
                     if (!Probe.isWitness(prog) && overrides.isEmpty())
                         unavailable.add(p.option() + " " + p.describe(prog) + ": " + missing);
                 } else {
@@ -213,12 +213,10 @@ public final class Session implements AutoCloseable {
             obj.setRodata("nw_filter", filter.toBytes());
             if (ringBytes > 0) obj.setMaxEntries("events", ringBytes);
             for (Map.Entry<String, byte[]> r : p.rodata().entrySet()) obj.setRodata(r.getKey(), r.getValue());
-            // tcp_retransmit_skb passes err (a third argument) only on newer kernels (nw_retransmit_err())
             // tracepoint arguments newer kernels added (tcp_retransmit_skb's err, kfree_skb's rx_sk,
             // tcp_send_reset's reason): the programs read them only where the kernel passes them
-            for (String[] a : NEWER_ARGS) {
-                if (obj.hasRodata(a[0]))
-                    obj.setRodata(a[0], Probe.u32(kernel.tracepointArgs(a[1]) >= Integer.parseInt(a[2]) ? 1 : 0));
+            for (NewerArg a : NEWER_ARGS) {
+                if (obj.hasRodata(a.flag())) obj.setRodata(a.flag(), Probe.u32(kernel.tracepointArgs(a.tracepoint()) >= a.args() ? 1 : 0));
             }
             for (Map.Entry<String, byte[]> r : overrides.entrySet()) obj.setRodata(r.getKey(), r.getValue());
             try {

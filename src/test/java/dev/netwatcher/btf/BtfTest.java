@@ -70,5 +70,11 @@ class BtfTest {
         assertTrue(k.hasTracepoint("kfree_skb"));
         assertTrue(k.hasTracepoint("inet_sock_set_state"));
         assertFalse(k.hasTracepoint("no_such_tracepoint_nw"));
+        // the arguments a tp_btf program gets (Session reads the ones newer kernels added only where they exist):
+        // kfree_skb(skb, location, reason, rx_sk) and tcp_retransmit_skb(sk, skb, err) on this machine's 6.18
+        assertEquals(4, k.tracepointArgs("kfree_skb"));
+        assertEquals(3, k.tracepointArgs("tcp_retransmit_skb"));
+        assertEquals(1, k.tracepointArgs("netif_rx"));
+        assertEquals(-1, k.tracepointArgs("no_such_tracepoint_nw"));
     }
 }
