@@ -116,14 +116,14 @@ static __always_inline void publish(struct packet_event *e)
  * A record stamped now (the hook's one clock read); in_task: nw_in_task_context() of the
  * hook; skb_prog: the hook is a netfilter program (see nw_skb_comm).
  */
-static __always_inline struct packet_event *new_packet_in(__u64 now, int in_task, int skb_prog, __u8 dir,
-							  const struct nw_flow *flow, __u32 netns)
+static __always_inline struct packet_event *new_packet(__u64 now, int in_task, int skb_prog, __u8 dir,
+						       const struct nw_flow *flow, __u32 netns)
 {
 	struct packet_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 0;
 	if (nw_aggregate != NW_AGG_ONLY) /* metrics-only: the header never leaves the kernel */
-		nw_fill_hdr_at2(&e->hdr, NW_EV_PACKET, netns, now, in_task, skb_prog);
+		nw_fill_hdr_at(&e->hdr, NW_EV_PACKET, netns, now, in_task, skb_prog);
 	e->flow = *flow;
 	__builtin_memset(e->layer_ns, 0, sizeof(e->layer_ns));
 	e->dir = dir;
@@ -132,10 +132,4 @@ static __always_inline struct packet_event *new_packet_in(__u64 now, int in_task
 	e->tcp_flags = e->flags = e->icmp_type = e->icmp_code = 0;
 	e->pad = 0;
 	return e;
-}
-
-static __always_inline struct packet_event *new_packet(__u64 now, int in_task, __u8 dir, const struct nw_flow *flow,
-						       __u32 netns)
-{
-	return new_packet_in(now, in_task, 0, dir, flow, netns);
 }

@@ -93,7 +93,7 @@ static __always_inline void emit_rx_now(void *ctx, const struct nw_flow *flow, _
 					__u32 len, __u32 ifindex, __u64 t_drv, __u64 t_rcv, __u64 t_in)
 {
 	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
-	struct packet_event *e = new_packet_in(t_in, in_task, 1, NW_DIR_RX, flow, netns);
+	struct packet_event *e = new_packet(t_in, in_task, 1, NW_DIR_RX, flow, netns);
 	if (!e)
 		return;
 	layer(e, NW_L_DRIVER, t_drv, t_rcv);

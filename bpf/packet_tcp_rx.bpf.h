@@ -118,7 +118,7 @@ struct tcp_copy {
 
 static __always_inline void emit_tcp_slot(struct tcp_copy *c, struct rx_slot *s, int copied_now)
 {
-	struct packet_event *e = new_packet(c->now, c->in_task, NW_DIR_RX, &c->wire, c->netns);
+	struct packet_event *e = new_packet(c->now, c->in_task, 0, NW_DIR_RX, &c->wire, c->netns);
 	if (e) {
 		if (s->d_drv && s->d_rcv)
 			layer(e, NW_L_DRIVER, s->t_in - s->d_drv, s->t_in - s->d_rcv);

@@ -477,7 +477,7 @@ static __always_inline void emit_echo(void *ctx, struct tx_state *st, __u64 now)
 	struct icmp_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return;
-	nw_fill_hdr_at(&e->hdr, NW_EV_ICMP, st->netns, now, nw_in_task_context(ctx));
+	nw_fill_hdr_at(&e->hdr, NW_EV_ICMP, st->netns, now, nw_in_task_context(ctx), 0);
 	e->flow = st->flow;
 	nw_flow_reverse(&e->flow); /* the request's direction */
 	__builtin_memset(e->rx_ns, 0, sizeof(e->rx_ns));
@@ -511,7 +511,7 @@ static __always_inline void emit_tx(void *ctx, struct tx_state *st, __u64 now)
 		return;
 	}
 	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
-	struct packet_event *e = new_packet(now, in_task, NW_DIR_TX, &st->flow, st->netns);
+	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_TX, &st->flow, st->netns);
 	if (e) {
 		if (st->len)
 			layer(e, NW_L_TRANSPORT, st->t_app, st->t_out);

@@ -130,7 +130,7 @@ int BPF_PROG(nw_pkt_recv_end, struct sock *sk, int ret, int flags)
 		return 0;
 	}
 	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
-	struct packet_event *e = new_packet(now, in_task, NW_DIR_RX, &u->flow, u->netns);
+	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_RX, &u->flow, u->netns);
 	if (e) {
 		layer(e, NW_L_DRIVER, u->t_drv, u->t_rcv);
 		layer(e, NW_L_IP, u->t_rcv, u->t_in);

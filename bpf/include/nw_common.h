@@ -209,8 +209,8 @@ const volatile __u32 nw_skb_pid = 1;
  * when in_task (nw_in_task_context() of the hook's ctx, decided once per hook run).
  * skb_prog: called from a netfilter or cgroup_skb program (see nw_skb_comm).
  */
-static __always_inline void nw_fill_hdr_at2(struct nw_hdr *h, __u32 type, __u32 netns, __u64 now, int in_task,
-					    int skb_prog)
+static __always_inline void nw_fill_hdr_at(struct nw_hdr *h, __u32 type, __u32 netns, __u64 now, int in_task,
+					   int skb_prog)
 {
 	h->ts_ns = now;
 	h->type = type;
@@ -230,20 +230,15 @@ static __always_inline void nw_fill_hdr_at2(struct nw_hdr *h, __u32 type, __u32 
 	}
 }
 
-static __always_inline void nw_fill_hdr_at(struct nw_hdr *h, __u32 type, __u32 netns, __u64 now, int in_task)
-{
-	nw_fill_hdr_at2(h, type, netns, now, in_task, 0);
-}
-
 static __always_inline void nw_fill_hdr(void *ctx, struct nw_hdr *h, __u32 type, __u32 netns)
 {
-	nw_fill_hdr_at(h, type, netns, bpf_ktime_get_ns(), nw_in_task_context(ctx));
+	nw_fill_hdr_at(h, type, netns, bpf_ktime_get_ns(), nw_in_task_context(ctx), 0);
 }
 
 /* nw_fill_hdr() for netfilter and cgroup_skb programs. */
 static __always_inline void nw_fill_hdr_skb(void *ctx, struct nw_hdr *h, __u32 type, __u32 netns)
 {
-	nw_fill_hdr_at2(h, type, netns, bpf_ktime_get_ns(), nw_in_task_context(ctx), 1);
+	nw_fill_hdr_at(h, type, netns, bpf_ktime_get_ns(), nw_in_task_context(ctx), 1);
 }
 
 static __always_inline __u32 nw_sk_netns(const struct sock *sk)

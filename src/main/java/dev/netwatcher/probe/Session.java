@@ -132,7 +132,7 @@ public final class Session implements AutoCloseable {
             // Older kernels refuse some helpers to packet programs (nw_skb_comm in nw_common.h):
             // load once more without them before giving the probe up.
             try {
-                if (!hasSkbPrograms(p)) throw e;
+                if (!refused.skbPrograms) throw e;
                 try {
                     startOnce(p, kernel, filter, ringBytes, SKB_NO_COMM);
                     unavailable.add(p.option() + ": task names of records from netfilter and cgroup hooks come from "
@@ -153,21 +153,13 @@ public final class Session implements AutoCloseable {
     /** The kernel refused to load the object (the verifier), as opposed to a failure to attach it. */
     private static final class LoadRefused extends BpfException {
         final BpfException cause;
+        /** The object has netfilter or cgroup_skb programs, the ones nw_skb_comm and nw_skb_pid are about. */
+        final boolean skbPrograms;
 
-        LoadRefused(BpfException cause) {
+        LoadRefused(BpfException cause, boolean skbPrograms) {
             super(cause.getMessage());
             this.cause = cause;
-        }
-    }
-
-    /** Does p's object have netfilter or cgroup_skb programs (the ones nw_skb_comm is about)? */
-    private static boolean hasSkbPrograms(Probe p) {
-        try (BpfObject obj = BpfObject.open(p.name(), objectBytes(p))) {
-            for (String prog : obj.programNames()) {
-                String section = obj.sectionName(prog);
-                if (section.equals("netfilter") || section.startsWith("cgroup_skb")) return true;
-            }
-            return false;
+            this.skbPrograms = skbPrograms;
         }
     }
 
@@ -187,8 +179,10 @@ public final class Session implements AutoCloseable {
         BpfObject obj = BpfObject.open(p.name(), objectBytes(p));
         try {
             List<String> wanted = new ArrayList<>();
+            boolean skbPrograms = false;
             for (String prog : obj.programNames()) {
                 String section = obj.sectionName(prog);
+                skbPrograms |= section.equals("netfilter") || section.startsWith("cgroup_skb");
                 String tp = tracepointOf(section);
                 String missing = !p.wants(prog) ? null
                         : tp != null && !kernel.hasTracepoint(tp) ? "tracepoint " + tp + " missing"
@@ -222,7 +216,7 @@ public final class Session implements AutoCloseable {
             try {
                 obj.load();
             } catch (BpfException e) {
-                throw new LoadRefused(e);
+                throw new LoadRefused(e, skbPrograms);
             }
             for (String prog : wanted) {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
