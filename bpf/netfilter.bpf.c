@@ -33,23 +33,23 @@ struct {
 	__type(value, struct nf_track);
 } nf_track SEC(".maps");
 
-SEC("netfilter")
-int nw_nf_first(struct bpf_nf_ctx *ctx)
+/* The hook's first entry: the packet enters the hook now. */
+static __always_inline void nf_first(struct sk_buff *skb, const struct nf_hook_state *state)
 {
-	__u64 key = (__u64)ctx->skb;
-	__u8 hook = BPF_CORE_READ(ctx->state, hook);
+	__u64 key = (__u64)skb;
+	__u8 hook = BPF_CORE_READ(state, hook);
 	__u64 now = bpf_ktime_get_ns();
 
 	if (hook >= NW_NF_HOOKS)
-		return NF_ACCEPT;
+		return;
 	struct nf_track *t = bpf_map_lookup_elem(&nf_track, &key);
 	if (!t || hook == NW_NF_PRE_ROUTING || hook == NW_NF_LOCAL_OUT) {
 		/* A packet enters netfilter here: parse it and apply the filter once. */
 		struct nf_track n = {};
 		struct nw_l4 l4 = {};
-		if (nw_flow_from_skb(&n.flow, &l4, ctx->skb))
-			return NF_ACCEPT;
-		n.netns = BPF_CORE_READ(ctx->state, net, ns.inum);
+		if (nw_flow_from_skb(&n.flow, &l4, skb))
+			return;
+		n.netns = BPF_CORE_READ(state, net, ns.inum);
 		n.dir = hook == NW_NF_LOCAL_OUT || hook == NW_NF_POST_ROUTING ? 0 : 1;
 		struct nw_flow local = n.flow;
 		if (n.dir == 1)
@@ -57,49 +57,104 @@ int nw_nf_first(struct bpf_nf_ctx *ctx)
 		if (!nw_filter_pass(&local, n.netns)) {
 			if (t)
 				bpf_map_delete_elem(&nf_track, &key);
-			return NF_ACCEPT;
+			return;
 		}
 		bpf_map_update_elem(&nf_track, &key, &n, BPF_ANY);
 		t = bpf_map_lookup_elem(&nf_track, &key);
 		if (!t)
-			return NF_ACCEPT;
+			return;
 	}
 	if (hook == NW_NF_FORWARD)
 		t->dir = 2;
 	t->t_first[hook] = now;
-	return NF_ACCEPT;
 }
 
-SEC("netfilter")
-int nw_nf_last(struct bpf_nf_ctx *ctx)
+/* The hook's last entry accepted the packet: its time in the hook ends now. */
+static __always_inline void nf_last(void *ctx, struct sk_buff *skb, const struct nf_hook_state *state, int skb_prog)
 {
-	__u64 key = (__u64)ctx->skb;
-	__u8 hook = BPF_CORE_READ(ctx->state, hook);
+	__u64 key = (__u64)skb;
+	__u8 hook = BPF_CORE_READ(state, hook);
 	__u64 now = bpf_ktime_get_ns();
 
 	if (hook >= NW_NF_HOOKS)
-		return NF_ACCEPT;
+		return;
 	struct nf_track *t = bpf_map_lookup_elem(&nf_track, &key);
 	if (!t || !t->t_first[hook])
-		return NF_ACCEPT;
+		return;
 	t->hook_ns[hook] = now - t->t_first[hook];
 	t->mask |= 1 << hook;
 	if (hook != NW_NF_LOCAL_IN && hook != NW_NF_POST_ROUTING)
-		return NF_ACCEPT;
+		return;
 
 	struct nf_event *e = nw_reserve(sizeof(*e));
 	if (e) {
-		nw_fill_hdr_skb(ctx, &e->hdr, NW_EV_NETFILTER, t->netns);
+		nw_fill_hdr_at(&e->hdr, NW_EV_NETFILTER, t->netns, now, nw_in_task_context(ctx), skb_prog);
 		e->flow = t->flow;
 		__builtin_memcpy(e->hook_ns, t->hook_ns, sizeof(e->hook_ns));
-		e->len = BPF_CORE_READ(ctx->skb, len);
-		e->ifindex = hook == NW_NF_LOCAL_IN ? BPF_CORE_READ(ctx->state, in, ifindex)
-						    : BPF_CORE_READ(ctx->state, out, ifindex);
+		e->len = BPF_CORE_READ(skb, len);
+		e->ifindex = hook == NW_NF_LOCAL_IN ? BPF_CORE_READ(state, in, ifindex)
+						    : BPF_CORE_READ(state, out, ifindex);
 		e->hook_mask = t->mask;
 		e->dir = t->dir;
 		__builtin_memset(e->pad, 0, sizeof(e->pad));
 		nw_submit(e);
 	}
 	bpf_map_delete_elem(&nf_track, &key);
+}
+
+SEC("netfilter")
+int nw_nf_first(struct bpf_nf_ctx *ctx)
+{
+	nf_first(ctx->skb, ctx->state);
 	return NF_ACCEPT;
+}
+
+SEC("netfilter")
+int nw_nf_last(struct bpf_nf_ctx *ctx)
+{
+	nf_last(ctx, ctx->skb, ctx->state, 1);
+	return NF_ACCEPT;
+}
+
+/*
+ * Kernels without netfilter BPF programs (before 6.4) but with fentry (6.1): nf_hook_slow()
+ * runs a hook's entries (netfilter/core.c), so its entry and exit bound the same time as the
+ * first and last priority. Differences: a hook with no entry is not called at all (absent
+ * from hook_mask instead of ~0 ns), and other families pass there too (only IPv4 and IPv6
+ * are followed). nf_hook_slow() returns 1 when every entry accepted; on a drop the skb is
+ * already freed at exit, and stolen or queued packets are no longer the hook's: both are
+ * forgotten without reading the skb.
+ */
+#define NW_NFPROTO_IPV4 2
+#define NW_NFPROTO_IPV6 10
+
+static __always_inline int nf_family_followed(const struct nf_hook_state *state)
+{
+	__u8 pf = BPF_CORE_READ(state, pf);
+
+	return pf == NW_NFPROTO_IPV4 || pf == NW_NFPROTO_IPV6;
+}
+
+SEC("fentry/nf_hook_slow")
+int BPF_PROG(nw_nf_first_f1, struct sk_buff *skb, struct nf_hook_state *state, const struct nf_hook_entries *e,
+	     unsigned int s)
+{
+	if (nf_family_followed(state))
+		nf_first(skb, state);
+	return 0;
+}
+
+SEC("fexit/nf_hook_slow")
+int BPF_PROG(nw_nf_last_f1, struct sk_buff *skb, struct nf_hook_state *state, const struct nf_hook_entries *e,
+	     unsigned int s, int ret)
+{
+	if (!nf_family_followed(state))
+		return 0;
+	if (ret == 1) {
+		nf_last(ctx, skb, state, 0);
+	} else {
+		__u64 key = (__u64)skb;
+		bpf_map_delete_elem(&nf_track, &key);
+	}
+	return 0;
 }

@@ -63,7 +63,9 @@ __noinline int nw_hist_add(__u32 key, __u64 ns)
 		return 0;
 	h->sum_ns += ns * n;
 	/* bucket 0: below 2^NW_HIST_MIN_SHIFT ns; b: [2^(b+9), 2^(b+10)) ns; capped at the last */
-	__u32 b = nw_log2(ns >> (NW_HIST_MIN_SHIFT - 1));
+	__u64 b = nw_log2(ns >> (NW_HIST_MIN_SHIFT - 1));
+	/* the widening cast first, then the bound on the same register (6.1's verifier loses it otherwise) */
+	barrier_var(b);
 	if (b > NW_HIST_BUCKETS - 1)
 		b = NW_HIST_BUCKETS - 1;
 	h->buckets[b] += n;

@@ -90,10 +90,10 @@ int BPF_PROG(nw_pkt_receive, struct sk_buff *skb)
 }
 
 static __always_inline void emit_rx_now(void *ctx, const struct nw_flow *flow, __u32 netns, const struct nw_l4 *l4,
-					__u32 len, __u32 ifindex, __u64 t_drv, __u64 t_rcv, __u64 t_in)
+					__u32 len, __u32 ifindex, __u64 t_drv, __u64 t_rcv, __u64 t_in, int skb_prog)
 {
 	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
-	struct packet_event *e = new_packet(t_in, in_task, 1, NW_DIR_RX, flow, netns);
+	struct packet_event *e = new_packet(t_in, in_task, skb_prog, NW_DIR_RX, flow, netns);
 	if (!e)
 		return;
 	layer(e, NW_L_DRIVER, t_drv, t_rcv);
@@ -108,13 +108,11 @@ static __always_inline void emit_rx_now(void *ctx, const struct nw_flow *flow, _
 	publish(e);
 }
 
-SEC("netfilter")
-int nw_pkt_in(struct bpf_nf_ctx *ctx)
+/* A packet the LOCAL_IN hook accepted, on its way to TCP, UDP or ICMP. */
+static __always_inline void pkt_in(void *ctx, struct sk_buff *skb, __u32 netns, __u32 ifindex, int skb_prog)
 {
-	struct sk_buff *skb = ctx->skb;
-
 	if (!nf_wanted(skb))
-		return NF_ACCEPT;
+		return;
 
 	struct nw_flow flow = {};
 	struct nw_l4 l4 = {};
@@ -122,10 +120,9 @@ int nw_pkt_in(struct bpf_nf_ctx *ctx)
 	__u64 t_drv = 0, t_rcv = 0;
 
 	if (nw_flow_from_skb(&flow, &l4, skb) || !wanted(flow.proto))
-		return NF_ACCEPT;
-	__u32 netns = ctx->state->net->ns.inum;
+		return;
 	if (!pass_local(&flow, netns, NW_DIR_RX))
-		return NF_ACCEPT;
+		return;
 	__u64 head = (__u64)skb->head;
 	struct rx_times *t = bpf_map_lookup_elem(&rx_pkt, &head);
 	if (t) {
@@ -134,26 +131,52 @@ int nw_pkt_in(struct bpf_nf_ctx *ctx)
 		bpf_map_delete_elem(&rx_pkt, &head);
 	}
 	__u32 len = nw_payload_len(skb, &l4);
-	__u32 ifindex = ctx->state->in->ifindex;
 
 	if (flow.proto == IPPROTO_TCP && len) {
 		tcp_rx_append(&flow, netns, &l4, len, ifindex, t_drv, t_rcv, t_in);
-		return NF_ACCEPT;
+		return;
 	}
 	if (flow.proto == IPPROTO_UDP) {
 		struct udp_rx u = {.flow = flow, .netns = netns, .ifindex = ifindex, .len = len,
 				   .t_drv = t_drv, .t_rcv = t_rcv, .t_in = t_in};
 		udp_rx_arrived(head, &u);
-		return NF_ACCEPT;
+		return;
 	}
 	if (icmp_is_request(&flow, &l4)) {
 		struct icmp_req r = {.t_drv = t_drv, .t_rcv = t_rcv, .t_in = t_in, .ifindex = ifindex};
 		icmp_note_request(&flow, &l4, netns, &r);
-		return NF_ACCEPT;
+		return;
 	}
 	/* TCP without payload (ACK, SYN, FIN, RST) and other ICMP: nothing more to wait for. */
-	emit_rx_now(ctx, &flow, netns, &l4, len, ifindex, t_drv, t_rcv, t_in);
+	emit_rx_now(ctx, &flow, netns, &l4, len, ifindex, t_drv, t_rcv, t_in, skb_prog);
 	if (flow.proto == IPPROTO_TCP)
 		add_totals(netns, &flow, NW_DIR_RX, 0);
+}
+
+SEC("netfilter")
+int nw_pkt_in(struct bpf_nf_ctx *ctx)
+{
+	pkt_in(ctx, ctx->skb, ctx->state->net->ns.inum, ctx->state->in->ifindex, 1);
 	return NF_ACCEPT;
+}
+
+/*
+ * Kernels without netfilter BPF programs (before 6.4) but with fentry (6.1): the IP layer
+ * hands a local packet to its protocol in ip_protocol_deliver_rcu() / ip6_protocol_deliver_rcu(),
+ * called by ip_local_deliver_finish() / ip6_input_finish() once LOCAL_IN accepted it (after
+ * defragmentation, as LOCAL_IN). The device is skb->dev, the hook's state->in.
+ * ip6_protocol_deliver_rcu() walks extension headers in a loop, so one call per packet.
+ */
+SEC("fentry/ip_protocol_deliver_rcu")
+int BPF_PROG(nw_pkt_in_f4, struct net *net, struct sk_buff *skb, int protocol)
+{
+	pkt_in(ctx, skb, BPF_CORE_READ(net, ns.inum), BPF_CORE_READ(skb, dev, ifindex), 0);
+	return 0;
+}
+
+SEC("fentry/ip6_protocol_deliver_rcu")
+int BPF_PROG(nw_pkt_in_f6, struct net *net, struct sk_buff *skb, int nexthdr, bool have_final)
+{
+	pkt_in(ctx, skb, BPF_CORE_READ(net, ns.inum), BPF_CORE_READ(skb, dev, ifindex), 0);
+	return 0;
 }

@@ -146,13 +146,17 @@ static __always_inline __u64 app_time(struct tx_sock *ts, __u32 seq)
  */
 static __always_inline int dev_noqueue(const struct sk_buff *skb, const struct net_device *dev)
 {
-	__u16 qm = skb->queue_mapping;
-	struct netdev_queue *txq = dev->_tx;   /* BTF pointers: direct loads */
+	__u16 qm = skb->queue_mapping;          /* BTF pointers: direct loads */
 	__u32 nq = dev->num_tx_queues;
+	struct netdev_queue *txq = 0;
 	struct Qdisc *q = 0;
 	void *enqueue = 0;
 
-	if (!txq || qm >= nq)
+	/*
+	 * dev->_tx read as a plain number, not a BTF pointer: 6.1's verifier refuses arithmetic
+	 * on a BTF pointer with an unbounded scalar ("math between ptr_ pointer and register").
+	 */
+	if (bpf_core_read(&txq, sizeof(txq), &dev->_tx) || !txq || qm >= nq)
 		return 0;
 	txq = (void *)txq + (__u64)qm * bpf_core_type_size(struct netdev_queue);
 	if (bpf_core_read(&q, sizeof(q), &txq->qdisc) || !q)
@@ -223,40 +227,89 @@ static __always_inline struct tx_state *tx_entry(const struct sk_buff *skb, __u6
 
 /* ---------------------------------------------------------------- the application's send */
 
-SEC("tp_btf/tcp_sendmsg_locked")
-int BPF_PROG(nw_pkt_sendmsg, const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb, int size_goal)
+static __always_inline void app_send_mark(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	__u64 now = bpf_ktime_get_ns();
 	struct tx_sock *ts = nw_lookup_or_zero(&tx_sock, &key, &tx_sock_zero);
 
 	if (!ts)
-		return 0;
+		return;
 	__u32 last = (ts->next + NW_MARKS - 1) % NW_MARKS;
 	if (ts->in_call && now - ts->m[last].ts < NW_MARK_GAP_NS)
-		return 0;
+		return;
 	__u32 i = ts->next % NW_MARKS;
 	ts->m[i].seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
 	ts->m[i].ts = now;
 	ts->next = i + 1;
 	ts->in_call = 1;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(nw_pkt_app, const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb, int size_goal)
+{
+	app_send_mark(sk);
 	return 0;
 }
 
+static __always_inline void tcp_send_done(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &key);
+
+	if (ts)
+		ts->in_call = 0;
+}
+
+static __always_inline void udp_send_done(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&udp_send, &tid);
+}
+
 SEC("tp_btf/sock_send_length")
-int BPF_PROG(nw_pkt_send_end, struct sock *sk, int ret, int flags)
+int BPF_PROG(nw_pkt_sent, struct sock *sk, int ret, int flags)
 {
 	__u16 proto = sk->sk_protocol;
 
-	if (proto == IPPROTO_TCP && (nw_modes & NW_MODE_TCP)) {
-		__u64 key = (__u64)sk;
-		struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &key);
-		if (ts)
-			ts->in_call = 0;
-	} else if (proto == IPPROTO_UDP && (nw_modes & NW_MODE_UDP)) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		bpf_map_delete_elem(&udp_send, &tid);
-	}
+	if (proto == IPPROTO_TCP && (nw_modes & NW_MODE_TCP))
+		tcp_send_done(sk);
+	else if (proto == IPPROTO_UDP && (nw_modes & NW_MODE_UDP))
+		udp_send_done();
+	return 0;
+}
+
+/*
+ * Kernels without the tcp_sendmsg_locked and sock_send_length tracepoints (6.1; both came in
+ * 6.3-6.4): the send call itself, entry and exit. The tracepoint fires once per skb the call
+ * fills; the entry once per call, which is the mark app_time() needs (write_seq at the start).
+ */
+SEC("fentry/tcp_sendmsg_locked")
+int BPF_PROG(nw_pkt_app_f1, struct sock *sk, struct msghdr *msg, size_t size)
+{
+	app_send_mark(sk);
+	return 0;
+}
+
+SEC("fexit/tcp_sendmsg_locked")
+int BPF_PROG(nw_pkt_sent_f1, struct sock *sk, struct msghdr *msg, size_t size, int ret)
+{
+	tcp_send_done(sk);
+	return 0;
+}
+
+SEC("fexit/udp_sendmsg")
+int BPF_PROG(nw_pkt_sent_f2, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	udp_send_done();
+	return 0;
+}
+
+SEC("fexit/udpv6_sendmsg")
+int BPF_PROG(nw_pkt_sent_f3, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	udp_send_done();
 	return 0;
 }
 
@@ -278,28 +331,25 @@ int BPF_PROG(nw_pkt_sysenter, struct pt_regs *regs, long id)
 
 /* ---------------------------------------------------------------- LOCAL_OUT to the driver */
 
-SEC("netfilter")
-int nw_pkt_out(struct bpf_nf_ctx *ctx)
+/* A local packet the LOCAL_OUT hook accepted: its tx state starts here. */
+static __always_inline void pkt_out(void *ctx, struct sk_buff *skb, __u32 netns)
 {
-	struct sk_buff *skb = ctx->skb;
-
 	if (!nf_wanted(skb))
-		return NF_ACCEPT;
+		return;
 
 	struct nw_flow flow = {};
 	struct nw_l4 l4 = {};
 	if (nw_flow_from_skb(&flow, &l4, skb) || !wanted(flow.proto))
-		return NF_ACCEPT;
-	__u32 netns = ctx->state->net->ns.inum;
+		return;
 	if (!nw_filter_pass(&flow, netns))
-		return NF_ACCEPT;
+		return;
 
 	struct tx_cpu *c = tx_scratch();
 	if (!c)
-		return NF_ACCEPT;
+		return;
 	__u32 i = tx_scratch_claim(c);
 	if (i >= NW_TX_SCRATCH)
-		return NF_ACCEPT;
+		return;
 	struct tx_state *st = &c->st[i];
 	__builtin_memset(st, 0, sizeof(*st));
 	st->flow = flow;
@@ -337,7 +387,43 @@ int nw_pkt_out(struct bpf_nf_ctx *ctx)
 		st->icmp_seq = l4.icmp_seq;
 	}
 	c->skb[i] = (__u64)skb;
+}
+
+SEC("netfilter")
+int nw_pkt_out(struct bpf_nf_ctx *ctx)
+{
+	pkt_out(ctx, ctx->skb, ctx->state->net->ns.inum);
 	return NF_ACCEPT;
+}
+
+/*
+ * Kernels without netfilter BPF programs (before 6.4) but with fentry (6.1): dst_output()
+ * calls ip_output() / ip6_output() right after the LOCAL_OUT hook accepted a local packet
+ * (ip_local_out(), ip6_xmit()). Forwarded packets pass there too: ip_forward() and
+ * ip6_forward() mark them, and LOCAL_OUT never sees them. Loaded instead of nw_pkt_out
+ * only where it cannot load (Session: a program named <name>_f<n> stands in for <name>).
+ */
+#define NW_IPSKB_FORWARDED 1	/* include/net/ip.h */
+#define NW_IP6SKB_FORWARDED 2	/* include/linux/ipv6.h */
+
+SEC("fentry/ip_output")
+int BPF_PROG(nw_pkt_out_f4, struct net *net, struct sock *sk, struct sk_buff *skb)
+{
+	struct inet_skb_parm *cb = (struct inet_skb_parm *)&skb->cb[0];
+
+	if (!(BPF_CORE_READ(cb, flags) & NW_IPSKB_FORWARDED))
+		pkt_out(ctx, skb, BPF_CORE_READ(net, ns.inum));
+	return 0;
+}
+
+SEC("fentry/ip6_output")
+int BPF_PROG(nw_pkt_out_f6, struct net *net, struct sock *sk, struct sk_buff *skb)
+{
+	struct inet6_skb_parm *cb = (struct inet6_skb_parm *)&skb->cb[0];
+
+	if (!(BPF_CORE_READ(cb, flags) & NW_IP6SKB_FORWARDED))
+		pkt_out(ctx, skb, BPF_CORE_READ(net, ns.inum));
+	return 0;
 }
 
 /* Remember a GSO packet per socket: the qdisc (tbf) or validate_xmit_skb() may split it. */

@@ -93,41 +93,58 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 	}
 }
 
-SEC("tp_btf/sk_data_ready")
-int BPF_PROG(nw_pkt_ready, struct sock *sk)
+static __always_inline void sock_ready(struct sock *sk)
 {
 	__u16 family = sk->__sk_common.skc_family;
 	__u16 proto = sk->sk_protocol;
 
 	if (family != AF_INET && family != AF_INET6)
-		return 0;
+		return;
 	if (proto == IPPROTO_TCP && (nw_modes & NW_MODE_TCP))
 		tcp_rx_queued(sk, bpf_ktime_get_ns());
 	else if (proto == IPPROTO_UDP && (nw_modes & NW_MODE_UDP))
 		udp_rx_queued(sk, bpf_ktime_get_ns());
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(nw_pkt_ready, struct sock *sk)
+{
+	sock_ready(sk);
 	return 0;
 }
 
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(nw_pkt_recv_end, struct sock *sk, int ret, int flags)
+/*
+ * Kernels without the sk_data_ready tracepoint (6.1; it came in 6.5 and fires at the top of
+ * sock_def_readable()): sock_def_readable() itself, the sk_data_ready of TCP and UDP sockets
+ * (a socket whose sk_data_ready was replaced, e.g. by sockmap, is not seen there).
+ */
+SEC("fentry/sock_def_readable")
+int BPF_PROG(nw_pkt_ready_f1, struct sock *sk)
+{
+	sock_ready(sk);
+	return 0;
+}
+
+/* A read of a UDP socket ended: ret bytes (or the datagram's length with MSG_TRUNC), or -errno. */
+static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, int flags)
 {
 	__u64 key = (__u64)sk;
 
 	if (ret < 0 || (flags & MSG_PEEK) || sk->sk_protocol != IPPROTO_UDP)
-		return 0;
+		return;
 	struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
 	if (!q)
-		return 0;
+		return;
 	__u64 now = bpf_ktime_get_ns();
 	__u32 n = q->deq++;
 	struct udp_slot *slot = &q->s[n % NW_UDP_SLOTS];
 	if (!slot->used || slot->enq != n)
-		return 0;
+		return;
 	slot->used = 0;
 	struct udp_rx *u = &slot->r;
 	if ((__u32)ret != u->len && !(flags & MSG_TRUNC)) {
 		count(NW_C_UNMATCHED); /* not the datagram we expected: do not guess */
-		return 0;
+		return;
 	}
 	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
 	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_RX, &u->flow, u->netns);
@@ -141,5 +158,30 @@ int BPF_PROG(nw_pkt_recv_end, struct sock *sk, int ret, int flags)
 		publish(e);
 	}
 	add_totals(u->netns, &u->flow, NW_DIR_RX, u->len);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(nw_pkt_read, struct sock *sk, int ret, int flags)
+{
+	udp_read_done(ctx, sk, ret, flags);
+	return 0;
+}
+
+/*
+ * Kernels without the sock_recv_length tracepoint (6.1; it came in 6.3, at the end of
+ * sock_recvmsg_nosec()): the exits of udp_recvmsg() and udpv6_recvmsg(), which return what
+ * inet_recvmsg() / inet6_recvmsg() and then sock_recvmsg() return.
+ */
+SEC("fexit/udp_recvmsg")
+int BPF_PROG(nw_pkt_read_f1, struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len, int ret)
+{
+	udp_read_done(ctx, sk, ret, flags);
+	return 0;
+}
+
+SEC("fexit/udpv6_recvmsg")
+int BPF_PROG(nw_pkt_read_f2, struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len, int ret)
+{
+	udp_read_done(ctx, sk, ret, flags);
 	return 0;
 }

@@ -142,13 +142,18 @@ public final class Btf {
             Map<String, Integer> m = new HashMap<>();
             for (int id = 1; id < offsets.length; id++) {
                 int k = kind(id);
-                if (k == STRUCT || k == UNION || k == ENUM || k == ENUM64 || k == TYPEDEF || k == DATASEC || k == VAR) {
+                if (k == STRUCT || k == UNION || k == ENUM || k == ENUM64 || k == TYPEDEF || k == DATASEC || k == VAR || k == FUNC) {
                     m.putIfAbsent(k + ":" + name(id), id);
                 }
             }
             byName = m;
         }
         return Optional.ofNullable(byName.get(kind + ":" + name));
+    }
+
+    /** True when the kernel has function {@code name} in its BTF (what fentry and fexit attach to). */
+    public boolean hasFunction(String name) {
+        return find(name, FUNC).isPresent();
     }
 
     /** True when the kernel has tracepoint {@code name} (BTF typedef btf_trace_NAME, needed by tp_btf). */

@@ -94,10 +94,13 @@ public final class PacketProbe implements Probe {
     @Override
     public boolean wants(String program) {
         return switch (program) {
-            case "nw_pkt_sendmsg" -> (modes & MODE_TCP) != 0;
+            case "nw_pkt_app" -> (modes & MODE_TCP) != 0;
             case "nw_pkt_sysenter" -> (modes & MODE_UDP) != 0;
             case "nw_pkt_copy", "nw_pkt_close" -> (modes & MODE_TCP) != 0;
-            case "nw_pkt_recv_end" -> (modes & MODE_UDP) != 0;
+            case "nw_pkt_read" -> (modes & MODE_UDP) != 0;
+            // stand-ins for nw_pkt_sent on kernels without sock_send_length (Fallbacks)
+            case "nw_pkt_sent_f1" -> (modes & MODE_TCP) != 0;
+            case "nw_pkt_sent_f2", "nw_pkt_sent_f3" -> (modes & MODE_UDP) != 0;
             case "nw_pkt_ready" -> (modes & (MODE_TCP | MODE_UDP)) != 0;
             default -> true;
         };
@@ -129,8 +132,8 @@ public final class PacketProbe implements Probe {
     @Override
     public String describe(String program) {
         return switch (program) {
-            case "nw_pkt_sendmsg" -> "TCP send (tcp_sendmsg_locked)";
-            case "nw_pkt_send_end" -> "end of a send call (sock_send_length)";
+            case "nw_pkt_app" -> "TCP send (tcp_sendmsg_locked)";
+            case "nw_pkt_sent" -> "end of a send call (sock_send_length)";
             case "nw_pkt_sysenter" -> "UDP send syscalls (sys_enter)";
             case "nw_pkt_queue" -> "qdisc entry (net_dev_queue)";
             case "nw_pkt_start" -> "driver start (net_dev_start_xmit)";
@@ -140,7 +143,7 @@ public final class PacketProbe implements Probe {
             case "nw_pkt_receive" -> "IP receive (netif_receive_skb)";
             case "nw_pkt_ready" -> "socket queue (sk_data_ready)";
             case "nw_pkt_copy" -> "TCP copy to the application (skb_copy_datagram_iovec)";
-            case "nw_pkt_recv_end" -> "UDP read by the application (sock_recv_length)";
+            case "nw_pkt_read" -> "UDP read by the application (sock_recv_length)";
             case "nw_pkt_close" -> "TCP close, to forget the socket's state (inet_sock_set_state)";
             default -> program;
         };

@@ -20,6 +20,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -180,15 +181,15 @@ public final class Session implements AutoCloseable {
         try {
             List<String> wanted = new ArrayList<>();
             boolean skbPrograms = false;
+            Map<String, String> missingOf = new HashMap<>();
+            for (String prog : obj.programNames()) missingOf.put(prog, missingHook(kernel, obj.sectionName(prog)));
+            Fallbacks fallbacks = Fallbacks.of(obj.programNames(), missingOf);
             for (String prog : obj.programNames()) {
                 String section = obj.sectionName(prog);
-                skbPrograms |= section.equals("netfilter") || section.startsWith("cgroup_skb");
-                String tp = tracepointOf(section);
-                String missing = !p.wants(prog) ? null
-                        : tp != null && !kernel.hasTracepoint(tp) ? "tracepoint " + tp + " missing"
-                        : "netfilter".equals(section) && kernel.find("bpf_nf_ctx", Btf.STRUCT).isEmpty()
-                                ? "this kernel has no netfilter BPF programs (Linux 6.4 and later)" : null;
-                if (!p.wants(prog)) {
+                String primary = Fallbacks.primaryOf(prog);
+                boolean needed = p.wants(primary) && p.wants(prog) && (prog.equals(primary) ? !fallbacks.standsIn(prog) : fallbacks.standsIn(primary));
+                String missing = !needed ? null : prog.equals(primary) ? missingOf.get(prog) : null;
+                if (!needed) {
                     obj.setAutoload(prog, false);
                 } else if (missing != null) {
                     obj.setAutoload(prog, false);
@@ -197,6 +198,7 @@ public final class Session implements AutoCloseable {
                         unavailable.add(p.option() + " " + p.describe(prog) + ": " + missing);
                 } else {
                     if ("netfilter".equals(section)) obj.setNetfilterType(prog);
+                    skbPrograms |= section.equals("netfilter") || section.startsWith("cgroup_skb");
                     wanted.add(prog);
                 }
             }
@@ -436,6 +438,27 @@ public final class Session implements AutoCloseable {
     }
 
     /** "tp_btf/kfree_skb" -> "kfree_skb"; null for sections that are not tracepoints. */
+    /** Why this kernel cannot run a program of this section, or null when it can (as far as BTF tells). */
+    static String missingHook(Btf kernel, String section) {
+        String tp = tracepointOf(section);
+        if (tp != null) return kernel.hasTracepoint(tp) ? null : "tracepoint " + tp + " missing";
+        if ("netfilter".equals(section)) {
+            return kernel.find("bpf_nf_ctx", Btf.STRUCT).isPresent() ? null
+                    : "this kernel has no netfilter BPF programs (Linux 6.4 and later)";
+        }
+        String fn = functionOf(section);
+        if (fn != null) return kernel.hasFunction(fn) ? null : "function " + fn + " missing";
+        return null;
+    }
+
+    /** The kernel function of an fentry/fexit section, else null. */
+    static String functionOf(String section) {
+        for (String prefix : new String[] {"fentry/", "fexit/"}) {
+            if (section != null && section.startsWith(prefix)) return section.substring(prefix.length());
+        }
+        return null;
+    }
+
     static String tracepointOf(String section) {
         if (section == null) return null;
         for (String prefix : new String[] {"tp_btf/", "raw_tp/", "raw_tracepoint/"}) {

@@ -1,0 +1,77 @@
+package dev.netwatcher.probe;
+
+import dev.netwatcher.bpf.BpfObject;
+import dev.netwatcher.btf.Btf;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FallbacksTest {
+    static final List<String> PROGRAMS = List.of("nw_pkt_out", "nw_pkt_out_f4", "nw_pkt_out_f6", "nw_pkt_queue",
+            "nw_pkt_sent", "nw_pkt_sent_f1", "nw_pkt_sent_f2");
+
+    static Map<String, String> missing(String... programs) {
+        Map<String, String> m = new HashMap<>();
+        for (String p : PROGRAMS) m.put(p, null);
+        for (String p : programs) m.put(p, "missing here");
+        return m;
+    }
+
+    @Test
+    void aStandInIsNamedAfterItsPrimary() {
+        assertEquals("nw_pkt_out", Fallbacks.primaryOf("nw_pkt_out_f4"));
+        assertEquals("nw_pkt_sent", Fallbacks.primaryOf("nw_pkt_sent_f12"));
+        assertEquals("nw_pkt_out", Fallbacks.primaryOf("nw_pkt_out"));
+        assertEquals("nw_fx", Fallbacks.primaryOf("nw_fx"));
+        assertEquals("nw_pkt_out_f", Fallbacks.primaryOf("nw_pkt_out_f"));
+    }
+
+    @Test
+    void theStandInsLoadOnlyWhereThePrimaryCannot() {
+        // 6.18 here: tracepoints and netfilter links, fentry refused (BTF has the functions)
+        assertFalse(Fallbacks.of(PROGRAMS, missing()).standsIn("nw_pkt_out"));
+        // 6.1: no netfilter programs, no sock_send_length; fentry targets present
+        Fallbacks f = Fallbacks.of(PROGRAMS, missing("nw_pkt_out", "nw_pkt_sent"));
+        assertTrue(f.standsIn("nw_pkt_out"));
+        assertTrue(f.standsIn("nw_pkt_sent"));
+        assertFalse(f.standsIn("nw_pkt_queue"));
+    }
+
+    @Test
+    void allStandInsOrNone() {
+        // one of two stand-ins missing: the primary stays unavailable rather than half-observed
+        assertFalse(Fallbacks.of(PROGRAMS, missing("nw_pkt_out", "nw_pkt_out_f6")).standsIn("nw_pkt_out"));
+        // a primary without stand-ins stays missing
+        assertFalse(Fallbacks.of(PROGRAMS, missing("nw_pkt_queue")).standsIn("nw_pkt_queue"));
+    }
+
+    /**
+     * Every stand-in in the shipped objects attaches to a function this kernel's BTF has (a
+     * misspelt target would only show on the kernel that needs it), and its primary exists.
+     */
+    @Test
+    void everyStandInNamesARealFunctionAndPrimary() throws Exception {
+        Btf kernel = Btf.kernel();
+        int standIns = 0;
+        for (Probe p : Probes.all()) {
+            try (BpfObject obj = BpfObject.open(p.name(), Session.objectBytes(p))) {
+                List<String> programs = obj.programNames();
+                for (String prog : programs) {
+                    String fn = Session.functionOf(obj.sectionName(prog));
+                    if (fn == null) continue;
+                    String primary = Fallbacks.primaryOf(prog);
+                    assertTrue(!primary.equals(prog) && programs.contains(primary), prog + " stands in for a program of " + p.name());
+                    assertTrue(kernel.hasFunction(fn), prog + ": no function " + fn + " in this kernel's BTF");
+                    standIns++;
+                }
+            }
+        }
+        assertTrue(standIns >= 10, "stand-ins found: " + standIns);
+    }
+}
