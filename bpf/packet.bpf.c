@@ -16,6 +16,12 @@
  *     to the app ....... tp skb_copy_datagram_iovec (TCP: skb_copy_datagram_iter()) -> record
  *                        tp sock_recv_length (UDP: end of sock_recvmsg()) -> record
  *
+ * Kernels without netfilter BPF programs or the newer tracepoints (6.1) but with fentry get
+ * stand-ins named <program>_f<n> (user space loads them only where <program> cannot load):
+ * LOCAL_OUT -> fentry ip_output/ip6_output, LOCAL_IN -> fentry ip(6)_protocol_deliver_rcu,
+ * tcp_sendmsg_locked/sock_send_length -> fentry/fexit tcp_sendmsg_locked, fexit udp(v6)_sendmsg,
+ * sk_data_ready -> fentry sock_def_readable, sock_recv_length -> fexit udp(v6)_recvmsg.
+ *
  * One object, one unit per concern, each in its own file:
  *   packet_agg.bpf.h     the record's exit: in-kernel histograms (--metrics), flow totals
  *   packet_tx.bpf.h      the send path, LOCAL_OUT to the driver
