@@ -3,10 +3,14 @@
  * packet.bpf.c, UDP receive: datagrams queued on a socket, in queue order. UDP copies
  * linear skbs with copy_linear_skb(), which has no tracepoint, so the read is seen at
  * sock_recv_length (sock_recvmsg_nosec()) without the skb: the n-th datagram read is the
- * n-th queued. Slots carry their enqueue number so a datagram we did not see (queued
- * before start, evicted, or not sampled) is skipped, not misattributed.
+ * n-th queued. Each followed datagram waits in udp_seq under (socket, its enqueue number),
+ * so a socket queue of any depth is followed (a ring of fixed slots per socket evicted under
+ * floods: iperf3 -u -l 64 queues hundreds); a bitmap of NW_UDP_WINDOW numbers in the socket's
+ * udp_q says which were followed, so a datagram we did not see (queued before start, not
+ * sampled) costs no lookup, and one the LRU table lost is counted as evicted, never
+ * misattributed. Queues deeper than the window are looked up datagram by datagram.
  */
-#define NW_UDP_SLOTS 16
+#define NW_UDP_WINDOW 1024
 #define MSG_PEEK 2
 #define MSG_TRUNC 0x20
 
@@ -16,15 +20,15 @@ struct udp_rx {
 	__u64 t_drv, t_rcv, t_in, t_q;
 };
 
-struct udp_slot {
-	__u32 enq;
-	__u32 used;
-	struct udp_rx r;
+struct udp_q {
+	__u32 enq, deq;                       /* enqueue numbers of the next queued and the next read */
+	__u64 held[NW_UDP_WINDOW / 64];       /* bit n % NW_UDP_WINDOW: datagram n waits in udp_seq */
 };
 
-struct udp_q {
-	__u32 enq, deq;
-	struct udp_slot s[NW_UDP_SLOTS];
+struct udp_seq_key {
+	__u64 sk;
+	__u32 n;
+	__u32 pad;
 };
 
 struct {
@@ -44,11 +48,24 @@ struct {
 } udp_q SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, 32768);
+	__type(key, struct udp_seq_key);
+	__type(value, struct udp_rx);
+} udp_seq SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct udp_q);
 } udp_q_zero SEC(".maps");
+
+static __always_inline __u64 *udp_held_word(struct udp_q *q, __u32 n)
+{
+	return &q->held[(n / 64) % (NW_UDP_WINDOW / 64)];
+}
 
 /* LOCAL_IN of a datagram: its times wait, keyed by skb->head, for the socket queue. */
 static __always_inline void udp_rx_arrived(__u64 head, const struct udp_rx *u)
@@ -80,15 +97,16 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 		q->deq = queued ? 0 - (queued - 1) : 0;
 	}
 	__u32 n = q->enq++;
-	struct udp_slot *slot = &q->s[n % NW_UDP_SLOTS];
-	if (slot->used)
-		count(NW_C_EVICTED);
-	slot->used = 0;
+	__u64 *held = udp_held_word(q, n);
+	__u64 bit = 1ULL << (n % 64);
+	*held &= ~bit;
 	if (u) {
-		slot->r = *u;
-		slot->r.t_q = now;
-		slot->enq = n;
-		slot->used = 1;
+		struct udp_seq_key k = {.sk = key, .n = n};
+		u->t_q = now;
+		if (bpf_map_update_elem(&udp_seq, &k, u, BPF_ANY))
+			count(NW_C_EVICTED);
+		else
+			*held |= bit;
 		bpf_map_delete_elem(&udp_rx, &head);
 	}
 }
@@ -137,13 +155,29 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 		return;
 	__u64 now = bpf_ktime_get_ns();
 	__u32 n = q->deq++;
-	struct udp_slot *slot = &q->s[n % NW_UDP_SLOTS];
-	if (!slot->used || slot->enq != n)
+	__u64 *held = udp_held_word(q, n);
+	__u64 bit = 1ULL << (n % 64);
+	/*
+	 * Deeper than the window, datagram n + NW_UDP_WINDOW (queued already) shares n's bit: look
+	 * n up whatever the bit says and leave the bit to it; a miss there is not counted (n may
+	 * simply not have been followed).
+	 */
+	int aliased = q->enq - n > NW_UDP_WINDOW;
+	if (!aliased) {
+		if (!(*held & bit))
+			return;
+		*held &= ~bit;
+	}
+	struct udp_seq_key k = {.sk = key, .n = n};
+	struct udp_rx *u = bpf_map_lookup_elem(&udp_seq, &k);
+	if (!u) {
+		if (!aliased)
+			count(NW_C_EVICTED); /* followed, then pushed out of the LRU table */
 		return;
-	slot->used = 0;
-	struct udp_rx *u = &slot->r;
+	}
 	if ((__u32)ret != u->len && !(flags & MSG_TRUNC)) {
 		count(NW_C_UNMATCHED); /* not the datagram we expected: do not guess */
+		bpf_map_delete_elem(&udp_seq, &k);
 		return;
 	}
 	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
@@ -158,6 +192,8 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 		publish(e);
 	}
 	add_totals(u->netns, &u->flow, NW_DIR_RX, u->len);
+	/* last: a preallocated table may hand the element to the next update at once */
+	bpf_map_delete_elem(&udp_seq, &k);
 }
 
 SEC("tp_btf/sock_recv_length")

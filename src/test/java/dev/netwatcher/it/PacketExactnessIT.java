@@ -78,6 +78,29 @@ class PacketExactnessIT extends LabTest {
         }
     }
 
+    /**
+     * 3000 datagrams wait in one socket queue before the application reads any (a flood, or a
+     * slow reader): each read one is an rx record with its socket time, none evicted. (A ring
+     * of 16 slots per socket evicted all but the last 16.)
+     */
+    @Test
+    void aDeepUdpSocketQueueIsFollowedToTheLastDatagram() throws Exception {
+        int n = 3000;
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP)), Filter.NONE)) {
+            Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv_late.py", Lab.B4, 9090, n));
+            lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41090, Lab.B4, 9090, n, 32, 0.0));
+            recv.getOutputStream().write('\n');
+            recv.getOutputStream().flush();
+            assertTrue(recv.waitFor(30, TimeUnit.SECONDS));
+            int read = Integer.parseInt(Lab.readLine(recv.getInputStream()));
+            assertTrue(read > n * 9 / 10, "the receive buffer held the datagrams: read " + read);
+            List<PacketEvent> rx = c.settle(PacketEvent.class, e -> e.dir().equals("rx") && flow(Lab.A4, 41090, Lab.B4, 9090).test(e), QUIET);
+            assertEquals(read, rx.size(), "one rx record per datagram read; counters " + c.session().counters());
+            assertTrue(rx.stream().allMatch(e -> e.len() == 32 && e.layers().get("socket") >= 0), "every record has its socket time");
+            assertNothingMissed(c);
+        }
+    }
+
     @Test
     void ipv6ConnectionsAreReportedFromTheirFirstSegment() throws Exception {
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
