@@ -28,7 +28,7 @@ sleep 1
 for opts in "" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"; do
   out=$(mktemp) err=$(mktemp)
   # shellcheck disable=SC2086
-  timeout $((secs + 120)) "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:UseAVX=0 -XX:+UseSerialGC -Xmx256m \
+  timeout $((secs + 120)) "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:UseAVX=0 -XX:+UseSerialGC -Xmx256m -XX:ErrorFile=/tmp/hs_err_nw_%p.log \
     -jar "$jar" $opts --json --no-logs --duration "$secs" >"$out" 2>"$err" &
   NP=$!
   for _ in $(seq 1 600); do grep -q 'attached\|error\|failed\|unavailable' "$err" 2>/dev/null && break; kill -0 $NP 2>/dev/null || break; sleep 0.2; done
@@ -38,6 +38,8 @@ for opts in "" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "-
   types=$(python3 -c 'import json,sys,collections; c=collections.Counter(json.loads(l).get("type") for l in open(sys.argv[1]) if l.strip().startswith("{")); print(" ".join(f"{k}={v}" for k,v in sorted(c.items())))' "$out" 2>/dev/null)
   unav=$(grep -c 'unavailable' "$err")
   if [ $rc -ne 0 ]; then echo "${opts:-(overview)}: FAILED rc=$rc $(grep -v '^netwatcher: attached' "$err" | head -2 | tr '\n' ' ' | cut -c1-300)"
+    # a JVM fatal error (rc 134) writes its report to stdout and to -XX:ErrorFile
+    grep -h -m6 -E '^# +(SIG|Problematic|C  |J |V  |Internal Error|Out of Memory)|^# [A-Z].*\(' "$out" /tmp/hs_err_nw_*.log 2>/dev/null | sed 's/^/    /' 
   elif seen=$(python3 "$root/scripts/kernels/expect.py" "$opts" "$out"); then echo "${opts:-(overview)}: ok rc=0 lines=$n [$types] unavailable-lines=$unav; $seen"
   else echo "${opts:-(overview)}: INCOMPLETE lines=$n [$types] unavailable-lines=$unav; $seen"; fi
   grep 'unavailable' "$err" | head -3 | sed 's/^/    /'
