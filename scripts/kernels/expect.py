@@ -55,7 +55,7 @@ if "-a" in opts:
 if "-i" in opts:
     checks.append(has("http exchange", lambda e: e.get("type") == "http"))
 if "--dns" in opts:
-    checks.append(has("dns query", lambda e: e.get("type") == "dns"))
+    checks.append(has("dns query and answer", lambda e: e.get("type") == "dns"))
 missing = [what for what, ok in checks if not ok]
 print("; ".join("missing " + m for m in missing) if missing else f"{len(checks)} checks passed")
 sys.exit(1 if missing else 0)
