@@ -50,13 +50,16 @@ workload() {
   ip netns exec $B pkill -x iperf3 2>/dev/null || true
   ip netns exec $B iperf3 -s -D >/dev/null 2>&1
   sleep 0.3
-  local json
-  case $1 in
-    tcp1) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -J) ;;
-    tcp4) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -P 4 -J) ;;
-    udp64) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -u -l 64 -b 0 -J) ;;
-  esac
-  python3 - "$1" "$json" <<'PY'
+  local json tries
+  # iperf3 now and then ends with an error object instead of results ("the server is busy",
+  # a control connection cut): try again, at most three times
+  for tries in 1 2 3; do
+    case $1 in
+      tcp1) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -J || true) ;;
+      tcp4) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -P 4 -J || true) ;;
+      udp64) json=$(ip netns exec $A iperf3 -c $IPB -t "$SECS" -u -l 64 -b 0 -J || true) ;;
+    esac
+    python3 - "$1" "$json" <<'PY' && return 0
 import json, sys
 kind, d = sys.argv[1], json.loads(sys.argv[2])
 s = d["end"]
@@ -66,6 +69,12 @@ else:
     u = s["sum"]
     print((u["packets"] - u["lost_packets"]) / u["seconds"])
 PY
+    echo "bench: iperf3 $1 gave no result (try $tries): $(echo "$json" | grep -m1 '"error"')" >&2
+    ip netns exec $B pkill -x iperf3 2>/dev/null || true
+    ip netns exec $B iperf3 -s -D >/dev/null 2>&1
+    sleep 1
+  done
+  return 1
 }
 
 # start netwatcher in a mode (or, for the mode "anchor", the bpftrace script of ../shared/bench);

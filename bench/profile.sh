@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Where netwatcher's own CPU goes under a workload: JFR execution samples of the consumer while
+# iperf3 runs in a two-namespace lab (as bench/run.sh). Prints the top frames (self) and the top
+# netwatcher frames anywhere on the stack. As root:
+#   sudo bench/profile.sh "-t" [tcp1|udp64] [SECONDS]
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+opts=$1 work=${2:-tcp1} secs=${3:-6}
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+A=nwprofa B=nwprofb IPA=198.19.1.1 IPB=198.19.1.2
+out=$(mktemp -d /tmp/nw-profile.XXXXXX)
+NWPID=
+cleanup() {
+  [ -n "$NWPID" ] && kill -9 "$NWPID" 2>/dev/null || true
+  ip netns pids $B 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+cleanup
+ip netns add $A; ip netns add $B
+ip link add nwp0 netns $A type veth peer name nwp1 netns $B
+ip -n $A addr add $IPA/24 dev nwp0; ip -n $B addr add $IPB/24 dev nwp1
+for n in $A $B; do ip -n $n link set lo up; done
+ip -n $A link set nwp0 up; ip -n $B link set nwp1 up
+ip netns exec $B iperf3 -s -D >/dev/null 2>&1; sleep 0.3
+# shellcheck disable=SC2086
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:StartFlightRecording=filename=$out/nw.jfr,settings=profile \
+  -jar "$root/target/netwatcher.jar" $opts --no-logs >/dev/null 2>"$out/err" &
+NWPID=$!
+for _ in $(seq 1 100); do grep -q attached "$out/err" && break; sleep 0.1; done
+sleep 3
+case $work in
+  tcp1) ip netns exec $A iperf3 -c $IPB -t "$secs" >/dev/null ;;
+  udp64) ip netns exec $A iperf3 -c $IPB -t "$secs" -u -l 64 -b 0 >/dev/null ;;
+esac
+kill -INT $NWPID; wait $NWPID || true; NWPID=
+"$JAVA_HOME/bin/jfr" print --events jdk.ExecutionSample "$out/nw.jfr" > "$out/samples.txt"
+python3 - "$out/samples.txt" <<'PY'
+import collections, re, sys
+top, mine, n = collections.Counter(), collections.Counter(), 0
+frames = []
+def flush():
+    global n
+    if frames:
+        n += 1
+        top[frames[0]] += 1
+        for f in set(f for f in frames if f.startswith("dev.netwatcher")):
+            mine[f] += 1
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line.startswith("jdk.ExecutionSample"):
+        flush(); frames = []
+    m = re.match(r"([\w.$<>]+)\(.*line:", line)
+    if m:
+        frames.append(m.group(1))
+flush()
+print(f"{n} samples; top frames (self):")
+for f, c in top.most_common(15): print(f"  {100*c/n:5.1f}%  {f}")
+print("netwatcher frames on the stack:")
+for f, c in mine.most_common(15): print(f"  {100*c/n:5.1f}%  {f}")
+PY
+echo "recording: $out/nw.jfr"
