@@ -18,9 +18,12 @@
 /*
  * A power of 2. 128 was measured too few: a 1 GiB iperf3 transfer over veth evicted
  * 336-1403 segments of 64 KiB (tcp_rmem allows 6 MiB queued, plus the out-of-order queue
- * and segments TCP dropped, which stay in the ring until passed).
+ * and segments TCP dropped, which stay in the ring until passed). 256 still evicted 9-349
+ * per 4-s bench run when the receiver fell behind (-t -u -n, iperf3 -P 4; tcp_rmem's max is
+ * 32 MiB here); 512 evicted none (bench/runs/2026-11-25-engine3). Half as many flows keep
+ * the table at 10 MiB.
  */
-#define NW_RX_SLOTS 256
+#define NW_RX_SLOTS 512
 
 struct rx_slot {
 	__u32 seq, len, ack, ifindex;
@@ -38,7 +41,7 @@ struct rx_flow {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, 1024);       /* 10 MiB: flows receiving at once; the LRU drops the oldest */
+	__uint(max_entries, 512);        /* 10 MiB: flows receiving at once; the LRU drops the oldest */
 	__type(key, struct flow_key);    /* local view: saddr is ours */
 	__type(value, struct rx_flow);
 } rx_flow SEC(".maps");
