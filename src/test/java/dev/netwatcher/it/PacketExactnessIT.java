@@ -87,7 +87,7 @@ class PacketExactnessIT extends LabTest {
     void aDeepUdpSocketQueueIsFollowedToTheLastDatagram() throws Exception {
         int n = 3000;
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP)), Filter.NONE)) {
-            Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv_late.py", Lab.B4, 9090, n));
+            Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9090, n, "late"));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41090, Lab.B4, 9090, n, 32, 0.0));
             recv.getOutputStream().write('\n');
             recv.getOutputStream().flush();
