@@ -152,21 +152,31 @@ static __always_inline void *nw_reserve(__u64 size)
 }
 
 /*
- * Commit a record, waking the consumer only when a sixteenth of the ring is waiting.
- * With the default flags the kernel wakes the consumer for every record once it has
- * caught up (kernel/bpf/ringbuf.c bpf_ringbuf_commit(): an irq_work, then a task wakeup,
- * per record): the consumer then keeps sleeping and waking for one record at a time, and
- * the wakeup was most of nw_drop's time under a flood. User space polls the rings every
- * 20 ms anyway (Session.POLL_MS), so a record waits at most that long when few come; a
- * forced wakeup while one is pending costs only the irq_work claim (irq_work_queue()).
+ * Commit a record, waking the consumer only when this record takes the waiting data across
+ * a sixteenth of the ring. With the default flags the kernel wakes the consumer for every
+ * record once it has caught up (kernel/bpf/ringbuf.c bpf_ringbuf_commit(): an irq_work,
+ * then a task wakeup, per record): the consumer then keeps sleeping and waking for one
+ * record at a time. Forcing a wakeup on every record while a sixteenth waits is no better:
+ * each irq_work_queue() after the previous one ran raises a self-IPI (arch_irq_work_raise(),
+ * an x2APIC MSR write, a VM exit in a guest); under `-t` with 4 TCP streams that was one
+ * IPI per record, ~200 k/s (perf record -e msr:write_msr). A busy consumer needs no
+ * wakeup; a sleeping one gets one when the threshold is crossed, and polls the rings every
+ * 20 ms anyway (Session.POLL_MS), so a crossing missed because another CPU reserved
+ * between this record's reserve and the query below costs at most that wait.
+ * BPF_RB_AVAIL_DATA is producer_pos - consumer_pos, this record included.
  */
-static __always_inline void nw_submit(void *e)
+static __always_inline void nw_submit_len(void *e, __u64 len)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+	__u64 limit = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 16;
+	/* the record's size in the ring: its 8-byte header, rounded up to 8 */
+	__u64 took = ((len + 8 + 7) & ~7ULL);
 
-	bpf_ringbuf_submit(e, avail * 16 >= size ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, avail >= limit && avail < limit + took ? BPF_RB_FORCE_WAKEUP
+								: BPF_RB_NO_WAKEUP);
 }
+
+#define nw_submit(e) nw_submit_len((e), sizeof(*(e)))
 
 /*
  * Is `current` the task this event belongs to? Softirqs and hardirqs run on
