@@ -123,6 +123,8 @@ static __always_inline void conn_fill(struct conn_event *e, const struct sock *s
 	e->max_ack_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
 	e->sk_err = BPF_CORE_READ(sk, sk_err);
 	e->pad2 = 0;
+	/* who owns it is found in user space from this number (as ss -p does); NULL links read as 0 */
+	e->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 	struct nw_conn_retx *r = bpf_map_lookup_elem(&conn_retx, &key);
 	e->retrans_fast = r ? r->fast : 0;
 	e->retrans_rto = r ? r->rto : 0;

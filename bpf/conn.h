@@ -54,6 +54,7 @@ struct conn_event {
 	__u32 max_ack_backlog; /* LISTEN: the listen() backlog (ss: Send-Q) */
 	__s32 sk_err;          /* sk_err: ECONNRESET, ECONNREFUSED, ETIMEDOUT... after tcp_reset()/tcp_write_err() */
 	__u32 pad2;
+	__u64 ino;             /* the socket's inode (sk_socket->file->f_inode): /proc/PID/fd/N -> socket:[ino]; 0 without a file */
 };
 
 /* --rtt: RTT samples per remote address, log2 buckets of microseconds. */

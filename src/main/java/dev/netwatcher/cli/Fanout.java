@@ -34,6 +34,11 @@ final class Fanout implements EventSink {
     }
 
     @Override
+    public void walkDone(long epochNs) {
+        for (EventSink s : sinks) s.walkDone(epochNs);
+    }
+
+    @Override
     public void flush() {
         for (EventSink s : sinks) s.flush();
     }

@@ -46,8 +46,11 @@ import java.util.function.LongSupplier;
 @Command(name = "netwatcher", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         version = "netwatcher 0.1.0",
         description = {"Shows what the Linux network stack does to your packets, live, with eBPF.",
-                "Options combine freely; at least one probe option is needed (-S -r -k -e ...)."},
+                "Options combine freely. With no probe option: an overview of the live TCP connections (who owns",
+                "them, client or server, state, age, srtt, cwnd, bytes, retransmits), refreshed every second, with the",
+                "drops and TCP errors since start by reason."},
         footer = {"", "Examples:",
+                "  netwatcher                               the overview: connections, drops and TCP errors",
                 "  netwatcher -S -r -k -T            state changes, retransmissions, drops with kernel functions",
                 "  netwatcher -k --daddr 198.18.0.0/15 --json --duration 10",
                 "  netwatcher -t -L -d 443                  per-layer time of TCP packets to port 443, with anomalies",
@@ -100,7 +103,8 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--rtt", description = "Smoothed RTT per TCP connection every --conn-every seconds, and RTT samples per remote address.")
     boolean rtt;
     @Option(names = "--conn-every", paramLabel = "SECONDS", converter = DurationConverter.class, defaultValue = "5",
-            description = "Period of the -x / --rtt reports (default: ${DEFAULT-VALUE}; also at start and, for --rtt, at exit).")
+            description = "Period of the -x / --rtt reports (default: ${DEFAULT-VALUE}; also at start and, for --rtt, at exit), "
+                    + "and of the overview (default there: 1).")
     double connEvery;
 
     @Option(names = "--saddr", paramLabel = "CIDR", converter = CidrConverter.class,
@@ -165,6 +169,27 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--debug", description = "Show libbpf messages and stack traces.")
     boolean debug;
 
+    /** No probe option was given: the overview (set by selectProbes). */
+    boolean overview;
+
+    /** A sink minus the tcp_conn snapshots of the socket walks. */
+    private record SnapshotsSkipped(EventSink sink) implements EventSink {
+        @Override
+        public void accept(Event e) {
+            if (!(e instanceof dev.netwatcher.event.TcpConnEvent c && c.reason().equals("snapshot"))) sink.accept(e);
+        }
+
+        @Override
+        public void flush() {
+            sink.flush();
+        }
+
+        @Override
+        public void close() {
+            sink.close();
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stderr = spec.commandLine().getErr();
@@ -175,6 +200,7 @@ final class Netwatcher implements Callable<Integer> {
         PacketProbe.Aggregate aggregate = metrics == null ? PacketProbe.Aggregate.NONE
                 : console || json || logs || timeload ? PacketProbe.Aggregate.ALSO : PacketProbe.Aggregate.ONLY;
         List<Probe> probes = selectProbes(aggregate);
+        if (overview && !pr.hasMatchedOption("--conn-every")) connEvery = 1;
         LatencyAnalysis analysis = timeload ? new LatencyAnalysis(new AnomalyDetector.Config(0.05, (int) anomalyWarmup,
                 anomalySigmas, anomalyFactor, (long) (anomalyFloorUs * 1000), (long) (thresholdUs * 1000), 4096),
                 (long) (interval * 1e9)) : null;
@@ -212,7 +238,9 @@ final class Netwatcher implements Callable<Integer> {
         if (registry != null) sinks.add(new dev.netwatcher.metrics.MetricsSink(registry));
         if (logs) {
             try {
-                sinks.add(new LogFileSink(logDir));
+                LogFileSink files = new LogFileSink(logDir);
+                // the overview's per-second socket walks stay out of the files (conn.log would grow by every socket each second)
+                sinks.add(overview ? new SnapshotsSkipped(files) : files);
             } catch (dev.netwatcher.sink.LogFolder.Unsafe e) {
                 stderr.println("netwatcher: " + e.getMessage() + " (choose another --log-dir, or --no-logs)");
                 if (server != null) server.close();
@@ -222,7 +250,12 @@ final class Netwatcher implements Callable<Integer> {
         PrintStream stdout = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
                 false, StandardCharsets.UTF_8);
         ConsoleSink consoleSink = null;
-        if (json) {
+        if (overview) {
+            if (json || console) {
+                java.io.Console term = System.console();
+                sinks.addFirst(new dev.netwatcher.sink.OverviewSink(stdout, json, term != null && term.isTerminal()));
+            }
+        } else if (json) {
             sinks.addFirst(new JsonSink(stdout));
         } else if (console) {
             List<String> legends = new ArrayList<>();
@@ -258,7 +291,7 @@ final class Netwatcher implements Callable<Integer> {
             m.put("probe runs skipped by the kernel (recursion)", session.recursionMisses());
             return m;
         }, stderr, 5_000_000_000L);
-        boolean snapshots = extra || rtt;
+        boolean snapshots = extra || rtt || overview;
         long connNs = (long) (connEvery * 1e9);
         long[] lastConn = {0};
         boolean[] connWarned = {false};
@@ -277,6 +310,7 @@ final class Netwatcher implements Callable<Integer> {
                     stderr.println("netwatcher: -x/--rtt: could not enter " + failed + " network namespace(s); their sockets are not shown");
                 }
                 if (rtt) out.rttHistograms(clock.nowEpochNs(), session.rttHistograms());
+                out.walkDone(clock.nowEpochNs());
             }
             losses.check(now);
             if (analysis != null) {
@@ -355,10 +389,15 @@ final class Netwatcher implements Callable<Integer> {
         }
         if (pr.hasMatchedOption("--totals-every") && !time && !udp)
             throw new UsageException("--totals-every belongs to -t/-u: add one of them");
-        if (pr.hasMatchedOption("--conn-every") && !extra && !rtt)
-            throw new UsageException("--conn-every belongs to -x/--rtt: add one of them");
-        if (probes.isEmpty())
-            throw new UsageException("nothing to watch: choose at least one of -S -r -k -e -t -u -I -n -x -a -i --dns --rtt");
+        if (probes.isEmpty()) {
+            // the original's default: the connection table, with drops and TCP errors
+            overview = true;
+            probes.add(Probes.DROP);
+            probes.add(Probes.TCP_ERROR);
+            probes.add(Probes.connections(dev.netwatcher.probe.ConnProbe.EXTRA));
+        }
+        if (pr.hasMatchedOption("--conn-every") && !extra && !rtt && !overview)
+            throw new UsageException("--conn-every belongs to -x/--rtt or the overview (no probe option)");
         return probes;
     }
 

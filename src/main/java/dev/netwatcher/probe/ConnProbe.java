@@ -32,7 +32,7 @@ public final class ConnProbe implements Probe {
             MSS = BODY + 88, RCV_SPACE = BODY + 92, SNDBUF = BODY + 96, WMEM_QUEUED = BODY + 100, RCVBUF = BODY + 104,
             RMEM_ALLOC = BODY + 108, SEGS_OUT = BODY + 112, SEGS_IN = BODY + 116, TOTAL_RETRANS = BODY + 120,
             RETRANS_FAST = BODY + 124, RETRANS_RTO = BODY + 128, RTO_TIMEOUTS = BODY + 132, ACK_BACKLOG = BODY + 136,
-            MAX_ACK_BACKLOG = BODY + 140, SK_ERR = BODY + 144, SIZE = BODY + 152;
+            MAX_ACK_BACKLOG = BODY + 140, SK_ERR = BODY + 144, INO = BODY + 152, SIZE = BODY + 160;
     static final int RTT_SLOTS = 24, KEY_ADDR = 0, KEY_NETNS = 16, KEY_FAMILY = 20, KEY_SIZE = 24,
             H_SLOTS = 0, H_COUNT = RTT_SLOTS * 8, H_SUM = H_COUNT + 8, H_MIN = H_SUM + 8, H_MAX = H_MIN + 4, H_SIZE = H_MAX + 4;
 
@@ -40,10 +40,18 @@ public final class ConnProbe implements Probe {
     public static final long NO_SAMPLE = 0xffffffffL;
 
     private final int modes;
+    private final ConnRoles roles = new ConnRoles();
+    private dev.netwatcher.kernel.SocketOwners owners;
 
     public ConnProbe(int modes) {
         if (modes == 0 || (modes & ~(EXTRA | ALL | RTT)) != 0) throw new IllegalArgumentException("modes " + modes);
         this.modes = modes;
+    }
+
+    /** A socket walk of one network namespace starts: its listeners come first (iter/tcp walks the listening hash, then the established one). */
+    @Override
+    public void walkStart(long netns, long nowEpochNs) {
+        roles.walkStart(netns, nowEpochNs);
     }
 
     public int modes() {
@@ -107,8 +115,15 @@ public final class ConnProbe implements Probe {
             long d = b.getLong(off + DURATION);
             return new TcpCloseEvent(h, flow, sk, old, d == 0 ? -1 : d, info);
         }
-        return new TcpConnEvent(h, flow, sk, reason == REASON_STATE ? "state" : "snapshot",
-                reason == REASON_STATE ? old : null, info);
+        if (reason == REASON_STATE) {
+            ConnRoles.Seen seen = roles.stateChange(sk, h.tsNs(), old, info.state());
+            return new TcpConnEvent(h, flow, sk, "state", old, info, null, seen == null ? null : seen.role(),
+                    seen == null ? -1 : h.tsNs() - seen.sinceNs(), seen != null && seen.atLeast());
+        }
+        ConnRoles.Seen seen = roles.snapshot(sk, h.netns(), flow.sport(), h.tsNs(), info.listening());
+        if (owners == null) owners = new dev.netwatcher.kernel.SocketOwners();
+        return new TcpConnEvent(h, flow, sk, "snapshot", null, info, owners.owner(b.getLong(off + INO)), seen.role(),
+                Math.max(0, h.tsNs() - seen.sinceNs()), seen.atLeast());
     }
 
     static TcpInfo info(ByteBuffer b, int off) {
@@ -167,7 +182,8 @@ public final class ConnProbe implements Probe {
                 f("wmem_queued", WMEM_QUEUED, 4), f("rcvbuf", RCVBUF, 4), f("rmem_alloc", RMEM_ALLOC, 4),
                 f("segs_out", SEGS_OUT, 4), f("segs_in", SEGS_IN, 4), f("total_retrans", TOTAL_RETRANS, 4),
                 f("retrans_fast", RETRANS_FAST, 4), f("retrans_rto", RETRANS_RTO, 4), f("rto_timeouts", RTO_TIMEOUTS, 4),
-                f("ack_backlog", ACK_BACKLOG, 4), f("max_ack_backlog", MAX_ACK_BACKLOG, 4), f("sk_err", SK_ERR, 4)));
+                f("ack_backlog", ACK_BACKLOG, 4), f("max_ack_backlog", MAX_ACK_BACKLOG, 4), f("sk_err", SK_ERR, 4),
+                f("ino", INO, 8)));
     }
 
     @Override

@@ -29,6 +29,9 @@ public interface Probe {
     /** The event a record carries; null when the record only feeds state (e.g. a request awaiting its answer). */
     Event decode(ByteBuffer b, int off, int len, DecodeContext ctx);
 
+    /** An iterator walk of network namespace netns is about to deliver its records (see Session.readIterators). */
+    default void walkStart(long netns, long nowEpochNs) {}
+
     /** Events due by this time from state the decoder keeps (e.g. a DNS query that timed out); called periodically. */
     default List<Event> expire(long nowEpochNs) {
         return List.of();

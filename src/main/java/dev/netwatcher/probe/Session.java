@@ -376,6 +376,7 @@ public final class Session implements AutoCloseable {
                 }
                 int size = l.probe().layout().size();
                 for (NetNamespaces.Namespace ns : spaces) {
+                    l.probe().walkStart(ns.inode(), ctx.clock().nowEpochNs());
                     byte[] out;
                     try {
                         out = NetNamespaces.inNamespace(ns.path(), () -> link.get().readIterator());

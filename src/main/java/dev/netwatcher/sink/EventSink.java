@@ -19,6 +19,9 @@ public interface EventSink extends AutoCloseable {
     /** --rtt: RTT samples per remote address so far (periodically and at exit). */
     default void rttHistograms(long epochNs, List<dev.netwatcher.event.RttHistogram> histograms) {}
 
+    /** A walk of every socket (-x, the overview) has delivered all its tcp_conn snapshots. */
+    default void walkDone(long epochNs) {}
+
     /** Called when the consumer has nothing more at the moment: push buffered output out. */
     void flush();
 

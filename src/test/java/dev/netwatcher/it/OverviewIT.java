@@ -1,0 +1,109 @@
+package dev.netwatcher.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.netwatcher.lab.Lab;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * No option: the overview, as a user runs it (`netwatcher --json`), against what the test made in
+ * namespace B: a connection accepted there before netwatcher started, one B opened while it ran,
+ * the pids of the processes holding them, the bytes each side sent, and knocks on a closed port
+ * counted by the kernel (TcpOutRsts).
+ */
+class OverviewIT extends LabTest {
+    static final int OLD_BYTES = 10_000, NEW_BYTES = 20_000, REPLY = 3000, KNOCKS = 5;
+
+    @Test
+    void connectionsWithOwnerRoleAgeAndDropsAndErrorsSinceStart() throws Exception {
+        CliIT.awaitClean("earlier tests");
+        Process serverB = lab.spawnReady(lab.b, Lab.python("conn_peer.py", "server", 7201, 8));
+        ConnIT.say(serverB, "accept");
+        Process serverA = lab.spawnReady(lab.a, Lab.python("conn_peer.py", "server", 7202, 8));
+        ConnIT.say(serverA, "accept");
+        // open before netwatcher starts: B's side is the server, of unknown age
+        Process old = lab.spawn(lab.a, Lab.python("conn_peer.py", "client", Lab.B4, 7201, 40101, OLD_BYTES));
+        ConnIT.expect(old, "done");
+        long rstsBefore = lab.nstat(lab.b, "TcpOutRsts");
+
+        Process p = CliIT.netwatcher("--json", "--no-logs", "--duration", "5", "--netns", Long.toString(lab.netns(lab.b))).start();
+        try {
+            BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            String first = err.readLine();
+            assertTrue(first != null && first.startsWith("netwatcher: attached"), "stderr: " + first);
+            // opened while it runs, by B: B's side is the client, born now
+            Process fresh = lab.spawn(lab.b, Lab.python("conn_peer.py", "client", Lab.A4, 7202, 40102, NEW_BYTES));
+            ConnIT.expect(fresh, "done");
+            for (int i = 0; i < KNOCKS; i++) {
+                assertTrue(lab.tryInNs(lab.a, "python3", "-c", "import socket\ntry: socket.create_connection(('"
+                        + Lab.B4 + "', 7299), timeout=2)\nexcept ConnectionRefusedError: exit(0)\nexit(1)") == 0, "refused");
+            }
+            long rsts = lab.nstat(lab.b, "TcpOutRsts") - rstsBefore;
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(15, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), "exit code");
+            List<JsonNode> snaps = CliIT.jsonLines(out).stream().filter(n -> n.get("type").asText().equals("overview")).toList();
+            assertTrue(snaps.size() >= 3, "one overview per second for 5 s: " + snaps.size());
+            JsonNode last = snaps.getLast();
+
+            JsonNode oldConn = row(last, 7201, 40101);
+            assertEquals("server", oldConn.get("role").asText(), oldConn.toString());
+            assertEquals(serverB.pid(), oldConn.get("pid").asLong(), "owner of the accepted socket: " + oldConn);
+            assertEquals("python3", oldConn.get("comm").asText());
+            assertEquals(OLD_BYTES, oldConn.get("bytes_received").asLong(), oldConn.toString());
+            assertEquals(REPLY, oldConn.get("bytes_sent").asLong(), oldConn.toString());
+            assertTrue(oldConn.get("age_at_least").asBoolean(), "open before the start: age is a lower bound " + oldConn);
+            assertEquals("ESTABLISHED", oldConn.get("state").asText());
+
+            JsonNode newConn = row(last, 40102, 7202);
+            assertEquals("client", newConn.get("role").asText(), newConn.toString());
+            assertEquals(fresh.pid(), newConn.get("pid").asLong(), "owner of the connecting socket: " + newConn);
+            assertEquals(NEW_BYTES, newConn.get("bytes_sent").asLong(), newConn.toString());
+            assertEquals(REPLY, newConn.get("bytes_received").asLong(), newConn.toString());
+            assertFalse(newConn.get("age_at_least").asBoolean(), "seen opening: exact age " + newConn);
+            assertTrue(newConn.get("age_ns").asLong() > 0 && newConn.get("age_ns").asLong() < 6_000_000_000L, newConn.toString());
+            assertTrue(newConn.get("srtt_us").asLong() > 0 && newConn.get("cwnd").asLong() > 0, newConn.toString());
+
+            JsonNode listener = null;
+            for (JsonNode l : last.get("listeners")) if (l.get("sport").asInt() == 7201) listener = l;
+            assertTrue(listener != null && listener.get("pid").asLong() == serverB.pid(), "listener 7201: " + last.get("listeners"));
+            for (JsonNode c : last.get("connections")) assertTrue(c.get("netns").asLong() == lab.netns(lab.b), "--netns: " + c);
+
+            assertEquals(KNOCKS, rsts, "the kernel's own count of resets B sent");
+            assertEquals(KNOCKS, sum(last.get("drops"), "NO_SOCKET"), "drops " + last.get("drops"));
+            assertEquals(rsts, sum(last.get("tcp_errors"), "rst_sent"), "tcp errors " + last.get("tcp_errors"));
+        } finally {
+            p.destroyForcibly();
+        }
+        CliIT.awaitClean("the overview");
+    }
+
+    /** The connection row with these local and remote ports. */
+    static JsonNode row(JsonNode overview, int sport, int dport) {
+        for (JsonNode c : overview.get("connections")) {
+            if (c.get("sport").asInt() == sport && c.get("dport").asInt() == dport) return c;
+        }
+        throw new AssertionError("no connection " + sport + " -> " + dport + " in " + overview.get("connections"));
+    }
+
+    /** The counts whose key starts with prefix, added up. */
+    static long sum(JsonNode counts, String prefix) {
+        long n = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = counts.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().startsWith(prefix)) n += e.getValue().asLong();
+        }
+        return n;
+    }
+}
