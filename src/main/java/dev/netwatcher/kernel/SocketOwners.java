@@ -14,17 +14,18 @@ import java.util.Map;
  * /proc/PID/fd, the way `ss -p` finds it. The kernel keeps no owner in the socket (an fd can be
  * passed or inherited), so this is the process that has it open now; with several, the lowest
  * pid (usually the parent that made it). A full scan of /proc runs only when an inode is asked
- * for that the last scan did not see, at most once per {@link #MIN_SCAN_NS}; an inode no
- * process holds (a connection still in the accept queue, a kernel socket) is not looked for
- * again for {@link #FORGET_MISSING_NS}.
+ * for that the last scan did not see: at most once per socket walk ({@link #newWalk()}), and
+ * never twice within {@link #MIN_SCAN_NS}. An inode no process holds (a kernel socket, one
+ * whose process closed it) is not looked for again for {@link #FORGET_MISSING_NS}.
  */
 public final class SocketOwners {
-    static final long MIN_SCAN_NS = 1_000_000_000L, FORGET_MISSING_NS = 10_000_000_000L;
+    static final long MIN_SCAN_NS = 100_000_000L, FORGET_MISSING_NS = 10_000_000_000L;
 
     private final Path proc;
     private Map<Long, SocketOwner> owners = new HashMap<>();
     private final Map<Long, Long> missingSince = new HashMap<>();
     private long lastScan = Long.MIN_VALUE / 2;
+    private boolean scanned;
     private int scans;
 
     public SocketOwners() {
@@ -35,6 +36,11 @@ public final class SocketOwners {
         this.proc = proc;
     }
 
+    /** A socket walk starts: one scan may run for the inodes it brings. */
+    public void newWalk() {
+        scanned = false;
+    }
+
     /** The owner of socket inode ino, or null (0, unknown, or not found yet). */
     public SocketOwner owner(long ino) {
         if (ino == 0) return null;
@@ -43,8 +49,9 @@ public final class SocketOwners {
         long now = System.nanoTime();
         Long since = missingSince.get(ino);
         if (since != null && now - since < FORGET_MISSING_NS) return null;
-        if (now - lastScan < MIN_SCAN_NS) return null; // asked again after the next scan
+        if (scanned || now - lastScan < MIN_SCAN_NS) return null; // asked again in the next walk
         scan();
+        scanned = true;
         lastScan = now;
         o = owners.get(ino);
         if (o == null) missingSince.put(ino, now);

@@ -54,6 +54,12 @@ public final class ConnProbe implements Probe {
         roles.walkStart(netns, nowEpochNs);
     }
 
+    /** A round of walks (every watched namespace) starts: one /proc scan may run for the sockets it brings. */
+    @Override
+    public void walksStart() {
+        if (owners != null) owners.newWalk();
+    }
+
     public int modes() {
         return modes;
     }

@@ -29,6 +29,9 @@ public interface Probe {
     /** The event a record carries; null when the record only feeds state (e.g. a request awaiting its answer). */
     Event decode(ByteBuffer b, int off, int len, DecodeContext ctx);
 
+    /** A round of iterator walks (one per watched namespace) starts (see Session.readIterators). */
+    default void walksStart() {}
+
     /** An iterator walk of network namespace netns is about to deliver its records (see Session.readIterators). */
     default void walkStart(long netns, long nowEpochNs) {}
 

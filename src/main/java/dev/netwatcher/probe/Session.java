@@ -375,6 +375,7 @@ public final class Session implements AutoCloseable {
                     if (filter.netns() != 0) spaces = spaces.stream().filter(n -> n.inode() == filter.netns()).toList();
                 }
                 int size = l.probe().layout().size();
+                l.probe().walksStart();
                 for (NetNamespaces.Namespace ns : spaces) {
                     l.probe().walkStart(ns.inode(), ctx.clock().nowEpochNs());
                     byte[] out;

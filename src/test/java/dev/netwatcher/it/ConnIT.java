@@ -151,6 +151,16 @@ class ConnIT extends LabTest {
             assertFalse(serverSide.isEmpty(), "no snapshot of the server side");
             assertAgrees(serverTruth, serverSide.getLast().info(), "server IPv4");
             assertEquals(SENT, serverSide.getLast().info().bytesReceived());
+            // who holds each side, and which side connected (both seen opening: exact ages)
+            TcpConnEvent clientRow = latest(c, Lab.A4, 40011);
+            assertEquals(v4.pid(), clientRow.owner() == null ? -1 : clientRow.owner().pid(), "owner of the client socket");
+            assertEquals("client", clientRow.role());
+            assertFalse(clientRow.ageAtLeast(), "seen opening");
+            assertTrue(clientRow.ageNs() > 0 && clientRow.ageNs() <= System.nanoTime() - t0, "age " + clientRow.ageNs());
+            TcpConnEvent serverRow = serverSide.getLast();
+            assertEquals(server.pid(), serverRow.owner() == null ? -1 : serverRow.owner().pid(), "owner of the accepted socket");
+            assertEquals("server", serverRow.role());
+            assertEquals("listener", listeners.getLast().role());
 
             // state changes came as they happened, with the numbers of that moment
             assertFalse(c.events(TcpConnEvent.class, e -> e.reason().equals("state") && e.flow().sport() == 40011
