@@ -7,6 +7,12 @@
  *  tcp_receive_reset   tcp_reset(): a RST was accepted on sk.
  *  tcp_bad_csum        tcp_checksum_complete() failed in tcp_v4_rcv()/tcp_v6_rcv().
  *  inet_sk_error_report sk_error_report() for inet sockets: sk->sk_err is set.
+ *  kfree_skb           a TCP segment dropped for its sequence numbers, the original tool's
+ *                      "Invalid SEQ": tcp_validate_incoming() (tcp_sequence() out of the
+ *                      window: TCP_INVALID_SEQUENCE, TCP_INVALID_END_SEQUENCE,
+ *                      TCP_OLD_SEQUENCE), tcp_data_queue() (TCP_OVERWINDOW, TCP_OLD_DATA),
+ *                      tcp_ack() (TCP_INVALID_ACK_SEQUENCE). Out-of-order segments are queued,
+ *                      not dropped, and are not reported (the original reported them all).
  * The flow always reads in the direction of the RST or the faulty packet.
  */
 #include "nw_skb.h"
@@ -14,8 +20,8 @@
 
 NW_BTF_EXPORT(tcp_error_event);
 
-static __always_inline int nw_emit(void *ctx, __u32 kind, __u32 reason, const struct sock *sk,
-				   const struct sk_buff *skb, int reverse_skb)
+static __always_inline int nw_emit_state(void *ctx, __u32 kind, __u32 reason, const struct sock *sk,
+					 const struct sk_buff *skb, int reverse_skb, const struct sock *state_sk)
 {
 	struct nw_flow flow = {};
 	struct nw_l4 l4 = {};
@@ -29,9 +35,11 @@ static __always_inline int nw_emit(void *ctx, __u32 kind, __u32 reason, const st
 		netns = nw_sk_netns(sk);
 		state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	} else if (skb) {
-		netns = nw_skb_netns(skb, 0);
+		netns = nw_skb_netns(skb, state_sk);
 		if (reverse_skb)
 			nw_flow_reverse(&flow);
+		if (state_sk)
+			state = BPF_CORE_READ(state_sk, __sk_common.skc_state);
 	}
 	if (!nw_filter_pass(&flow, netns))
 		return 0;
@@ -52,8 +60,14 @@ static __always_inline int nw_emit(void *ctx, __u32 kind, __u32 reason, const st
 	return 0;
 }
 
+static __always_inline int nw_emit(void *ctx, __u32 kind, __u32 reason, const struct sock *sk,
+				   const struct sk_buff *skb, int reverse_skb)
+{
+	return nw_emit_state(ctx, kind, reason, sk, skb, reverse_skb, 0);
+}
+
 /* Witnesses (see nw_hook_hit): each defined before its probe, so attached first. Slots: */
-enum { RST_SENT_SLOT, RST_RECV_SLOT, BAD_CSUM_SLOT, SOCK_ERROR_SLOT };
+enum { RST_SENT_SLOT, RST_RECV_SLOT, BAD_CSUM_SLOT, SOCK_ERROR_SLOT, BAD_SEQ_SLOT };
 
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(nw_w_rst_sent)
@@ -120,4 +134,53 @@ int BPF_PROG(nw_sock_error, const struct sock *sk)
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return 0;
 	return nw_emit(ctx, NW_ERR_SOCK_ERROR, BPF_CORE_READ(sk, sk_err), sk, 0, 0);
+}
+
+/*
+ * The drop reasons of a segment rejected for its sequence numbers, by name through CO-RE: the
+ * values differ between kernels, and a kernel without one of them (TCP_INVALID_END_SEQUENCE
+ * came in 6.15, TCP_OLD_SEQUENCE in 6.4) relocates its test to "no match".
+ */
+enum skb_drop_reason___nw {
+	SKB_DROP_REASON_TCP_INVALID_SEQUENCE___nw,
+	SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE___nw,
+	SKB_DROP_REASON_TCP_OLD_SEQUENCE___nw,
+	SKB_DROP_REASON_TCP_OVERWINDOW___nw,
+	SKB_DROP_REASON_TCP_OLD_DATA___nw,
+	SKB_DROP_REASON_TCP_INVALID_ACK_SEQUENCE___nw,
+};
+
+#define NW_IS_REASON(r, name) \
+	(bpf_core_enum_value_exists(enum skb_drop_reason___nw, name##___nw) && \
+	 (r) == bpf_core_enum_value(enum skb_drop_reason___nw, name##___nw))
+
+static __always_inline int nw_bad_seq(__u32 r)
+{
+	return NW_IS_REASON(r, SKB_DROP_REASON_TCP_INVALID_SEQUENCE) ||
+	       NW_IS_REASON(r, SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE) ||
+	       NW_IS_REASON(r, SKB_DROP_REASON_TCP_OLD_SEQUENCE) ||
+	       NW_IS_REASON(r, SKB_DROP_REASON_TCP_OVERWINDOW) ||
+	       NW_IS_REASON(r, SKB_DROP_REASON_TCP_OLD_DATA) ||
+	       NW_IS_REASON(r, SKB_DROP_REASON_TCP_INVALID_ACK_SEQUENCE);
+}
+
+/* kfree_skb's fourth argument, rx_sk (6.8+; see drop.bpf.c): set by user space from the kernel's BTF. */
+const volatile __u32 nw_kfree_has_rx_sk = 1;
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(nw_w_bad_seq, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	if (nw_bad_seq(reason))
+		nw_hook_hit(BAD_SEQ_SLOT);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(nw_tcp_bad_seq, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	if (!nw_bad_seq(reason))
+		return 0;
+	nw_hook_run(BAD_SEQ_SLOT);
+	return nw_emit_state(ctx, NW_ERR_BAD_SEQ, reason, 0, skb, 0,
+			     nw_kfree_has_rx_sk ? (const struct sock *)ctx[3] : 0);
 }

@@ -7,6 +7,7 @@ enum nw_tcp_error_kind {
 	NW_ERR_RST_RECV = 2,
 	NW_ERR_BAD_CSUM = 3,
 	NW_ERR_SOCK_ERROR = 4, /* reason: sk->sk_err (an errno) */
+	NW_ERR_BAD_SEQ = 5,    /* a segment dropped for its sequence numbers; reason: enum skb_drop_reason */
 };
 
 /* -e: TCP error packets and socket errors. */

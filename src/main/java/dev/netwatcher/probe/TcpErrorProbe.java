@@ -14,7 +14,7 @@ import static dev.netwatcher.probe.StructSpec.f;
 public final class TcpErrorProbe implements Probe {
     static final int KIND = BODY, REASON = BODY + 4, SEQ = BODY + 8, ACK = BODY + 12, STATE = BODY + 16,
             TCP_FLAGS = BODY + 17, SIZE = BODY + 24;
-    static final int RST_SENT = 1, RST_RECV = 2, BAD_CSUM = 3, SOCK_ERROR = 4;
+    static final int RST_SENT = 1, RST_RECV = 2, BAD_CSUM = 3, SOCK_ERROR = 4, BAD_SEQ = 5;
 
     @Override public String name() { return "tcperr"; }
     @Override public String option() { return "-e"; }
@@ -31,11 +31,13 @@ public final class TcpErrorProbe implements Probe {
             case RST_RECV -> "rst_recv";
             case BAD_CSUM -> "bad_csum";
             case SOCK_ERROR -> "sock_error";
+            case BAD_SEQ -> "invalid_seq";
             default -> "kind_" + kind;
         };
         String reasonName = switch (kind) {
             case RST_SENT -> ctx.names().rstReason(reason);
             case SOCK_ERROR -> Errno.name(reason);
+            case BAD_SEQ -> ctx.names().dropReason(reason);
             default -> null;
         };
         return new TcpErrorEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), kindName, reasonName,
@@ -50,6 +52,7 @@ public final class TcpErrorProbe implements Probe {
             case "nw_tcp_rst_recv" -> "resets received (tcp_receive_reset)";
             case "nw_tcp_bad_csum" -> "bad checksums (tcp_bad_csum)";
             case "nw_sock_error" -> "socket errors (inet_sk_error_report)";
+            case "nw_tcp_bad_seq" -> "segments dropped for their sequence numbers (kfree_skb)";
             default -> program;
         };
     }

@@ -170,6 +170,33 @@ class ProbesIT extends LabTest {
         }
     }
 
+    /**
+     * The original's "Invalid SEQ": segments B drops because their sequence number lies beyond its
+     * receive window, crafted by the test on a live connection, against B's own count of them
+     * (TcpExtBeyondWindow, tcp_sequence()). IPv4 and IPv6.
+     */
+    @Test
+    void segmentsOutsideTheWindowAreInvalidSeqErrors() throws Exception {
+        Process server = lab.spawnReady(lab.b, Lab.python("conn_peer.py", "server", 7300, 8));
+        ConnIT.say(server, "accept");
+        try (Collector c = new Collector(List.of(Probes.TCP_ERROR), Filter.NONE)) {
+            for (boolean v6 : new boolean[] {false, true}) {
+                int n = v6 ? 4 : 3, src = v6 ? 40052 : 40051;
+                String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
+                long before = lab.nstat(lab.b, "TcpExtBeyondWindow");
+                Process p = lab.spawn(lab.a, Lab.python("bad_seq.py", a, b, 7300, src, n));
+                assertEquals("sent " + n, Lab.readLine(p.getInputStream()));
+                List<TcpErrorEvent> got = c.await(TcpErrorEvent.class, e -> e.kind().equals("invalid_seq")
+                        && "TCP_INVALID_SEQUENCE".equals(e.reason()) && flow(a, src, b, 7300).test(e), n, WAIT);
+                assertEquals(n, got.size(), "one invalid_seq per crafted segment, in the segment's direction");
+                assertEquals(n, lab.nstat(lab.b, "TcpExtBeyondWindow") - before, "the kernel's own count");
+                assertEquals("ESTABLISHED", got.getFirst().state());
+                assertEquals(lab.netns(lab.b), got.getFirst().header().netns());
+            }
+            assertEquals(0, c.session().missed());
+        }
+    }
+
     @Test
     void badChecksumsAreReportedAsErrorsAndDrops() throws Exception {
         String script = java.nio.file.Path.of(ProbesIT.class.getResource("/badcsum.py").toURI()).toString();
