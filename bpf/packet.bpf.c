@@ -192,8 +192,9 @@ static __always_inline void local_flow_of_sk(struct nw_flow *f, const struct soc
 		f->family = AF_INET;
 		__builtin_memset(f->saddr, 0, 16);
 		__builtin_memset(f->daddr, 0, 16);
-		bpf_probe_read_kernel(f->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_probe_read_kernel(f->daddr, 4, &sk->__sk_common.skc_daddr);
+		__u32 s = sk->__sk_common.skc_rcv_saddr, d = sk->__sk_common.skc_daddr;
+		__builtin_memcpy(f->saddr, &s, 4);
+		__builtin_memcpy(f->daddr, &d, 4);
 	}
 }
 

@@ -98,7 +98,10 @@ static __always_inline void tcp_rx_queued(const struct sock *sk, __u64 now)
 	struct rx_flow *rf = bpf_map_lookup_elem(&rx_flow, &k);
 	if (!rf)
 		return;
-	__u32 rcv_nxt = BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt);
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((struct sock *)sk);
+	if (!tp)
+		return;
+	__u32 rcv_nxt = tp->rcv_nxt;
 	__u32 q = rf->queued, head = rf->head;
 	for (int i = 0; i < NW_RX_SLOTS && q != head; i++) {
 		struct rx_slot *s = &rf->s[q & (NW_RX_SLOTS - 1)];
@@ -174,6 +177,7 @@ static __always_inline void tcp_rx_copied(void *ctx, const struct sock *sk, int 
 	c.wire = k.flow;
 	nw_flow_reverse(&c.wire);
 	/* tcp_recvmsg_locked() advances copied_seq after the copy: it is where this copy starts. */
+	/* skb->sk is an RCU pointer, which bpf_skc_to_tcp_sock() does not take: one helper read */
 	c.from = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
 	c.to = c.from + (__u32)len;
 	c.in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);

@@ -38,11 +38,11 @@ struct nw_l4 {
 
 static __always_inline __u32 nw_skb_netns(const struct sk_buff *skb, const struct sock *sk)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev = skb->dev;
 	if (dev)
-		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		return dev->nd_net.net->ns.inum;
 	if (!sk)
-		sk = BPF_CORE_READ(skb, sk);
+		sk = skb->sk;
 	if (sk)
 		return nw_sk_netns(sk);
 	return 0;
