@@ -11,6 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
 nw_find_java || exit 1
+[ -f "$root/target/netwatcher.jar" ] && nw_cds_opts "$root/target/netwatcher.jar" # as ./netwatcher runs it
 ROUNDS=${1:-3}
 SECS=${2:-5}
 A=nwbench-a B=nwbench-b IPA=198.19.0.1 IPB=198.19.0.2

@@ -8,6 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
 nw_find_java || exit 1
+[ -f "$root/target/netwatcher.jar" ] && nw_cds_opts "$root/target/netwatcher.jar" # as ./netwatcher runs it
 DUR=${1:-600}
 A=nwsoak-a B=nwsoak-b IPA=198.19.1.1 IPB=198.19.1.2 PORT=19465
 OUT="$root/bench/results"; mkdir -p "$OUT"

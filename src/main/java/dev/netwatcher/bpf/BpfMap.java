@@ -10,8 +10,12 @@ import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
-/** A loaded BPF map, read from user space through its fd. Keys and values are raw little-endian bytes. */
-public final class BpfMap {
+/**
+ * A loaded BPF map, read from user space through its fd. Keys and values are raw little-endian
+ * bytes. A map of an object lives as long as the object; one made by {@link #createRingBuffer}
+ * is ours to close.
+ */
+public final class BpfMap implements AutoCloseable {
     static final int TYPE_PERCPU_HASH = 5, TYPE_PERCPU_ARRAY = 6, TYPE_LRU_PERCPU_HASH = 10, TYPE_RINGBUF = 27;
 
     private final String name;
@@ -24,6 +28,34 @@ public final class BpfMap {
         this.keySize = keySize;
         this.valueSize = valueSize;
         this.maxEntries = maxEntries;
+    }
+
+    private boolean owned;
+
+    /** A BPF_MAP_TYPE_RINGBUF of this many bytes (a power of 2, at least a page), not tied to any object. */
+    public static BpfMap createRingBuffer(String name, int bytes) {
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) Libbpf.MAP_CREATE.invokeExact(TYPE_RINGBUF, arena.allocateFrom(name), 0, 0, bytes, MemorySegment.NULL);
+            if (fd < 0) throw new BpfException("cannot create ring buffer " + name + ": " + Native.strerror(-fd), -fd);
+            BpfMap m = new BpfMap(name, fd, TYPE_RINGBUF, 0, 0, bytes);
+            m.owned = true;
+            return m;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Closes the fd of a map made by createRingBuffer (the kernel frees it with its last user). */
+    @Override
+    public void close() {
+        if (owned) {
+            owned = false;
+            try {
+                int unused = (int) Native.Libc.CLOSE.invokeExact(fd);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
+            }
+        }
     }
 
     public String name() { return name; }

@@ -46,6 +46,11 @@ final class Libbpf {
     static final MethodHandle MAP_MAX_ENTRIES = Native.bpf("bpf_map__max_entries", INT_PTR);
     static final MethodHandle MAP_SET_MAX_ENTRIES = Native.bpf("bpf_map__set_max_entries",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    static final MethodHandle MAP_REUSE_FD = Native.bpf("bpf_map__reuse_fd",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    /** int bpf_map_create(type, name, key_size, value_size, max_entries, opts): an fd, or -errno. */
+    static final MethodHandle MAP_CREATE = Native.bpf("bpf_map_create",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     static final MethodHandle MAP_KEY_SIZE = Native.bpf("bpf_map__key_size", INT_PTR);
     static final MethodHandle MAP_VALUE_SIZE = Native.bpf("bpf_map__value_size", INT_PTR);
     static final MethodHandle MAP_TYPE = Native.bpf("bpf_map__type", INT_PTR);

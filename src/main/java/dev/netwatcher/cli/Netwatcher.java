@@ -147,9 +147,9 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--bpf-stats", description = "With --metrics: turn on the kernel's per-program run count and time "
             + "(netwatcher_bpf_program_*; costs two clock reads per program run).")
     boolean bpfStats;
-    @Option(names = "--ring-buffer-kb", paramLabel = "KB", converter = RingConverter.class, defaultValue = "4096",
-            description = "Size of each probe's ring buffer in KiB, a power of 2 from 4 (default: ${DEFAULT-VALUE}). "
-                    + "Bigger absorbs longer bursts before events are lost (and counted).")
+    @Option(names = "--ring-buffer-kb", paramLabel = "KB", converter = RingConverter.class, defaultValue = "8192",
+            description = "Size in KiB of the ring buffer all probes write to, a power of 2 from 4 (default: ${DEFAULT-VALUE}). "
+                    + "Bigger absorbs longer bursts before events are lost (and counted); it counts twice in netwatcher's RSS.")
     int ringKb;
     @Option(names = "--sample", paramLabel = "N", converter = SampleConverter.class, defaultValue = "1",
             description = "With -t/-u/-I: follow 1 packet in N (default: every packet). The choice is made once per "

@@ -36,8 +36,8 @@ import java.util.function.Consumer;
 public final class Session implements AutoCloseable {
     /**
      * runTimeStats: turn on the kernel's per-program run count and time (bpf_stats) while the
-     * session is open. ringBytes: size of each probe's ring buffer (a power of 2, at least a
-     * page; 0 keeps the 4 MiB of nw_common.h).
+     * session is open. ringBytes: size of the ring buffer every probe writes to (a power of 2, at
+     * least a page; 0: {@link #DEFAULT_RING_BYTES}).
      */
     public record Config(List<Probe> probes, Filter filter, boolean resolveSymbols, boolean runTimeStats, int ringBytes) {
         public Config(List<Probe> probes, Filter filter, boolean resolveSymbols) {
@@ -45,7 +45,17 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private record Loaded(Probe probe, BpfObject object, RingBuffer ring) {}
+    private record Loaded(Probe probe, BpfObject object) {}
+
+    /**
+     * One ring buffer for all probes, each object's "events" map made to use it: a ring's data
+     * pages are mapped twice into netwatcher (kernel/bpf/ringbuf.c, so that a wrapped record
+     * reads in one piece) and all at mmap() time, so seven rings of 4 MiB were 56 MB of
+     * netwatcher's RSS before a single record.
+     */
+    public static final int DEFAULT_RING_BYTES = 8 << 20;
+    private BpfMap ringMap;
+    private RingBuffer ring;
 
     private final List<Loaded> loaded = new ArrayList<>();
     private final List<String> unavailable = new ArrayList<>();
@@ -96,7 +106,10 @@ public final class Session implements AutoCloseable {
         Session s = new Session(new DecodeContext(new Clock(), new KernelNames(kernel), symbols), listener);
         s.filter = config.filter();
         try {
-            for (Probe p : config.probes()) s.start(p, kernel, config.filter(), config.ringBytes());
+            s.ringMap = BpfMap.createRingBuffer("nw_events", config.ringBytes() > 0 ? config.ringBytes() : DEFAULT_RING_BYTES);
+            s.ring = new RingBuffer(s.ringMap);
+            s.poller.add(s.ring);
+            s.startAll(config.probes(), kernel, config.filter(), config.ringBytes());
 
             if (s.loaded.isEmpty()) {
                 throw new BpfException("no probe could start: " + String.join("; ", s.unavailable));
@@ -125,6 +138,65 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /** What start() has to say about the probe the current thread starts (see startAll). */
+    private static final ThreadLocal<List<String>> NOTES = new ThreadLocal<>();
+
+    private void note(String message) {
+        List<String> mine = NOTES.get();
+        if (mine != null) mine.add(message);
+        else synchronized (this) {
+            unavailable.add(message);
+        }
+    }
+
+    /**
+     * Starts every probe, each on its own thread: the kernel verifies each object in the bpf()
+     * call that loads it, and the packet object alone takes as long as all the others
+     * together (bench/startup.sh). What they report is kept in the probes' order.
+     */
+    private void startAll(List<Probe> probes, Btf kernel, Filter filter, int ringBytes) {
+        kernel.hasFunction("tcp_v4_rcv"); // builds the name index before the threads share it
+        List<List<String>> notes = new ArrayList<>();
+        Throwable[] failed = new Throwable[probes.size()];
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i++) {
+            Probe p = probes.get(i);
+            List<String> mine = new ArrayList<>();
+            notes.add(mine);
+            int at = i;
+            threads.add(Thread.ofPlatform().name("netwatcher-load-" + p.name()).start(() -> {
+                NOTES.set(mine);
+                try {
+                    start(p, kernel, filter, ringBytes);
+                } catch (Throwable t) {
+                    failed[at] = t;
+                } finally {
+                    NOTES.remove();
+                }
+            }));
+        }
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        for (List<String> n : notes) unavailable.addAll(n);
+        synchronized (this) {
+            loaded.sort(java.util.Comparator.comparingInt(l -> probes.indexOf(l.probe())));
+        }
+        for (Throwable t : failed) {
+            if (t instanceof RuntimeException r) throw r;
+            if (t instanceof Error e) throw e;
+        }
+    }
+
     private void start(Probe p, Btf kernel, Filter filter, int ringBytes) {
         try {
             startOnce(p, kernel, filter, ringBytes, Map.of());
@@ -136,18 +208,18 @@ public final class Session implements AutoCloseable {
                 if (!refused.skbPrograms) throw e;
                 try {
                     startOnce(p, kernel, filter, ringBytes, SKB_NO_COMM);
-                    unavailable.add(p.option() + ": task names of records from netfilter and cgroup hooks come from "
+                    note(p.option() + ": task names of records from netfilter and cgroup hooks come from "
                             + "/proc (this kernel gives those programs no bpf_get_current_comm)");
                 } catch (BpfException noComm) {
                     startOnce(p, kernel, filter, ringBytes, SKB_NO_TASK);
-                    unavailable.add(p.option() + ": the task of records from netfilter and cgroup hooks (this kernel "
+                    note(p.option() + ": the task of records from netfilter and cgroup hooks (this kernel "
                             + "gives those programs neither bpf_get_current_comm nor bpf_get_current_pid_tgid)");
                 }
             } catch (BpfException again) {
-                unavailable.add(p.option() + ": " + e.getMessage());
+                note(p.option() + ": " + e.getMessage());
             }
         } catch (BpfException e) {
-            unavailable.add(p.option() + ": " + e.getMessage());
+            note(p.option() + ": " + e.getMessage());
         }
     }
 
@@ -195,7 +267,7 @@ public final class Session implements AutoCloseable {
                     obj.setAutoload(prog, false);
                     if (p.essential(prog)) throw new BpfException(p.describe(prog) + ": " + missing);
                     if (!Probe.isWitness(prog) && overrides.isEmpty())
-                        unavailable.add(p.option() + " " + p.describe(prog) + ": " + missing);
+                        note(p.option() + " " + p.describe(prog) + ": " + missing);
                 } else {
                     if ("netfilter".equals(section)) obj.setNetfilterType(prog);
                     skbPrograms |= section.equals("netfilter") || section.startsWith("cgroup_skb");
@@ -207,7 +279,7 @@ public final class Session implements AutoCloseable {
                 return;
             }
             obj.setRodata("nw_filter", filter.toBytes());
-            if (ringBytes > 0) obj.setMaxEntries("events", ringBytes);
+            obj.reuseMap("events", ringMap);
             for (Map.Entry<String, byte[]> r : p.rodata().entrySet()) obj.setRodata(r.getKey(), r.getValue());
             // tracepoint arguments newer kernels added (tcp_retransmit_skb's err, kfree_skb's rx_sk,
             // tcp_send_reset's reason): the programs read them only where the kernel passes them
@@ -230,10 +302,10 @@ public final class Session implements AutoCloseable {
                 dev.netwatcher.bpf.BpfMap hook = obj.map("nw_hook");
                 for (int slot = 0; slot < hook.maxEntries(); slot++) hook.setPerCpuWords(slot, 1, 0, 0, 0);
             }
-            RingBuffer ring = new RingBuffer(obj.map("events"));
-            poller.add(ring);
-            loaded.add(new Loaded(p, obj, ring));
-            for (int t : p.eventTypes()) byType[t] = p;
+            synchronized (this) {
+                loaded.add(new Loaded(p, obj));
+                for (int t : p.eventTypes()) byType[t] = p;
+            }
         } catch (BpfException e) {
             obj.close();
             throw e;
@@ -246,15 +318,7 @@ public final class Session implements AutoCloseable {
      * only the one --netns names. Namespaces created later are not hooked.
      */
     private void attachNetfilter(BpfObject obj, String prog, List<NetfilterHook> hooks, Filter filter) {
-        if (namespaces == null) {
-            namespaces = NetNamespaces.discover();
-            if (filter.netns() != 0) {
-                namespaces = namespaces.stream().filter(n -> n.inode() == filter.netns()).toList();
-                if (namespaces.isEmpty()) {
-                    throw new BpfException("network namespace " + filter.netns() + " not found (no process or /run/netns entry uses it)");
-                }
-            }
-        }
+        List<NetNamespaces.Namespace> namespaces = netfilterNamespaces(filter);
         int ok = 0;
         BpfException first = null;
         for (NetNamespaces.Namespace ns : namespaces) {
@@ -264,17 +328,38 @@ public final class Session implements AutoCloseable {
                     return null;
                 });
                 ok++;
-                netfilterLinks += hooks.size();
+                synchronized (this) {
+                    netfilterLinks += hooks.size();
+                }
             } catch (BpfException e) {
                 if (first == null) first = e;
             }
         }
         if (ok == 0 && first != null) throw first;
-        if (first != null && namespacesReported.add(prog)) {
+        boolean report;
+        synchronized (this) {
+            report = first != null && namespacesReported.add(prog);
+        }
+        if (report) {
             // e.g. in a container without CAP_SYS_ADMIN: setns() into pod namespaces is refused
-            unavailable.add("netfilter hooks of " + prog + " in " + (namespaces.size() - ok) + " of " + namespaces.size()
+            note("netfilter hooks of " + prog + " in " + (namespaces.size() - ok) + " of " + namespaces.size()
                     + " network namespaces: " + first.getMessage());
         }
+    }
+
+    /** The namespaces netfilter programs are linked in, found once (probes start on several threads). */
+    private synchronized List<NetNamespaces.Namespace> netfilterNamespaces(Filter filter) {
+        if (namespaces == null) {
+            List<NetNamespaces.Namespace> found = NetNamespaces.discover();
+            if (filter.netns() != 0) {
+                found = found.stream().filter(n -> n.inode() == filter.netns()).toList();
+                if (found.isEmpty()) {
+                    throw new BpfException("network namespace " + filter.netns() + " not found (no process or /run/netns entry uses it)");
+                }
+            }
+            namespaces = found;
+        }
+        return namespaces;
     }
 
     private static final int EBUSY = 16, PRIORITY_TRIES = 32;
@@ -602,18 +687,21 @@ public final class Session implements AutoCloseable {
             } catch (RuntimeException e) {
                 first = e;
             }
-            for (int i = loaded.size() - 1; i >= 0; i--) {
+            if (ring != null) {
                 try {
-                    loaded.get(i).ring().close();
+                    ring.close();
                 } catch (RuntimeException e) {
-                    if (first == null) first = e;
+                    first = e;
                 }
+            }
+            for (int i = loaded.size() - 1; i >= 0; i--) {
                 try {
                     loaded.get(i).object().close();
                 } catch (RuntimeException e) {
                     if (first == null) first = e;
                 }
             }
+            if (ringMap != null) ringMap.close();
             if (runTimeStats != null) {
                 try {
                     runTimeStats.close();
