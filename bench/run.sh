@@ -137,7 +137,7 @@ MODES=(
   "tu-s10:-t -u --json --sample 10"
   "tu-s100:-t -u --json --sample 100"
   "metrics:-t -u -k --metrics 127.0.0.1:19464"
-  "all:-S -r -k -e -t -u -I -n -L"
+  "all:-S -r -k -e -t -u -I -n -L -x -a --rtt -i --dns"
   "conn:-x -a --rtt -i --dns"
 )
 # NW_BENCH_MODES="conn t" runs only those modes (names before the colon)

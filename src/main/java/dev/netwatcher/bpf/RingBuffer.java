@@ -13,8 +13,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * A BPF_MAP_TYPE_RINGBUF read straight from its mapped memory, without libbpf's
  * callback (an exception in an upcall would kill the JVM) and without copying.
  * Layout (kernel/bpf/ringbuf.c): a consumer page (RW), then a producer page and the
- * data area mapped twice back to back (RO), so a wrapped record is contiguous.
- * Each record has an 8-byte header: u32 len with BUSY (bit 31) and DISCARD (bit 30).
+ * data area (RO). The kernel lets a reader map the data area twice back to back, so that a
+ * record that wraps reads in one piece, as libbpf does; every page of such a mapping is
+ * mapped at mmap() and counts in the RSS, twice. This reader maps it once and copies the
+ * rare wrapped record into a scratch buffer instead.
+ * Each record has an 8-byte header: u32 len with BUSY (bit 31) and DISCARD (bit 30); records
+ * are 8-byte aligned, so a header never wraps.
  */
 public final class RingBuffer implements AutoCloseable {
     private static final int BUSY = 1 << 31, DISCARD = 1 << 30, HDR = 8;
@@ -29,6 +33,8 @@ public final class RingBuffer implements AutoCloseable {
     private final MemorySegment data;
     private final ByteBuffer view;
     private long consumerPos;
+    /** A record that wraps around the end of the data area, put together. */
+    private ByteBuffer wrapped;
 
     public RingBuffer(BpfMap map) {
         if (map.type() != BpfMap.TYPE_RINGBUF) throw new BpfException(map.name() + " is not a ring buffer");
@@ -43,12 +49,12 @@ public final class RingBuffer implements AutoCloseable {
         }
         this.consumer = mmap(page, PROT_READ | PROT_WRITE, 0);
         try {
-            this.producer = mmap(page + 2 * size, PROT_READ, page);
+            this.producer = mmap(page + size, PROT_READ, page);
         } catch (RuntimeException e) {
             munmap(consumer, page);
             throw e;
         }
-        this.data = producer.asSlice(page, 2 * size);
+        this.data = producer.asSlice(page, size);
         this.view = data.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         this.consumerPos = (long) LONG.getAcquire(consumer, 0L);
     }
@@ -101,7 +107,18 @@ public final class RingBuffer implements AutoCloseable {
                 if ((len & BUSY) != 0) break; // reserved, not committed yet: stop here
                 int length = len & ~(BUSY | DISCARD);
                 if ((len & DISCARD) == 0) {
-                    handler.onRecord(view, (int) off + HDR, length);
+                    long body = (off + HDR) & mask;
+                    if (body + length <= size) {
+                        handler.onRecord(view, (int) body, length);
+                    } else { // wraps: the end of the data area, then its start
+                        if (wrapped == null || wrapped.capacity() < length) {
+                            wrapped = ByteBuffer.allocate(Math.max(length, 4096)).order(ByteOrder.LITTLE_ENDIAN);
+                        }
+                        int first = (int) (size - body);
+                        MemorySegment.copy(data, body, MemorySegment.ofBuffer(wrapped), 0, first);
+                        MemorySegment.copy(data, 0, MemorySegment.ofBuffer(wrapped), first, length - first);
+                        handler.onRecord(wrapped, 0, length);
+                    }
                     n++;
                 }
                 pos += (length + HDR + 7) & ~7L;
@@ -117,7 +134,7 @@ public final class RingBuffer implements AutoCloseable {
     public void close() {
         if (consumer != null) {
             munmap(consumer, page);
-            munmap(producer, page + 2 * size);
+            munmap(producer, page + size);
             consumer = null;
             producer = null;
         }

@@ -147,7 +147,7 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--bpf-stats", description = "With --metrics: turn on the kernel's per-program run count and time "
             + "(netwatcher_bpf_program_*; costs two clock reads per program run).")
     boolean bpfStats;
-    @Option(names = "--ring-buffer-kb", paramLabel = "KB", converter = RingConverter.class, defaultValue = "8192",
+    @Option(names = "--ring-buffer-kb", paramLabel = "KB", converter = RingConverter.class, defaultValue = "16384",
             description = "Size in KiB of the ring buffer all probes write to, a power of 2 from 4 (default: ${DEFAULT-VALUE}). "
                     + "Bigger absorbs longer bursts before events are lost (and counted); it counts twice in netwatcher's RSS.")
     int ringKb;

@@ -53,7 +53,7 @@ public final class Session implements AutoCloseable {
      * reads in one piece) and all at mmap() time, so seven rings of 4 MiB were 56 MB of
      * netwatcher's RSS before a single record.
      */
-    public static final int DEFAULT_RING_BYTES = 8 << 20;
+    public static final int DEFAULT_RING_BYTES = 16 << 20;
     private BpfMap ringMap;
     private RingBuffer ring;
 
