@@ -140,6 +140,19 @@ static __always_inline __u8 proto_hint(const unsigned char *nh)
 {
 	__u8 b[10];
 
+	if (bpf_rdonly_cast) {
+		const struct iphdr *ip = NW_CAST(struct iphdr, nh);
+		__u8 v = nw_cast_byte0(ip) >> 4;
+		if (v == 4)
+			return ip->protocol;
+		if (v == 6) {
+			__u8 next = NW_CAST(struct ipv6hdr, nh)->nexthdr;
+			if (next == 0 || next == 43 || next == 44 || next == 51 || next == 60)
+				return 255;
+			return next;
+		}
+		return 0;
+	}
 	if (bpf_probe_read_kernel(b, sizeof(b), nh))
 		return 0;
 	if (b[0] >> 4 == 4)

@@ -35,12 +35,16 @@ static __always_inline int rx_wanted(const struct sk_buff *skb)
 	__u8 l4 = 0;
 
 	if (proto == ETH_P_IP) {
-		if (bpf_probe_read_kernel(&l4, 1, data + 9))
+		if (bpf_rdonly_cast)
+			l4 = NW_CAST(struct iphdr, data)->protocol;
+		else if (bpf_probe_read_kernel(&l4, 1, data + 9))
 			return 0;
 		return wanted(l4) && sampled(data, 4);
 	}
 	if (proto == ETH_P_IPV6) {
-		if (bpf_probe_read_kernel(&l4, 1, data + 6))
+		if (bpf_rdonly_cast)
+			l4 = NW_CAST(struct ipv6hdr, data)->nexthdr;
+		else if (bpf_probe_read_kernel(&l4, 1, data + 6))
 			return 0;
 		if (l4 == 0 || l4 == 43 || l4 == 44 || l4 == 51 || l4 == 60)
 			return sampled(data, 6);

@@ -48,8 +48,49 @@ static __always_inline __u32 nw_skb_netns(const struct sk_buff *skb, const struc
 	return 0;
 }
 
+/*
+ * Kernels with bpf_rdonly_cast() (6.2+): a header read through a typed, read-only pointer. Each
+ * field is then a load the verifier makes fault-safe (PROBE_MEM: an unreadable address reads
+ * as 0), where bpf_probe_read_kernel() is a helper call per header. On 6.1 the weak kfunc is
+ * absent, its branch is dead code to the verifier, and the probe reads below do the work.
+ */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
+#define NW_CAST(type, p) ((const type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
+/* The first byte of a header, version and length nibbles (a bitfield byte: read as a byte). */
+static __always_inline __u8 nw_cast_byte0(const void *typed)
+{
+	return *(const __u8 *)typed;
+}
+
+static __always_inline int nw_parse_l4_cast(struct nw_flow *f, struct nw_l4 *l4, const unsigned char *p)
+{
+	if (f->proto == IPPROTO_TCP) {
+		const struct tcphdr *th = NW_CAST(struct tcphdr, p);
+		f->sport = bpf_ntohs(th->source);
+		f->dport = bpf_ntohs(th->dest);
+		l4->seq = bpf_ntohl(th->seq);
+		l4->ack = bpf_ntohl(th->ack_seq);
+		l4->tcp_flags = *((const __u8 *)th + 13);
+		l4->l4_hlen = (*((const __u8 *)th + 12) >> 4) * 4;
+		l4->has_l4 = 1;
+		return 1;
+	}
+	if (f->proto == IPPROTO_UDP) {
+		const struct udphdr *uh = NW_CAST(struct udphdr, p);
+		f->sport = bpf_ntohs(uh->source);
+		f->dport = bpf_ntohs(uh->dest);
+		l4->l4_hlen = sizeof(struct udphdr);
+		l4->has_l4 = 1;
+		return 1;
+	}
+	return 0; /* ICMP and the rest: nw_parse_l4() */
+}
+
 static __always_inline void nw_parse_l4(struct nw_flow *f, struct nw_l4 *l4, const unsigned char *p)
 {
+	if (bpf_rdonly_cast && nw_parse_l4_cast(f, l4, p))
+		return;
 	if (f->proto == IPPROTO_TCP) {
 		struct tcphdr th;
 		if (bpf_probe_read_kernel(&th, sizeof(th), p))
@@ -105,9 +146,55 @@ static __always_inline int nw_flow_from_skb(struct nw_flow *f, struct nw_l4 *l4,
 		version = 6;
 	} else {
 		__u8 b;
-		if (proto != 0 || bpf_probe_read_kernel(&b, 1, nh))
+		if (proto != 0)
+			return -1;
+		if (bpf_rdonly_cast)
+			b = nw_cast_byte0(NW_CAST(struct iphdr, nh));
+		else if (bpf_probe_read_kernel(&b, 1, nh))
 			return -1;
 		version = b >> 4;
+	}
+
+	if (version == 4 && bpf_rdonly_cast) {
+		const struct iphdr *ip = NW_CAST(struct iphdr, nh);
+		__u8 vihl = nw_cast_byte0(ip);
+		if (vihl >> 4 != 4 || (vihl & 0xf) < 5)
+			return -1;
+		f->family = AF_INET;
+		f->proto = ip->protocol;
+		__u32 a = ip->saddr;
+		__builtin_memcpy(f->saddr, &a, 4);
+		a = ip->daddr;
+		__builtin_memcpy(f->daddr, &a, 4);
+		if (bpf_ntohs(ip->frag_off) & NW_IP_OFFSET_MASK)
+			return 0;
+		l4->l4_off = (vihl & 0xf) * 4;
+		nw_parse_l4(f, l4, nh + l4->l4_off);
+		return 0;
+	}
+	if (version == 6 && bpf_rdonly_cast) {
+		const struct ipv6hdr *ip6 = NW_CAST(struct ipv6hdr, nh);
+		__u8 next = ip6->nexthdr;
+		/* without extension headers (the common case) all of it typed; with them, the walk below */
+		if (nw_cast_byte0(ip6) >> 4 == 6 && next != NW_NEXTHDR_HOP && next != NW_NEXTHDR_ROUTING &&
+		    next != NW_NEXTHDR_FRAGMENT && next != NW_NEXTHDR_AUTH && next != NW_NEXTHDR_DEST) {
+			__u32 a[4];
+			f->family = AF_INET6;
+			a[0] = ip6->saddr.in6_u.u6_addr32[0];
+			a[1] = ip6->saddr.in6_u.u6_addr32[1];
+			a[2] = ip6->saddr.in6_u.u6_addr32[2];
+			a[3] = ip6->saddr.in6_u.u6_addr32[3];
+			__builtin_memcpy(f->saddr, a, 16);
+			a[0] = ip6->daddr.in6_u.u6_addr32[0];
+			a[1] = ip6->daddr.in6_u.u6_addr32[1];
+			a[2] = ip6->daddr.in6_u.u6_addr32[2];
+			a[3] = ip6->daddr.in6_u.u6_addr32[3];
+			__builtin_memcpy(f->daddr, a, 16);
+			f->proto = next;
+			l4->l4_off = sizeof(struct ipv6hdr);
+			nw_parse_l4(f, l4, nh + sizeof(struct ipv6hdr));
+			return 0;
+		}
 	}
 
 	if (version == 4) {

@@ -172,11 +172,29 @@ final class Netwatcher implements Callable<Integer> {
     /** No probe option was given: the overview (set by selectProbes). */
     boolean overview;
 
-    /** A sink minus the tcp_conn snapshots of the socket walks. */
-    private record SnapshotsSkipped(EventSink sink) implements EventSink {
+    /**
+     * The log files of the overview: events as usual, but the socket walks' snapshots become the
+     * connection table of connect.log, rewritten after each walk (conn.log would grow by every
+     * socket each second).
+     */
+    private record SnapshotsSkipped(LogFileSink sink, List<dev.netwatcher.event.TcpConnEvent> walk) implements EventSink {
+        SnapshotsSkipped(LogFileSink sink) {
+            this(sink, new ArrayList<>());
+        }
+
         @Override
         public void accept(Event e) {
-            if (!(e instanceof dev.netwatcher.event.TcpConnEvent c && c.reason().equals("snapshot"))) sink.accept(e);
+            if (e instanceof dev.netwatcher.event.TcpConnEvent c && c.reason().equals("snapshot")) {
+                if (!c.info().listening()) walk.add(c);
+            } else {
+                sink.accept(e);
+            }
+        }
+
+        @Override
+        public void walkDone(long epochNs) {
+            sink.connections(walk);
+            walk.clear();
         }
 
         @Override

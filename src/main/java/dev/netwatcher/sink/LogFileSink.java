@@ -4,12 +4,15 @@ import dev.netwatcher.event.Event;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.FieldWriter;
 import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.TcpConnEvent;
+import dev.netwatcher.event.TcpInfo;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -126,6 +129,39 @@ public final class LogFileSink implements EventSink {
             writers.put(type, w);
         }
         return w;
+    }
+
+    /**
+     * The overview's connection table in connect.log, rewritten after each socket walk as the
+     * original rewrote connects.log on each pass: one {@code connection{...}} line per live TCP
+     * connection, in the log line format.
+     */
+    public void connections(List<TcpConnEvent> conns) {
+        StringBuilder sb = new StringBuilder(conns.size() * 200 + 1);
+        for (TcpConnEvent c : conns) {
+            TcpInfo i = c.info();
+            sb.append("connection{");
+            kv(sb, "ts_ns", Long.toString(c.header().tsNs()));
+            kv(sb, "netns", Long.toString(c.header().netns()));
+            if (c.owner() != null) {
+                kv(sb, "pid", Integer.toString(c.owner().pid()));
+                kv(sb, "comm", c.owner().comm());
+            }
+            kv(sb, "sock", String.format("0x%x", c.skaddr()));
+            if (c.role() != null) kv(sb, "role", c.role());
+            kv(sb, "src", Flow.endpoint(c.flow().saddr(), c.flow().sport()));
+            kv(sb, "dst", Flow.endpoint(c.flow().daddr(), c.flow().dport()));
+            kv(sb, "state", i.state());
+            if (c.ageNs() >= 0) kv(sb, "age", c.ageText());
+            kv(sb, "srtt_us", Long.toString(i.srttUs()));
+            kv(sb, "cwnd", Long.toString(i.cwnd()));
+            kv(sb, "bytes_sent", Long.toString(i.bytesSent()));
+            kv(sb, "bytes_received", Long.toString(i.bytesReceived()));
+            kv(sb, "retrans_total", Long.toString(i.retransTotal()));
+            sb.setLength(sb.length() - 1);
+            sb.append("}\n");
+        }
+        folder.replace(fileFor("tcp_close"), sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     @Override

@@ -159,6 +159,27 @@ public final class LogFolder {
         }
     }
 
+    /**
+     * Replaces NAME's content as a whole: a new file (exclusive create, 0600) renamed over it.
+     * rename(2) replaces the folder entry itself, so a link planted as NAME is replaced, never
+     * followed; the folder was checked when it was opened.
+     */
+    public void replace(String name, byte[] content) {
+        if (name.contains("/") || name.startsWith(".")) throw new IllegalArgumentException("bad log file name " + name);
+        Path file = dir.resolve(name), tmp = dir.resolve("." + name + ".new");
+        try {
+            Files.deleteIfExists(tmp); // a leftover (or a planted link: removed, not followed)
+            try (OutputStream out = Channels.newOutputStream(Files.newByteChannel(tmp, Set.<OpenOption>of(
+                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(FILE_MODE)))) {
+                out.write(content);
+            }
+            Files.getFileAttributeView(tmp, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setPermissions(FILE_MODE);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new Unsafe("cannot write log file " + file + ": " + reason(e));
+        }
+    }
+
     /** Refuses an existing file that is not a plain file of ours (see the class comment). */
     public void checkFile(Path file) {
         Map<String, Object> a = attrs(file, false);

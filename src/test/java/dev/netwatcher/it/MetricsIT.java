@@ -39,7 +39,7 @@ class MetricsIT extends LabTest {
     void prometheusScrapesLayerHistogramsDropsAndHealth() throws Exception {
         int nwPort = freePort(), promPort = freePort();
         Path dir = Files.createTempDirectory("nw-prometheus");
-        int delivered = 20, dropped = 10, size = 200;
+        int delivered = 20, dropped = 10, size = 200, sent = 15, sentSize = 300;
         lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest dropped; "
                 + "add chain inet nwtest input { type filter hook input priority 0; policy accept; }; "
                 + "add rule inet nwtest input udp dport 9061 counter name dropped drop");
@@ -65,14 +65,17 @@ class MetricsIT extends LabTest {
             Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9060, delivered));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41060, Lab.B4, 9060, delivered, size, 0.01));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41061, Lab.B4, 9061, dropped, size, 0.01));
+            // and B sends: the only transmissions --netns B counts (A's 30 are not)
+            lab.inNs(lab.b, Lab.python("udp_send.py", Lab.B4, 41062, Lab.A4, 9062, sent, sentSize, 0.01));
             assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
             assertEquals(String.valueOf(delivered), Lab.readLine(recv.getInputStream()));
             assertEquals(dropped, lab.nftCounter(lab.b, "nwtest", "dropped"));
 
             String socketCount = "netwatcher_layer_latency_seconds_count{dir=\"rx\",proto=\"udp\",layer=\"socket\"}";
             String drops = "netwatcher_drops_total{reason=\"NETFILTER_DROP\"}";
-            awaitTrue(() -> value(api, socketCount) == delivered && value(api, drops) == dropped,
-                    "prometheus saw " + delivered + " rx datagrams and " + dropped + " drops", dir);
+            String txCount = "netwatcher_packets_total{dir=\"tx\",proto=\"udp\"}";
+            awaitTrue(() -> value(api, socketCount) == delivered && value(api, drops) == dropped && value(api, txCount) == sent,
+                    "prometheus saw " + delivered + " rx datagrams, " + dropped + " drops and " + sent + " tx datagrams", dir);
 
             // every layer of the rx path, with counts equal to the datagrams the socket got
             for (String layer : List.of("driver", "ip", "transport", "socket")) {
@@ -82,8 +85,12 @@ class MetricsIT extends LabTest {
             }
             assertEquals(delivered, value(api, "netwatcher_packets_total{dir=\"rx\",proto=\"udp\"}"));
             assertEquals(delivered * size, value(api, "netwatcher_payload_bytes_total{dir=\"rx\",proto=\"udp\"}"));
-            // --netns B: A's sends are not counted
-            assertEquals(0, value(api, "netwatcher_packets_total{dir=\"tx\",proto=\"udp\"}"));
+            // --netns B: B's sends, not A's
+            assertEquals(sent, value(api, txCount));
+            assertEquals(sent * sentSize, value(api, "netwatcher_payload_bytes_total{dir=\"tx\",proto=\"udp\"}"));
+            for (String layer : List.of("transport", "ip", "driver")) { // veth has no qdisc (noqueue)
+                assertEquals(sent, value(api, "netwatcher_layer_latency_seconds_count{dir=\"tx\",proto=\"udp\",layer=\"" + layer + "\"}"), "tx " + layer);
+            }
             assertEquals(0, value(api, "netwatcher_events_lost_total"));
             assertTrue(value(api, "netwatcher_events_received_total") >= dropped, "drop events reached user space");
             assertTrue(value(api, "count(netwatcher_bpf_program_recursion_misses_total)") >= 1, "per-program health");

@@ -37,7 +37,9 @@ class OverviewIT extends LabTest {
         ConnIT.expect(old, "done");
         long rstsBefore = lab.nstat(lab.b, "TcpOutRsts");
 
-        Process p = CliIT.netwatcher("--json", "--no-logs", "--duration", "5", "--netns", Long.toString(lab.netns(lab.b))).start();
+        java.nio.file.Path logs = java.nio.file.Files.createTempDirectory("nw-overview");
+        Process p = CliIT.netwatcher("--json", "--log-dir", logs.toString(), "--duration", "5", "--netns",
+                Long.toString(lab.netns(lab.b))).start();
         try {
             BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
             String first = err.readLine();
@@ -80,6 +82,12 @@ class OverviewIT extends LabTest {
             assertTrue(listener != null && listener.get("pid").asLong() == serverB.pid(), "listener 7201: " + last.get("listeners"));
             for (JsonNode c : last.get("connections")) assertTrue(c.get("netns").asLong() == lab.netns(lab.b), "--netns: " + c);
 
+            // connect.log: the connection table of the last walk, one connection{...} line each, as the original wrote it
+            List<String> table = java.nio.file.Files.readAllLines(logs.resolve("connect.log"));
+            assertEquals(last.get("connections").size(), table.size(), "one line per live connection: " + table);
+            assertTrue(table.stream().anyMatch(l -> l.startsWith("connection{") && l.contains("pid=\"" + serverB.pid() + "\"")
+                    && l.contains("src=\"" + Lab.B4 + ":7201\"") && l.contains("role=\"server\"")), String.join("\n", table));
+            assertTrue(java.nio.file.Files.readString(logs.resolve("drop.log")).contains("reason=\"NO_SOCKET\""), "drop.log");
             assertEquals(KNOCKS, rsts, "the kernel's own count of resets B sent");
             assertEquals(KNOCKS, sum(last.get("drops"), "NO_SOCKET"), "drops " + last.get("drops"));
             assertEquals(rsts, sum(last.get("tcp_errors"), "rst_sent"), "tcp errors " + last.get("tcp_errors"));

@@ -78,7 +78,8 @@ class ReliabilityIT extends LabTest {
     void aProbeThatFailsHalfwayLeavesNothingAttached() throws Exception {
         CliIT.awaitClean("earlier tests");
         List<String> err = new CopyOnWriteArrayList<>();
-        Process nw = CliIT.startAttached(err, "-S", "-t", "--no-logs", "--netns", "4294967295");
+        Process nw = CliIT.startAttached(CliIT.netwatcher("-S", "-t", "--no-logs", "--netns", "4294967295")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD), err, true);
         try {
             assertTrue(err.stream().anyMatch(l -> l.startsWith("netwatcher: unavailable: -t") && l.contains("not found")), "" + err);
             assertTrue(err.stream().anyMatch(l -> l.startsWith("netwatcher: attached -S")), "" + err);

@@ -8,6 +8,7 @@ import dev.netwatcher.probe.Session;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /** A real netwatcher Session running on its own thread, collecting events for assertions. */
@@ -26,6 +27,11 @@ public final class Collector implements AutoCloseable {
         session = Session.open(new Session.Config(probes, filter, true), e -> {
             if (keep.test(e)) events.add(e);
         });
+        if (!session.unavailable().isEmpty()) { // this kernel has every hook: a half-started probe is a failure
+            List<String> why = session.unavailable();
+            session.close();
+            throw new AssertionError("probes started only in part: " + why);
+        }
         thread = Thread.ofPlatform().name("collector").start(() -> {
             try {
                 dev.netwatcher.kernel.Clock clock = new dev.netwatcher.kernel.Clock();
@@ -81,10 +87,12 @@ public final class Collector implements AutoCloseable {
     public <T extends Event> List<T> settle(Class<T> type, Predicate<? super T> which, Duration quiet)
             throws InterruptedException {
         List<T> last = events(type, which);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             Thread.sleep(quiet.toMillis());
             List<T> now = events(type, which);
             if (now.size() == last.size()) return now;
+            if (System.nanoTime() > end) throw new AssertionError("events never settled within 60 s: " + now.size() + " so far");
             last = now;
         }
     }

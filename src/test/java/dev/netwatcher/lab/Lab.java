@@ -174,12 +174,25 @@ public final class Lab implements AutoCloseable {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            // read on another thread: a command that never ends (or a daemon child keeping the pipe
+            // open) must not hold the test past the bound below
+            java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    return "(output unreadable: " + e.getMessage() + ")";
+                }
+            });
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", cmd) + " timed out");
+                throw new IllegalStateException(String.join(" ", cmd) + " timed out after 30 s");
             }
-            return new Result(p.exitValue(), out);
+            try {
+                return new Result(p.exitValue(), out.get(10, TimeUnit.SECONDS));
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException(String.join(" ", cmd) + ": output still open 10 s after exit (a child holds it)");
+            }
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {

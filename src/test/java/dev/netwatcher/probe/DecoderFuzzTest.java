@@ -55,21 +55,76 @@ class DecoderFuzzTest {
         Probe p = probeOf(type);
         Event e = p.decode(b, 8, record.length, CTX);
         assertNotNull(e);
-        assertEquals(type == 6 ? "icmp" : e.type(), e.type());
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonSink json = new JsonSink(out); ConsoleSink console = new ConsoleSink(new PrintStream(out, false))) {
+        // enum nw_event_type (nw_common.h) -> the event's type; a conn record by its reason (enum nw_conn_reason)
+        String want = switch (type) {
+            case 1 -> "tcp_state";
+            case 2 -> "retrans";
+            case 3 -> "drop";
+            case 4 -> "tcp_error";
+            case 5 -> "packet";
+            case 6 -> "icmp";
+            case 7 -> "netfilter";
+            case 8 -> b.getInt(8 + ConnProbe.REASON) == ConnProbe.REASON_CLOSED ? "tcp_close" : "tcp_conn";
+            default -> throw new AssertionError("type " + type);
+        };
+        assertEquals(want, e.type());
+        ByteArrayOutputStream jsonOut = new ByteArrayOutputStream(), consoleOut = new ByteArrayOutputStream();
+        try (JsonSink json = new JsonSink(jsonOut);
+             ConsoleSink console = new ConsoleSink(new PrintStream(consoleOut, false, java.nio.charset.StandardCharsets.UTF_8))) {
             json.accept(e);
             console.accept(e);
         }
-        assertTrue(out.size() > 0);
+        // one JSON object on one line, whatever the bytes (a comm or a name with a newline must not break the line)
+        String j = jsonOut.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(1, j.lines().count(), j);
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(j);
+            assertEquals(e.type(), n.get("type").asText(), j);
+            assertEquals(e.header().tsNs(), n.get("ts_ns").asLong(), j);
+        } catch (IOException x) {
+            throw new AssertionError("not JSON: " + j, x);
+        }
+        // the console: the header line, then the event on exactly one line, its type in the second column
+        List<String> lines = consoleOut.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertEquals(2, lines.size(), String.join("\n", lines));
+        assertEquals(e.type(), lines.get(1).split(" +")[1], lines.get(1));
     }
 
     @Property(tries = 200)
     void logFilesTakeAnyRecord(@ForAll("records") byte[] record) {
         ByteBuffer b = ByteBuffer.wrap(record).order(ByteOrder.nativeOrder());
         Event e = probeOf(b.getInt(Records.HDR_TYPE)).decode(b, 0, record.length, CTX);
+        long before = logLines();
         try (LogFileSink logs = new LogFileSink(LOGS)) {
             logs.accept(e);
+        }
+        // exactly one more line, in the original's type{key="value",...} form
+        assertEquals(before + 1, logLines(), "one line per event");
+        try (var files = Files.list(LOGS)) {
+            assertTrue(files.anyMatch(f -> {
+                try {
+                    List<String> all = Files.readAllLines(f);
+                    return !all.isEmpty() && all.getLast().startsWith(e.type() + "{") && all.getLast().endsWith("}");
+                } catch (IOException x) {
+                    throw new UncheckedIOException(x);
+                }
+            }), "a log line of type " + e.type());
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    private static long logLines() {
+        try (var files = Files.list(LOGS)) {
+            return files.mapToLong(f -> {
+                try {
+                    return Files.readAllLines(f).size();
+                } catch (IOException x) {
+                    throw new UncheckedIOException(x);
+                }
+            }).sum();
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
         }
     }
 
