@@ -209,10 +209,16 @@ class CliIT {
             }
             awaitClean("SIG" + signal);
         }
-        Process p = netwatcher("-S", "-k", "--no-logs", "--duration", "1").redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        // --no-logs writes nothing: not even the default data/ folder in the working directory
+        Path cwd = Files.createTempDirectory("nw-nologs");
+        Process p = netwatcher("-S", "-k", "--no-logs", "--duration", "1").directory(cwd.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue());
+        try (java.util.stream.Stream<Path> left = Files.list(cwd)) {
+            assertEquals(List.of(), left.toList(), "--no-logs wrote files");
+        }
+        Files.delete(cwd);
         awaitClean("--duration");
     }
 

@@ -123,8 +123,19 @@ class MetricsIT extends LabTest {
             String text = get("http://127.0.0.1:" + nwPort + "/metrics");
             assertTrue(text.contains("netwatcher_layer_latency_seconds_count{dir=\"rx\",layer=\"socket\",proto=\"udp\"} 30"), text);
             assertTrue(text.contains("netwatcher_events_received_total 0"), "kernel aggregation only: " + text);
+            // the DaemonSet's readiness probe (deploy/daemonset.yaml): 200 while netwatcher runs
+            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nwPort + "/-/healthy"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), health.body());
         } finally {
             stop(nw);
+        }
+        // ... and nothing answers once it has stopped
+        try {
+            get("http://127.0.0.1:" + nwPort + "/-/healthy");
+            throw new AssertionError("/-/healthy still answers after netwatcher stopped");
+        } catch (IOException refused) {
+            // connection refused: the probe fails, as it should
         }
         awaitDetached(err);
         assertTrue(err.stream().anyMatch(l -> l.contains("rx udp socket") && l.contains("30")), "summary from kernel histograms: " + err);
