@@ -203,6 +203,30 @@ class PacketsIT extends LabTest {
         }
     }
 
+    /**
+     * Two pings at once from the same host to the same host (the original keyed ICMP times by
+     * address pair, so concurrent pings collided): each echo is paired with its own reply, by
+     * identifier and sequence, for each process.
+     */
+    @Test
+    void concurrentPingsDoNotCollide() throws Exception {
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_ICMP)), Filter.NONE)) {
+            Process p1 = lab.spawn(lab.a, "ping", "-4", "-c", "8", "-i", "0.02", Lab.B4);
+            Process p2 = lab.spawn(lab.a, "ping", "-4", "-c", "8", "-i", "0.02", Lab.B4);
+            for (Process p : List.of(p1, p2)) {
+                assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+                assertEquals(0, p.exitValue(), "every echo answered");
+            }
+            List<IcmpEvent> echo = c.await(IcmpEvent.class, e -> flow(Lab.A4, 0, Lab.B4, 0).test(e), 16, WAIT);
+            assertEquals(16, echo.size(), "one event per echo of both processes");
+            java.util.Map<Integer, List<Integer>> byId = new java.util.TreeMap<>();
+            for (IcmpEvent e : echo) byId.computeIfAbsent(e.id(), k -> new java.util.ArrayList<>()).add(e.seq());
+            assertEquals(2, byId.size(), "two ping processes, two identifiers: " + byId);
+            for (List<Integer> seqs : byId.values()) assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8), seqs.stream().sorted().toList());
+            for (IcmpEvent e : echo) assertTrue(e.icmpNs() > 0 && e.totalNs() >= e.icmpNs(), e.toString());
+        }
+    }
+
     @Test
     void portFilterAppliesToBothDirections() throws Exception {
         int n = 5;

@@ -197,6 +197,31 @@ class ProbesIT extends LabTest {
         }
     }
 
+    /** -e on UDP: a connected socket's datagram to a closed port comes back as ECONNREFUSED (ICMP port unreachable). */
+    @Test
+    void udpSocketErrorsAreReported() throws Exception {
+        try (Collector c = new Collector(List.of(Probes.TCP_ERROR), Filter.NONE)) {
+            for (boolean v6 : new boolean[] {false, true}) {
+                int src = v6 ? 40062 : 40061;
+                String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
+                String noPorts = v6 ? "Udp6NoPorts" : "UdpNoPorts";
+                long before = lab.nstat(lab.b, noPorts);
+                int rc = lab.tryInNs(lab.a, "python3", "-c", "import socket\n"
+                        + "s = socket.socket(socket.AF_INET6 if ':' in '" + b + "' else socket.AF_INET, socket.SOCK_DGRAM)\n"
+                        + "s.bind(('" + a + "', " + src + "))\ns.connect(('" + b + "', 7998))\ns.send(b'x')\ns.settimeout(5)\n"
+                        + "try:\n    s.recv(10)\nexcept ConnectionRefusedError:\n    exit(0)\nexit(1)");
+                assertEquals(0, rc, "the application got ECONNREFUSED");
+                assertEquals(1, lab.nstat(lab.b, noPorts) - before, "B had no socket for the datagram");
+                List<TcpErrorEvent> err = c.await(TcpErrorEvent.class, e -> e.kind().equals("sock_error")
+                        && "udp".equals(e.flow().protoName()) && e.flow().sport() == src, 1, WAIT);
+                assertEquals(1, err.size(), "one socket error");
+                assertEquals("ECONNREFUSED", err.getFirst().reason());
+                assertTrue(flow(a, src, b, 7998).test(err.getFirst()), "local -> remote: " + err.getFirst().flow());
+                assertEquals(lab.netns(lab.a), err.getFirst().header().netns());
+            }
+        }
+    }
+
     @Test
     void badChecksumsAreReportedAsErrorsAndDrops() throws Exception {
         String script = java.nio.file.Path.of(ProbesIT.class.getResource("/badcsum.py").toURI()).toString();
