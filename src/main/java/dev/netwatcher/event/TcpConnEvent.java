@@ -36,7 +36,7 @@ public record TcpConnEvent(EventHeader header, Flow flow, long skaddr, String re
         out.socket(skaddr);
     }
 
-    /** "1h02m", "3m05s", "12.3s"; with a "≥" when the connection was open before netwatcher saw it; "-" unknown. */
+    /** "1h02m", "3m05s", "12.3s"; with a ">" when the connection was open before netwatcher saw it; "-" unknown. */
     public String ageText() {
         if (ageNs < 0) return "-";
         return (ageAtLeast ? ">" : "") + duration(ageNs);

@@ -48,10 +48,10 @@ public final class Session implements AutoCloseable {
     private record Loaded(Probe probe, BpfObject object) {}
 
     /**
-     * One ring buffer for all probes, each object's "events" map made to use it: a ring's data
-     * pages are mapped twice into netwatcher (kernel/bpf/ringbuf.c, so that a wrapped record
-     * reads in one piece) and all at mmap() time, so seven rings of 4 MiB were 56 MB of
-     * netwatcher's RSS before a single record.
+     * One ring buffer for all probes, each object's "events" map made to use it: all of a ring's
+     * pages are mapped into netwatcher at mmap() time (kernel/bpf/ringbuf.c), and libbpf-style
+     * readers map the data twice, so seven rings of 4 MiB were 56 MB of RSS before a single
+     * record. RingBuffer maps the one ring's data once.
      */
     public static final int DEFAULT_RING_BYTES = 16 << 20;
     private BpfMap ringMap;
