@@ -171,21 +171,9 @@ public final class BpfObject implements AutoCloseable {
     /** Makes the object's map use an existing one (bpf_map__reuse_fd): several objects then share it. */
     public void reuseMap(String map, BpfMap existing) {
         checkNotLoaded();
-        MemorySegment m = maps.get(map);
-        if (m == null) throw new BpfException("BPF object " + name + " has no map " + map);
         try {
-            int rc = (int) Libbpf.MAP_REUSE_FD.invokeExact(m, existing.fd());
+            int rc = (int) Libbpf.MAP_REUSE_FD.invokeExact(mapPtr(map), existing.fd());
             if (rc != 0) throw new BpfException("cannot share map " + existing.name() + " with " + name + ": " + Native.strerror(-rc), -rc);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
-
-    public void setMaxEntries(String map, int entries) {
-        checkNotLoaded();
-        try {
-            int rc = (int) Libbpf.MAP_SET_MAX_ENTRIES.invokeExact(mapPtr(map), entries);
-            if (rc != 0) throw new BpfException("cannot size map " + map, -rc);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -44,8 +44,6 @@ final class Libbpf {
     static final MethodHandle MAP_NAME = Native.bpf("bpf_map__name", PTR_PTR);
     static final MethodHandle MAP_FD = Native.bpf("bpf_map__fd", INT_PTR);
     static final MethodHandle MAP_MAX_ENTRIES = Native.bpf("bpf_map__max_entries", INT_PTR);
-    static final MethodHandle MAP_SET_MAX_ENTRIES = Native.bpf("bpf_map__set_max_entries",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     static final MethodHandle MAP_REUSE_FD = Native.bpf("bpf_map__reuse_fd",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     /** int bpf_map_create(type, name, key_size, value_size, max_entries, opts): an fd, or -errno. */

@@ -177,8 +177,8 @@ final class Netwatcher implements Callable<Integer> {
      * connection table of connect.log, rewritten after each walk (conn.log would grow by every
      * socket each second).
      */
-    private record SnapshotsSkipped(LogFileSink sink, List<dev.netwatcher.event.TcpConnEvent> walk) implements EventSink {
-        SnapshotsSkipped(LogFileSink sink) {
+    private record OverviewLogs(LogFileSink sink, List<dev.netwatcher.event.TcpConnEvent> walk) implements EventSink {
+        OverviewLogs(LogFileSink sink) {
             this(sink, new ArrayList<>());
         }
 
@@ -258,7 +258,7 @@ final class Netwatcher implements Callable<Integer> {
             try {
                 LogFileSink files = new LogFileSink(logDir);
                 // the overview's per-second socket walks stay out of the files (conn.log would grow by every socket each second)
-                sinks.add(overview ? new SnapshotsSkipped(files) : files);
+                sinks.add(overview ? new OverviewLogs(files) : files);
             } catch (dev.netwatcher.sink.LogFolder.Unsafe e) {
                 stderr.println("netwatcher: " + e.getMessage() + " (choose another --log-dir, or --no-logs)");
                 if (server != null) server.close();

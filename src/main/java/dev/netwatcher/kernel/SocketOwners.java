@@ -26,7 +26,6 @@ public final class SocketOwners {
     private final Map<Long, Long> missingSince = new HashMap<>();
     private long lastScan = Long.MIN_VALUE / 2;
     private boolean scanned;
-    private int scans;
 
     public SocketOwners() {
         this(Path.of("/proc"));
@@ -59,13 +58,7 @@ public final class SocketOwners {
         return o;
     }
 
-    /** How many times /proc was scanned (tests and --debug). */
-    public int scans() {
-        return scans;
-    }
-
     private void scan() {
-        scans++;
         Map<Long, SocketOwner> found = new HashMap<>();
         try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc, p -> isNumber(p.getFileName().toString()))) {
             for (Path pidDir : pids) {

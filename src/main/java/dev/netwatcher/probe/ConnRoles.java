@@ -67,8 +67,4 @@ final class ConnRoles {
         sockets.put(sk, s);
         return s;
     }
-
-    int size() {
-        return sockets.size();
-    }
 }

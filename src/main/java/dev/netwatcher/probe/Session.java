@@ -109,7 +109,7 @@ public final class Session implements AutoCloseable {
             s.ringMap = BpfMap.createRingBuffer("nw_events", config.ringBytes() > 0 ? config.ringBytes() : DEFAULT_RING_BYTES);
             s.ring = new RingBuffer(s.ringMap);
             s.poller.add(s.ring);
-            s.startAll(config.probes(), kernel, config.filter(), config.ringBytes());
+            s.startAll(config.probes(), kernel, config.filter());
 
             if (s.loaded.isEmpty()) {
                 throw new BpfException("no probe could start: " + String.join("; ", s.unavailable));
@@ -154,7 +154,7 @@ public final class Session implements AutoCloseable {
      * call that loads it, and the packet object alone takes as long as all the others
      * together (bench/startup.sh). What they report is kept in the probes' order.
      */
-    private void startAll(List<Probe> probes, Btf kernel, Filter filter, int ringBytes) {
+    private void startAll(List<Probe> probes, Btf kernel, Filter filter) {
         kernel.hasFunction("tcp_v4_rcv"); // builds the name index before the threads share it
         List<List<String>> notes = new ArrayList<>();
         Throwable[] failed = new Throwable[probes.size()];
@@ -167,7 +167,7 @@ public final class Session implements AutoCloseable {
             threads.add(Thread.ofPlatform().name("netwatcher-load-" + p.name()).start(() -> {
                 NOTES.set(mine);
                 try {
-                    start(p, kernel, filter, ringBytes);
+                    start(p, kernel, filter);
                 } catch (Throwable t) {
                     failed[at] = t;
                 } finally {
@@ -197,9 +197,9 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private void start(Probe p, Btf kernel, Filter filter, int ringBytes) {
+    private void start(Probe p, Btf kernel, Filter filter) {
         try {
-            startOnce(p, kernel, filter, ringBytes, Map.of());
+            startOnce(p, kernel, filter, Map.of());
         } catch (LoadRefused refused) {
             BpfException e = refused.cause;
             // Older kernels refuse some helpers to packet programs (nw_skb_comm in nw_common.h):
@@ -207,11 +207,11 @@ public final class Session implements AutoCloseable {
             try {
                 if (!refused.skbPrograms) throw e;
                 try {
-                    startOnce(p, kernel, filter, ringBytes, SKB_NO_COMM);
+                    startOnce(p, kernel, filter, SKB_NO_COMM);
                     note(p.option() + ": task names of records from netfilter and cgroup hooks come from "
                             + "/proc (this kernel gives those programs no bpf_get_current_comm)");
                 } catch (BpfException noComm) {
-                    startOnce(p, kernel, filter, ringBytes, SKB_NO_TASK);
+                    startOnce(p, kernel, filter, SKB_NO_TASK);
                     note(p.option() + ": the task of records from netfilter and cgroup hooks (this kernel "
                             + "gives those programs neither bpf_get_current_comm nor bpf_get_current_pid_tgid)");
                 }
@@ -248,7 +248,7 @@ public final class Session implements AutoCloseable {
     private static final Map<String, byte[]> SKB_NO_TASK = Map.of("nw_skb_comm", Probe.u32(0), "nw_skb_pid", Probe.u32(0));
 
     /** Opens, configures, loads and attaches p's object; overrides are .rodata values set last. */
-    private void startOnce(Probe p, Btf kernel, Filter filter, int ringBytes, Map<String, byte[]> overrides) {
+    private void startOnce(Probe p, Btf kernel, Filter filter, Map<String, byte[]> overrides) {
         BpfObject obj = BpfObject.open(p.name(), objectBytes(p));
         try {
             List<String> wanted = new ArrayList<>();
