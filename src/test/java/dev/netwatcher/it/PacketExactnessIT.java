@@ -44,6 +44,7 @@ class PacketExactnessIT extends LabTest {
     private static void assertNothingMissed(Collector c) {
         Map<String, Long> counters = c.session().counters();
         assertEquals(0, c.session().health().lost(), "no record lost in the ring buffer");
+        assertEquals(0, c.session().recursionMisses(), "no probe run skipped by the kernel (recursion_misses)");
         counters.forEach((k, v) -> {
             if (k.contains("evicted")) assertEquals(0L, v, k);
         });
@@ -60,15 +61,19 @@ class PacketExactnessIT extends LabTest {
                 e -> e.dir().equals("tx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
         List<PacketEvent> rx = c.settle(PacketEvent.class,
                 e -> e.dir().equals("rx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
-        assertEquals(sent, bytes(tx), "tx records of port " + sport + ": " + tx.size() + " packets; counters "
+        assertEquals(sent, bytes(tx), "recursion misses " + c.session().recursionMisses() + "; tx records of port " + sport
+                + ": " + tx.size() + " packets; counters "
                 + c.session().counters() + " lost " + c.session().health().lost() + ": " + seqs(tx));
         assertEquals(sent, bytes(rx), "rx records of port " + sport + ": " + rx.size() + " packets: " + seqs(rx));
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("issue 21, open: about 1 transfer in 10 loses one packet on tx and rx alike: the "
-            + "tp_btf programs on its path (net_dev_start_xmit, net_dev_xmit, netif_rx, netif_receive_skb) did not see "
-            + "it while both netfilter programs did; see the issue's closing note")
+    @org.junit.jupiter.api.Disabled("issue 21, open: about 1 run in 3 one segment has no tx or rx record. Traced "
+            + "(2026-11-26): the kernel's net_dev_start_xmit trace event fires for it, in a softirq running on top of "
+            + "another task, but none of the tp_btf programs (net_dev_queue, net_dev_start_xmit, netif_rx) runs for it, "
+            + "and their recursion_misses stay 0; the netfilter programs in the same softirq do run. A bpftrace program on "
+            + "the same tracepoint missed the same packet in the same run (133 of 134): the kernel skips BPF tracing "
+            + "programs there, netwatcher's code is not reached")
     void tenTransfersThroughTbfAreReportedExactlyOnBothSides() throws Exception {
         // 2 Mbit/s: each 150 kB takes ~0.6 s, GSO packets are cut by tbf (tbf_segment()) when above the burst
         lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
