@@ -42,13 +42,25 @@ struct udp_seq_key {
 	__u32 pad;
 };
 
+/*
+ * LOCAL_IN to sk_data_ready is one synchronous call chain on one CPU (ip_local_deliver_finish()
+ * -> udp_rcv() -> __udp_enqueue_schedule_skb() -> sk_data_ready, or ip6_input_finish() ->
+ * udpv6_rcv()), so a datagram's times wait in per-CPU scratch there, not in a table keyed by
+ * skb: no hash update, lookup and delete per datagram. The scratch is matched by skb->head
+ * against the skb at the tail of the socket's queue; a datagram the socket did not queue
+ * (receive buffer full, a filter) leaves its scratch to the next one, never to a wrong one.
+ */
+struct udp_rx_cpu {
+	__u64 head;                      /* skb->head of the datagram waiting; 0: none */
+	struct udp_rx r;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, 16384);
-	__type(key, __u64);              /* skb->head */
-	__type(value, struct udp_rx);
-} udp_rx SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct udp_rx_cpu);
+} udp_rx_cpu SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -78,10 +90,16 @@ static __always_inline __u64 *udp_held_word(struct udp_q *q, __u32 n)
 	return &q->held[(n / 64) % (NW_UDP_WINDOW / 64)];
 }
 
-/* LOCAL_IN of a datagram: its times wait, keyed by skb->head, for the socket queue. */
+/* LOCAL_IN of a datagram: its times wait in this CPU's scratch for the socket queue. */
 static __always_inline void udp_rx_arrived(__u64 head, const struct udp_rx *u)
 {
-	bpf_map_update_elem(&udp_rx, &head, u, BPF_ANY);
+	__u32 zero = 0;
+	struct udp_rx_cpu *c = bpf_map_lookup_elem(&udp_rx_cpu, &zero);
+
+	if (!c)
+		return;
+	c->r = *u;
+	c->head = head;
 }
 
 /* sk_data_ready of a UDP socket: __udp_enqueue_schedule_skb() queued the skb at the tail just before. */
@@ -91,11 +109,11 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 	struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
 	struct sk_buff *tail = sk->sk_receive_queue.prev;
 	struct udp_rx *u = 0;
-	__u64 head = 0;
-	if (tail && (void *)tail != (void *)&sk->sk_receive_queue) {
-		head = (__u64)BPF_CORE_READ(tail, head);
-		u = bpf_map_lookup_elem(&udp_rx, &head);
-	}
+	__u32 zero = 0;
+	struct udp_rx_cpu *c = bpf_map_lookup_elem(&udp_rx_cpu, &zero);
+	if (c && c->head && tail && (void *)tail != (void *)&sk->sk_receive_queue &&
+	    c->head == (__u64)BPF_CORE_READ(tail, head))
+		u = &c->r;
 	if (!q) {
 		if (!u)
 			return;
@@ -126,7 +144,7 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 			else
 				*held |= bit;
 		}
-		bpf_map_delete_elem(&udp_rx, &head);
+		c->head = 0;
 	}
 }
 
