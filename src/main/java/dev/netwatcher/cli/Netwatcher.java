@@ -168,6 +168,9 @@ final class Netwatcher implements Callable<Integer> {
     boolean noLogs;
     @Option(names = "--debug", description = "Show libbpf messages and stack traces.")
     boolean debug;
+    @Option(names = "--check", description = "Check the options (every usage error, exit 2), print what would attach, "
+            + "and exit 0 without loading anything: for a deployment's arguments.")
+    boolean check;
 
     /** No probe option was given: the overview (set by selectProbes). */
     boolean overview;
@@ -224,6 +227,14 @@ final class Netwatcher implements Callable<Integer> {
                 (long) (interval * 1e9)) : null;
         boolean totals = time || udp;
         Filter filter = new Filter(netns, sport, dport, saddr, daddr);
+        if (check) {
+            String attach = String.join(" ", probes.stream().map(Probe::option).toList());
+            spec.commandLine().getOut().println("netwatcher: options ok; would attach "
+                    + (overview ? "the overview (" + attach + ")" : attach)
+                    + (metrics != null ? " and serve metrics on " + (metrics.host() == null ? "0.0.0.0" : metrics.host()) + ":" + metrics.port() : ""));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
 
         List<String> missing = Privileges.missingForTracing();
         if (!missing.isEmpty()) {

@@ -59,11 +59,34 @@ class DeployTest {
         String port = args.get(i + 1).replaceAll(".*:", "");
         assertEquals(port, c.path("ports").get(0).path("containerPort").asText());
         assertEquals(port, ds.path("spec").path("template").path("metadata").path("annotations").path("prometheus.io/port").asText());
-        // the options parse: the same arguments through the real parser, with --help so nothing starts
-        List<String> withHelp = new ArrayList<>(args);
-        withHelp.add("--help");
-        assertEquals(0, dev.netwatcher.cli.Main.run(withHelp.toArray(String[]::new), new java.io.PrintWriter(new java.io.StringWriter()),
-                new java.io.PrintWriter(new java.io.StringWriter())));
+        // the options hold together: the same arguments through the real parser and every usage check, with
+        // --check so nothing loads (--help would skip the checks of option combinations)
+        String checked = check(args).trim();
+        assertTrue(checked.startsWith("netwatcher: options ok; would attach ") && checked.endsWith(" and serve metrics on 0.0.0.0:" + port),
+                checked);
+        String attach = checked.replaceAll(".*would attach (.*) and serve.*", "$1");
+        for (String a : args) {
+            if (a.matches("-[a-zA-Z]")) assertTrue((" " + attach + " ").contains(" " + a + " "), a + " attaches: " + checked);
+        }
+    }
+
+    /** What --check prints for these arguments (fails unless it exits 0). */
+    private static String check(List<String> args) {
+        List<String> withCheck = new ArrayList<>(args);
+        withCheck.add("--check");
+        java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
+        int rc = dev.netwatcher.cli.Main.run(withCheck.toArray(String[]::new), new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+        assertEquals(0, rc, "--check " + args + ": " + err);
+        return out.toString();
+    }
+
+    @Test
+    void checkRefusesAContradictionAsTheRunWould() {
+        java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
+        assertEquals(2, dev.netwatcher.cli.Main.run(new String[] {"-t", "--metrics", "9464", "--events", "--json", "--check"},
+                new java.io.PrintWriter(out), new java.io.PrintWriter(err)));
+        assertTrue(err.toString().contains("--events and --json contradict each other"), err.toString());
+        assertEquals("", out.toString());
     }
 
     @Test
