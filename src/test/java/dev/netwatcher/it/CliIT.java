@@ -69,6 +69,19 @@ class CliIT {
                 .filter(l -> ids.stream().anyMatch(id -> l.contains("prog " + id + " ") || l.endsWith("prog " + id))).count();
     }
 
+    /** The netfilter BPF links a process holds (its /proc/PID/fdinfo says link_type netfilter). */
+    static long ownNetfilterLinks(long pid) throws java.io.IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc", Long.toString(pid), "fdinfo"))) {
+            return fds.filter(f -> {
+                try {
+                    return java.nio.file.Files.readString(f).contains("link_type:\tnetfilter");
+                } catch (java.io.IOException closed) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
     static long netfilterLinks() {
         return Lab.run("bpftool", "link", "show").lines().filter(l -> l.matches("^\\d+: (type 10|netfilter) .*")).count();
     }
@@ -253,10 +266,11 @@ class CliIT {
                 List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
                 Process p = startAttached(stderr, "-t", "-u", "-I", "-n", "-L", "--no-logs");
                 try {
-                    assertTrue(stderr.stream().anyMatch(l -> l.contains("netfilter hooks in")), stderr.toString());
-                    // bpftool 7.1 prints netfilter links as "type 10"
-                    assertTrue(netfilterLinks() >= 3 * 24, "24 netfilter links in each of ours and the lab's 2 namespaces: "
-                            + netfilterLinks());
+                    String attached = stderr.stream().filter(l -> l.contains("netfilter hooks in")).findFirst().orElseThrow();
+                    int namespaces = Integer.parseInt(attached.replaceAll(".*netfilter hooks in (\\d+) network namespace.*", "$1"));
+                    assertTrue(namespaces >= 3, "ours and the lab's 2 namespaces: " + attached);
+                    // its own links, not the machine's: 5 hooks x 2 families x 2 (-n) + LOCAL_OUT/LOCAL_IN x 2 families (-t -u -I)
+                    assertEquals(24L * namespaces, ownNetfilterLinks(p.pid()), attached);
                     Lab.run("kill", "-" + signal, Long.toString(p.pid()));
                     assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIG" + signal);
                 } finally {
