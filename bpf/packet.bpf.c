@@ -74,7 +74,13 @@ const volatile __u32 nw_sample = 1;
 #define TCP_NEW_SYN_RECV 12
 
 /* Counters user space reads (nw_counters index). */
-enum { NW_C_EVICTED = 0, NW_C_UNMATCHED = 1, NW_C_COUNT = 2 };
+/*
+ * NW_C_UNFINISHED: a packet seen at LOCAL_OUT whose scratch slot was taken back before the
+ * driver's xmit freed it: dropped between LOCAL_OUT and the device, sent later from another
+ * CPU (a neighbour resolution queue), or a device tracepoint the kernel ran no BPF for.
+ * NW_C_UNFINISHED_BYTES: their transport payload bytes.
+ */
+enum { NW_C_EVICTED = 0, NW_C_UNMATCHED = 1, NW_C_UNFINISHED = 2, NW_C_UNFINISHED_BYTES = 3, NW_C_COUNT = 4 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NW_C_COUNT);
@@ -82,11 +88,16 @@ struct {
 	__type(value, __u64);
 } nw_counters SEC(".maps");
 
-static __always_inline void count(__u32 which)
+static __always_inline void count_add(__u32 which, __u64 n)
 {
 	__u64 *c = bpf_map_lookup_elem(&nw_counters, &which);
 	if (c)
-		*c += 1;
+		*c += n;
+}
+
+static __always_inline void count(__u32 which)
+{
+	count_add(which, 1);
 }
 
 static __always_inline int before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }

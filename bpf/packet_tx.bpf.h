@@ -20,6 +20,7 @@
 #define NW_MARK_GAP_NS 100000
 #define NW_GSO_RING 32
 #define NW_TX_SCRATCH 4
+#define NW_NETDEV_TX_BUSY 0x10	/* include/linux/netdevice.h */
 
 struct tx_state {
 	struct nw_flow flow;
@@ -71,7 +72,7 @@ struct tx_sock {
 /* Per-CPU scratch of the synchronous stretch (see above); skb[i] == 0: slot free. */
 struct tx_cpu {
 	__u64 skb[NW_TX_SCRATCH];
-	__u32 next, pad;
+	__u64 claimed[NW_TX_SCRATCH];    /* when the slot was taken */
 	struct tx_state st[NW_TX_SCRATCH];
 };
 
@@ -171,28 +172,87 @@ static __always_inline struct tx_cpu *tx_scratch(void)
 	return bpf_map_lookup_elem(&tx_cpu, &zero);
 }
 
-/*
- * A slot for a new packet: a free one if there is one (a softirq that sends a burst of
- * packets, each freeing its slot at xmit, then reuses one slot and leaves the others, held
- * by packets of the task it interrupted between LOCAL_OUT and the device, alone), else the
- * next in turn. Marked free until it is filled.
- */
-static __always_inline __u32 tx_scratch_claim(struct tx_cpu *c)
-{
-	__u32 i;
+/* A packet holds its slot for microseconds (LOCAL_OUT to the driver, on one CPU); longer, it was left. */
+#define NW_TX_STALE_NS 50000000ULL
 
-	if (!c->skb[0])
-		i = 0;
-	else if (!c->skb[1])
-		i = 1;
-	else if (!c->skb[2])
-		i = 2;
-	else if (!c->skb[3])
-		i = 3;
-	else
-		i = c->next++ % NW_TX_SCRATCH;
+/* A slot whose packet never reached the driver's xmit: counted (packets and payload bytes), freed. */
+static __always_inline void tx_scratch_unfinished(struct tx_cpu *c, __u32 i)
+{
+	if (i >= NW_TX_SCRATCH)
+		return;
+	count(NW_C_UNFINISHED);
+	count_add(NW_C_UNFINISHED_BYTES, c->st[i].len);
 	c->skb[i] = 0;
-	return i;
+}
+
+/*
+ * A slot for a new packet (skb address key, skb->head head):
+ * - the slot this skb already holds, if any. The skb may have left one without reaching the
+ *   driver's xmit: dropped before the device, or a device tracepoint the kernel ran no BPF for
+ *   (BENCHMARKS.md, bench/tracepoint-misses.sh). TCP sends such a packet again from the same
+ *   clone (the fclone companion: same address, same head), and two slots with one key would
+ *   report it twice.
+ * - else a free one (a softirq that sends a burst of packets, each freeing its slot at xmit,
+ *   then reuses one slot and leaves the others, held by packets of the task it interrupted
+ *   between LOCAL_OUT and the device, alone);
+ * - else the one taken longest ago.
+ * Slots held longer than NW_TX_STALE_NS are freed on the way, and every slot taken back from a
+ * packet that did not reach the driver is counted: a packet is reported or counted, never
+ * silently lost. Marked free until it is filled.
+ */
+static __always_inline __u32 tx_scratch_claim(struct tx_cpu *c, __u64 key, __u64 head, __u64 now)
+{
+	__u32 i, take = NW_TX_SCRATCH, oldest = 0;
+
+	for (i = 0; i < NW_TX_SCRATCH; i++) {
+		if (!c->skb[i])
+			continue;
+		if (c->skb[i] == key && c->st[i].head == head)
+			take = i;
+		else if (now - c->claimed[i] > NW_TX_STALE_NS)
+			tx_scratch_unfinished(c, i);
+	}
+	if (take < NW_TX_SCRATCH) {
+		tx_scratch_unfinished(c, take); /* its earlier send never reached the driver */
+	} else {
+		for (i = 0; i < NW_TX_SCRATCH; i++) {
+			if (!c->skb[i]) {
+				take = i;
+				break;
+			}
+			if (c->claimed[i] < c->claimed[oldest])
+				oldest = i;
+		}
+		if (take >= NW_TX_SCRATCH) {
+			take = oldest;
+			tx_scratch_unfinished(c, take);
+		}
+	}
+	if (take >= NW_TX_SCRATCH)
+		return NW_TX_SCRATCH;
+	c->skb[take] = 0;
+	c->claimed[take] = now;
+	return take;
+}
+
+/*
+ * Run by user space on each CPU (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU) before it reads
+ * the counters, never attached: slots left behind on a CPU that sends nothing more are counted
+ * too, not only when a later packet takes them back.
+ */
+SEC("raw_tp")
+int nw_pkt_sweep(void *ctx)
+{
+	struct tx_cpu *c = tx_scratch();
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!c)
+		return 0;
+	for (__u32 i = 0; i < NW_TX_SCRATCH; i++) {
+		if (c->skb[i] && now - c->claimed[i] > NW_TX_STALE_NS)
+			tx_scratch_unfinished(c, i);
+	}
+	return 0;
 }
 
 /* The scratch slot of this skb: its index, or -1. */
@@ -347,14 +407,14 @@ static __always_inline void pkt_out(void *ctx, struct sk_buff *skb, __u32 netns)
 	struct tx_cpu *c = tx_scratch();
 	if (!c)
 		return;
-	__u32 i = tx_scratch_claim(c);
+	__u32 i = tx_scratch_claim(c, (__u64)skb, (__u64)skb->head, bpf_ktime_get_ns());
 	if (i >= NW_TX_SCRATCH)
 		return;
 	struct tx_state *st = &c->st[i];
 	__builtin_memset(st, 0, sizeof(*st));
 	st->flow = flow;
 	st->netns = netns;
-	st->t_out = bpf_ktime_get_ns();
+	st->t_out = c->claimed[i];
 	st->head = (__u64)skb->head;
 	st->seq = l4.seq;
 	st->ack = l4.ack;
@@ -546,7 +606,7 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 	if (!sk || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* maybe a segment of a GSO packet split after net_dev_queue; start to xmit is synchronous */
-	__u32 j = tx_scratch_claim(c);
+	__u32 j = tx_scratch_claim(c, key, (__u64)skb->head, bpf_ktime_get_ns());
 	if (j >= NW_TX_SCRATCH)
 		return 0;
 	struct tx_state *seg = &c->st[j];
@@ -627,14 +687,23 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 {
 	__u64 key = (__u64)skb;
 
-	if (rc != 0)
-		return 0; /* NETDEV_TX_BUSY: requeued, it will be sent again */
+	/* NETDEV_TX_BUSY: not consumed, requeued (dev_requeue_skb()), sent again: the state waits */
+	if (rc == NW_NETDEV_TX_BUSY)
+		return 0;
 	struct tx_cpu *c = tx_scratch();
 	if (!c)
 		return 0;
+	/*
+	 * Any other rc but NETDEV_TX_OK: the driver consumed the skb without sending it (veth_xmit()
+	 * returns NET_XMIT_DROP when the peer's backlog is full; dev_xmit_complete()). No record: it
+	 * did not leave. TCP did not advance snd_nxt (tcp_transmit_skb() failed) and sends the same
+	 * bytes again as new data, which are reported then.
+	 */
+	int sent = rc == 0;
 	int i = tx_scratch_find(c, key, (__u64)skb->head);
 	if (i >= 0 && i < NW_TX_SCRATCH) {
-		emit_tx(ctx, &c->st[i], bpf_ktime_get_ns());
+		if (sent)
+			emit_tx(ctx, &c->st[i], bpf_ktime_get_ns());
 		c->skb[i] = 0;
 		return 0;
 	}
@@ -643,7 +712,8 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 	struct tx_state *st = tx_entry(skb, key);
 	if (!st)
 		return 0;
-	emit_tx(ctx, st, bpf_ktime_get_ns());
+	if (sent)
+		emit_tx(ctx, st, bpf_ktime_get_ns());
 	if (!bpf_map_delete_elem(&tx_pkt, &key))
 		__sync_fetch_and_add(&tx_in_table, -1);
 	return 0;

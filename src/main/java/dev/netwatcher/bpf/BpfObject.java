@@ -271,6 +271,38 @@ public final class BpfObject implements AutoCloseable {
         return out;
     }
 
+    /*
+     * struct bpf_test_run_opts (libbpf's bpf.h, x86-64): sz at 0, flags at 68, cpu at 72, 80 bytes
+     * (libbpf's own struct, sized by its sz field; not in the kernel's BTF).
+     */
+    private static final long TEST_RUN_OPTS_SIZE = 80, TEST_RUN_FLAGS = 68, TEST_RUN_CPU = 72;
+    private static final int BPF_F_TEST_RUN_ON_CPU = 1;
+    private static final int ENXIO = 6;
+
+    /**
+     * Runs a loaded, unattached raw_tp program once on every possible CPU (BPF_PROG_TEST_RUN with
+     * BPF_F_TEST_RUN_ON_CPU: the kernel runs it there from an IPI, bpf_prog_test_run_raw_tp()).
+     * An offline CPU is skipped.
+     */
+    public void runOnEachCpu(String program) {
+        int fd = programFd(program);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment opts = a.allocate(TEST_RUN_OPTS_SIZE, 8);
+            for (int cpu = 0; cpu < Libbpf.possibleCpus(); cpu++) {
+                opts.fill((byte) 0);
+                opts.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, TEST_RUN_OPTS_SIZE);
+                opts.set(java.lang.foreign.ValueLayout.JAVA_INT, TEST_RUN_FLAGS, BPF_F_TEST_RUN_ON_CPU);
+                opts.set(java.lang.foreign.ValueLayout.JAVA_INT, TEST_RUN_CPU, cpu);
+                int rc = (int) Libbpf.PROG_TEST_RUN_OPTS.invokeExact(fd, opts);
+                if (rc < 0 && rc != -ENXIO) throw new BpfException("running " + program + " on CPU " + cpu + " failed", -rc);
+            }
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
     int programFd(String program) {
         try {
             int fd = (int) Libbpf.PROGRAM_FD.invokeExact(program(program));

@@ -63,6 +63,8 @@ final class Libbpf {
     static final MethodHandle OBJ_GET_INFO_BY_FD = Native.bpf("bpf_obj_get_info_by_fd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle ENABLE_STATS = Native.bpf("bpf_enable_stats", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    static final MethodHandle PROG_TEST_RUN_OPTS = Native.bpf("bpf_prog_test_run_opts",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     static final MethodHandle NUM_POSSIBLE_CPUS = Native.bpf("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
     static final MethodHandle SET_PRINT = Native.bpf("libbpf_set_print", PTR_PTR);
 

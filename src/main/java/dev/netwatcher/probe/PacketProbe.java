@@ -126,6 +126,8 @@ public final class PacketProbe implements Probe {
         Map<String, Integer> m = new LinkedHashMap<>();
         m.put("packets evicted before delivery (per-flow table full)", 0);
         m.put("packets matched only in part (fewer layers)", 1);
+        m.put("packets that left LOCAL_OUT and were not seen at the driver", 2);
+        m.put("payload bytes of those packets", 3);
         return m;
     }
 

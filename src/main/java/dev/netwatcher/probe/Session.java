@@ -294,6 +294,7 @@ public final class Session implements AutoCloseable {
             }
             for (String prog : wanted) {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
+                if (SWEEP_SECTION.equals(obj.sectionName(prog))) continue; // not attached (SWEEP_SECTION)
                 if (p.cgroupHook(prog)) obj.attachCgroup(prog, dev.netwatcher.bpf.Cgroups.v2Root());
                 else if (hooks.isEmpty()) obj.attach(prog);
                 else attachNetfilter(obj, prog, hooks, filter);
@@ -305,6 +306,9 @@ public final class Session implements AutoCloseable {
             synchronized (this) {
                 loaded.add(new Loaded(p, obj));
                 for (int t : p.eventTypes()) byType[t] = p;
+                for (String prog : wanted) {
+                    if (SWEEP_SECTION.equals(obj.sectionName(prog))) sweepers.add(Map.entry(obj, prog));
+                }
             }
         } catch (BpfException e) {
             obj.close();
@@ -390,10 +394,19 @@ public final class Session implements AutoCloseable {
         return netfilterLinks;
     }
 
+    /**
+     * A program in a bare SEC("raw_tp") is not attached anywhere: it settles per-CPU state (the
+     * packet probe's nw_pkt_sweep counts send-path slots left behind) and runs on every CPU,
+     * through BPF_PROG_TEST_RUN, each time the counters are read.
+     */
+    static final String SWEEP_SECTION = "raw_tp";
+    private final List<Map.Entry<BpfObject, String>> sweepers = new ArrayList<>();
+
     /** Kernel-side counters of the loaded probes (see Probe.counters()), summed over CPUs. */
     public synchronized Map<String, Long> counters() {
         Map<String, Long> out = new LinkedHashMap<>();
         if (closed) return out;
+        for (Map.Entry<BpfObject, String> s : sweepers) s.getKey().runOnEachCpu(s.getValue());
         for (Loaded l : loaded) {
             for (Map.Entry<String, Integer> c : l.probe().counters().entrySet()) {
                 out.merge(c.getKey(), l.object().map(l.probe().counterMap()).sumPerCpu(c.getValue()), Long::sum);

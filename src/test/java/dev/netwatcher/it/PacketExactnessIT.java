@@ -61,9 +61,12 @@ class PacketExactnessIT extends LabTest {
                 e -> e.dir().equals("tx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
         List<PacketEvent> rx = c.settle(PacketEvent.class,
                 e -> e.dir().equals("rx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
-        assertEquals(sent, bytes(tx), "recursion misses " + c.session().recursionMisses() + "; tx records of port " + sport
-                + ": " + tx.size() + " packets; counters "
-                + c.session().counters() + " lost " + c.session().health().lost() + ": " + seqs(tx));
+        long unfinished = c.session().counters().get("payload bytes of those packets");
+        String txWhy = "recursion misses " + c.session().recursionMisses() + "; tx records of port " + sport + ": " + tx.size()
+                + " packets; counters " + c.session().counters() + " lost " + c.session().health().lost() + ": " + seqs(tx);
+        // a packet the kernel ran no BPF for at the driver is counted instead (bulkTransfer... says more)
+        if (unfinished == 0) assertEquals(sent, bytes(tx), txWhy);
+        else assertTrue(bytes(tx) <= sent && bytes(tx) + unfinished >= sent, txWhy);
         assertEquals(sent, bytes(rx), "rx records of port " + sport + ": " + rx.size() + " packets: " + seqs(rx));
     }
 
@@ -115,39 +118,48 @@ class PacketExactnessIT extends LabTest {
         }
     }
 
+    /**
+     * 1 GiB over one connection at full speed: the tx data records add up to what the sender wrote,
+     * except packets the kernel ran no BPF for at the driver (bench/tracepoint-misses.sh), which are
+     * counted instead ("payload bytes of those packets"); the rx data records add up to what the
+     * receiver read. (iperf3 is not the ground truth here: at the end of a -n test it may close
+     * the data connection with bytes it counted as sent still unsent; the server then reads less.)
+     */
     @Test
-    @org.junit.jupiter.api.Disabled("issue 21, open: tx was exact in some runs and 65160 bytes over in others; rx "
-            + "exact only without per-flow ring evictions; see the issue's closing note")
     void bulkTransferAtFullSpeedIsReportedExactly() throws Exception {
-        int cport = 41300;
+        int sport = 41300, dport = 9300, chunk = 1 << 20, chunks = 1024;
+        long sent = (long) chunk * chunks;
         LongAdder tx = new LongAdder(), rx = new LongAdder(), txRetrans = new LongAdder();
         java.util.function.Predicate<Event> count = e -> {
-            if (e instanceof PacketEvent p && p.len() > 0 && flow(Lab.A4, cport, Lab.B4, 5201).test(p)) {
+            if (e instanceof PacketEvent p && p.len() > 0 && flow(Lab.A4, sport, Lab.B4, dport).test(p)) {
                 if (p.dir().equals("rx")) rx.add(p.len());
                 else if (p.retransmit()) txRetrans.add(p.len());
                 else tx.add(p.len());
             }
             return false;
         };
-        Process server = lab.spawn(lab.b, "iperf3", "-s", "-1", "-B", Lab.B4);
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE, count)) {
-            Thread.sleep(300);
-            String json = lab.inNs(lab.a, "iperf3", "-c", Lab.B4, "--cport", Integer.toString(cport), "-n", "1G", "-J");
-            JsonNode end = new ObjectMapper().readTree(json).get("end");
-            // iperf3 starts each data connection with a 37-byte cookie (COOKIE_SIZE), then the data
-            long sent = end.get("sum_sent").get("bytes").asLong() + 37;
-            assertTrue(sent > 1L << 30, "iperf3 sent " + sent);
+            Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, dport, 0));
+            lab.inNs(lab.a, Lab.python("tcp_send.py", sport, Lab.B4, dport, chunks, chunk, 0));
+            assertTrue(server.waitFor(60, TimeUnit.SECONDS), "the receiver reads to the end");
+            long read = Long.parseLong(new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+            assertEquals(sent, read, "the receiver read every byte written");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while ((tx.sum() < sent || rx.sum() < sent) && System.nanoTime() < deadline) Thread.sleep(50);
             Thread.sleep(300);
-            assertEquals(sent, tx.sum(), "tx data records add up to the bytes iperf3 sent");
+            Map<String, Long> counters = c.session().counters();
+            long unfinished = counters.get("payload bytes of those packets");
+            String why = "; retransmitted " + txRetrans.sum() + ", " + counters + ", lost " + c.session().health().lost();
+            if (unfinished == 0) assertEquals(sent, tx.sum(), "tx data records add up to the bytes written" + why);
+            else assertTrue(tx.sum() <= sent && tx.sum() + unfinished >= sent,
+                    "tx data records and the payload counted as not seen at the driver cover what was written: " + tx.sum()
+                            + " + " + unfinished + " of " + sent + why);
             long retrans = txRetrans.sum();
             assertTrue(rx.sum() >= sent && rx.sum() <= sent + retrans,
-                    "rx data records add up to the bytes sent (retransmitted " + retrans + "): " + rx.sum() + " of " + sent
-                            + "; " + c.session().counters() + ", lost " + c.session().health().lost());
-            assertNothingMissed(c);
-        } finally {
-            server.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                    "rx data records add up to the bytes read: " + rx.sum() + " of " + sent + why);
+            assertEquals(0, c.session().health().lost(), "no record lost in the ring buffer");
+            assertEquals(0, c.session().recursionMisses(), "no probe run skipped by the kernel (recursion_misses)");
+            assertEquals(0L, counters.get("packets evicted before delivery (per-flow table full)"));
         }
     }
 
