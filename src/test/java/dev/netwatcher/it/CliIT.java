@@ -282,6 +282,54 @@ class CliIT {
         }
     }
 
+    /**
+     * -L end to end: a UDP receiver reads a flow's first datagrams as they come (its baseline), then
+     * sleeps 50 ms before each read; each datagram it kept waiting (and only those, by value) is a
+     * latency_anomaly of the rx socket layer against the flow's baseline.
+     */
+    @Test
+    void latencyAnomalyFlagsEveryDatagramTheReaderKeptWaiting() throws Exception {
+        try (Lab lab = Lab.create()) {
+            int warm = 40, stalled = 10;
+            List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
+            ProcessBuilder pb = netwatcher("-u", "-L", "--json", "--no-logs", "--anomaly-warmup", "20",
+                    "--netns", Long.toString(lab.netns(lab.b)));
+            java.io.File out = java.io.File.createTempFile("nw-anomaly", ".json");
+            out.deleteOnExit();
+            Process p = startAttached(pb.redirectOutput(out), stderr);
+            try {
+                Process recv = lab.spawnReady(lab.b, Lab.python("udp_stall_recv.py", Lab.B4, 9060, warm, stalled, 0.05));
+                lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41060, Lab.B4, 9060, warm + stalled, 100, 0.005));
+                assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+                assertEquals(Integer.toString(warm + stalled), Lab.readLine(recv.getInputStream()), "B read every datagram");
+                // each record is made at the read: the last one is out; stop as a user would
+                Thread.sleep(300);
+                Lab.run("kill", "-TERM", Long.toString(p.pid()));
+                assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            } finally {
+                p.destroyForcibly();
+            }
+            List<JsonNode> lines = jsonLines(java.nio.file.Files.readString(out.toPath()));
+            List<JsonNode> rx = lines.stream().filter(e -> e.get("type").asText().equals("packet") && e.get("dir").asText().equals("rx")
+                    && e.get("sport").asInt() == 41060).toList();
+            assertEquals(warm + stalled, rx.size(), "an rx record per datagram read: " + stderr);
+            long waited = rx.stream().filter(e -> e.get("layers_ns").path("socket").asLong() >= 40_000_000L).count();
+            assertEquals(stalled, waited, "the records show the stall on the socket layer");
+            List<JsonNode> anomalies = lines.stream().filter(e -> e.get("type").asText().equals("latency_anomaly")
+                    && e.get("sport").asInt() == 41060 && e.get("dir").asText().equals("rx") && e.get("layer").asText().equals("socket")).toList();
+            List<JsonNode> slow = anomalies.stream().filter(e -> e.get("value_ns").asLong() >= 40_000_000L).toList();
+            assertEquals(stalled, slow.size(), "every datagram kept waiting, once: " + anomalies);
+            for (JsonNode a : slow) {
+                assertEquals("flow", a.get("scope").asText(), a.toString());
+                assertTrue(a.get("value_ns").asLong() > a.get("threshold_ns").asLong()
+                        && a.get("value_ns").asLong() >= 3 * a.get("baseline_ns").asLong(), a.toString());
+            }
+            // the first is judged against the prompt reads alone (the later ones learn the stall, clipped)
+            JsonNode first = slow.stream().min(java.util.Comparator.comparingLong(a -> a.get("ts_ns").asLong())).orElseThrow();
+            assertTrue(first.get("baseline_ns").asLong() < 5_000_000L && first.get("threshold_ns").asLong() < 40_000_000L, first.toString());
+        }
+    }
+
     @Test
     void packetJsonTimeLoadAndFlowTotals() throws Exception {
         try (Lab lab = Lab.create()) {
