@@ -180,6 +180,78 @@ class PacketsIT extends LabTest {
         }
     }
 
+    /**
+     * -n on the three paths, in both families: B forwards between A and a third namespace C, and
+     * A sends to B (local) and through B to C. B's events: dir rx with PRE_ROUTING and LOCAL_IN for
+     * what it receives, dir fwd with PRE_ROUTING, FORWARD and POST_ROUTING (and no local hook) for
+     * what it forwards; A's: dir tx with LOCAL_OUT and POST_ROUTING. One event per datagram each.
+     */
+    @Test
+    void netfilterTimesLocalAndForwardedPacketsInBothFamilies() throws Exception {
+        String c = "nwt-c-" + ProcessHandle.current().pid();
+        String c4 = "198.18.1.2", c6 = "fd00:198::1:2";
+        try {
+            Lab.run("ip", "netns", "add", c);
+            Lab.run("ip", "-n", lab.b, "link", "add", "veth1", "type", "veth", "peer", "name", "veth1", "netns", c);
+            Lab.run("ip", "-n", lab.b, "addr", "add", "198.18.1.1/24", "dev", "veth1");
+            Lab.run("ip", "-n", lab.b, "addr", "add", "fd00:198::1:1/112", "dev", "veth1", "nodad");
+            Lab.run("ip", "-n", c, "addr", "add", c4 + "/24", "dev", "veth1");
+            Lab.run("ip", "-n", c, "addr", "add", c6 + "/112", "dev", "veth1", "nodad");
+            for (String[] l : new String[][] {{lab.b, "veth1"}, {c, "veth1"}, {c, "lo"}}) Lab.run("ip", "-n", l[0], "link", "set", l[1], "up");
+            Lab.run("ip", "-n", lab.a, "route", "add", "198.18.1.0/24", "via", Lab.B4);
+            Lab.run("ip", "-n", lab.a, "-6", "route", "add", "fd00:198::1:0/112", "via", Lab.B6);
+            Lab.run("ip", "-n", c, "route", "add", "default", "via", "198.18.1.1");
+            Lab.run("ip", "-n", c, "-6", "route", "add", "fd00:198::/64", "via", "fd00:198::1:1");
+            lab.inNs(lab.b, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+            for (String dst : new String[] {c4, c6}) { // resolve neighbours on both links first
+                long end = System.nanoTime() + 5_000_000_000L;
+                while (lab.tryInNs(lab.a, "ping", "-c1", "-W1", dst) != 0 && System.nanoTime() < end) Thread.sleep(100);
+            }
+            int n = 10;
+            try (Collector col = new Collector(List.of(Probes.NETFILTER), Filter.NONE)) {
+                for (boolean v6 : new boolean[] {false, true}) {
+                    String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4, cc = v6 ? c6 : c4;
+                    int port = v6 ? 9071 : 9070;
+                    Process recvB = lab.spawnReady(lab.b, Lab.python("udp_recv.py", b, port, n));
+                    Process recvC = lab.spawnReady(c, Lab.python("udp_recv.py", cc, port, n));
+                    lab.inNs(lab.a, Lab.python("udp_send.py", a, 41070, b, port, n, 64, 0.005));
+                    lab.inNs(lab.a, Lab.python("udp_send.py", a, 41071, cc, port, n, 64, 0.005));
+                    assertTrue(recvB.waitFor(15, TimeUnit.SECONDS) && recvC.waitFor(15, TimeUnit.SECONDS));
+                    assertEquals(Integer.toString(n), Lab.readLine(recvC.getInputStream()), "C got every forwarded datagram");
+                    long nsB = lab.netns(lab.b), nsA = lab.netns(lab.a);
+                    List<NetfilterEvent> local = col.await(NetfilterEvent.class,
+                            e -> e.header().netns() == nsB && flow(a, 41070, b, port).test(e), n, WAIT);
+                    assertEquals(n, local.size(), "B's events for what it received");
+                    for (NetfilterEvent e : local) {
+                        assertEquals("rx", e.dir());
+                        assertTrue(e.hooks().get("PRE_ROUTING") >= 0 && e.hooks().get("LOCAL_IN") >= 0, e.toString());
+                        assertTrue(e.hooks().get("FORWARD") < 0 && e.hooks().get("POST_ROUTING") < 0, e.toString());
+                    }
+                    List<NetfilterEvent> fwd = col.await(NetfilterEvent.class,
+                            e -> e.header().netns() == nsB && flow(a, 41071, cc, port).test(e), n, WAIT);
+                    assertEquals(n, fwd.size(), "B's events for what it forwarded");
+                    for (NetfilterEvent e : fwd) {
+                        assertEquals("fwd", e.dir());
+                        assertTrue(e.hooks().get("PRE_ROUTING") >= 0 && e.hooks().get("FORWARD") >= 0
+                                && e.hooks().get("POST_ROUTING") >= 0, e.toString());
+                        assertTrue(e.hooks().get("LOCAL_IN") < 0 && e.hooks().get("LOCAL_OUT") < 0, e.toString());
+                    }
+                    List<NetfilterEvent> sent = col.await(NetfilterEvent.class,
+                            e -> e.header().netns() == nsA && flow(a, 41071, cc, port).test(e), n, WAIT);
+                    assertEquals(n, sent.size(), "A's events for what it sent through B");
+                    assertTrue(sent.stream().allMatch(e -> e.dir().equals("tx") && e.hooks().get("LOCAL_OUT") >= 0
+                            && e.hooks().get("POST_ROUTING") >= 0), sent.toString());
+                }
+            }
+        } finally {
+            try {
+                Lab.run("ip", "netns", "del", c); // its veth1 goes with it, and B's end too
+            } catch (IllegalStateException notMade) {
+                // the test failed before creating it
+            }
+        }
+    }
+
     @Test
     void pingGivesOneIcmpEventPerEcho() throws Exception {
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_ICMP)), Filter.NONE)) {
