@@ -58,6 +58,29 @@ class ConnIT extends LabTest {
         return m;
     }
 
+    /** ss's fields without the ones that change while a connection is idle (time since the last send, receive, ack). */
+    static Map<String, String> idleFields(Map<String, String> ss) {
+        Map<String, String> m = new HashMap<>(ss);
+        m.keySet().removeIf(k -> k.startsWith("last") || k.equals("busy"));
+        return m;
+    }
+
+    /**
+     * ss's view of the connection at localPort once it is idle: two reads 100 ms apart agree on
+     * every field but the idle times (delayed ACKs and window updates are done). Replaces a fixed
+     * sleep before comparing with a snapshot.
+     */
+    Map<String, String> idle(String ns, int localPort) throws InterruptedException {
+        Map<String, String> prev = ss(ns, localPort);
+        for (int i = 0; i < 100; i++) {
+            Thread.sleep(100);
+            Map<String, String> now = ss(ns, localPort);
+            if (idleFields(now).equals(idleFields(prev))) return now;
+            prev = now;
+        }
+        throw new AssertionError("the connection on port " + localPort + " did not go idle in 10 s: " + prev);
+    }
+
     static long ms(String v) { // "0.027" ms -> 27 µs
         return Math.round(Double.parseDouble(v) * 1000);
     }
@@ -133,11 +156,13 @@ class ConnIT extends LabTest {
             Process v6 = lab.spawn(lab.a, Lab.python("conn_peer.py", "client", Lab.B6, 7101, 40012, SENT));
             expect(v4, "done");
             expect(v6, "done");
-            Thread.sleep(500); // delayed ACKs and window updates settle; then both sides are idle
             Map<String, Map<String, String>> truth = new HashMap<>();
-            truth.put("A v4", ss(lab.a, 40011));
-            truth.put("A v6", ss(lab.a, 40012));
+            truth.put("A v4", idle(lab.a, 40011));
+            truth.put("A v6", idle(lab.a, 40012));
             c.snapshot();
+            // still idle after the snapshot: ss and the walk saw the same connection state
+            assertEquals(idleFields(truth.get("A v4")), idleFields(ss(lab.a, 40011)), "idle through the snapshot");
+            assertEquals(idleFields(truth.get("A v6")), idleFields(ss(lab.a, 40012)), "idle through the snapshot");
             assertAgrees(truth.get("A v4"), latest(c, Lab.A4, 40011).info(), "client IPv4");
             assertAgrees(truth.get("A v6"), latest(c, Lab.A6, 40012).info(), "client IPv6");
             assertEquals(SENT, latest(c, Lab.A4, 40011).info().bytesSent(), "bytes the client sent");
@@ -208,9 +233,10 @@ class ConnIT extends LabTest {
             Process v6 = lab.spawn(lab.a, Lab.python("conn_peer.py", "client", Lab.B6, 7102, 40032, SENT));
             expect(v4, "done");
             expect(v6, "done");
-            Thread.sleep(500);
-            Map<String, String> t4 = ss(lab.a, 40031), t6 = ss(lab.a, 40032);
+            Map<String, String> t4 = idle(lab.a, 40031), t6 = idle(lab.a, 40032);
             c.snapshot();
+            assertEquals(idleFields(t4), idleFields(ss(lab.a, 40031)), "idle through the snapshot");
+            assertEquals(idleFields(t6), idleFields(ss(lab.a, 40032)), "idle through the snapshot");
             for (Object[] k : new Object[][] {{Lab.A4, 40031, t4, Lab.B4}, {Lab.A6, 40032, t6, Lab.B6}}) {
                 List<TcpRttEvent> r = c.events(TcpRttEvent.class, e -> e.flow().saddr().equals(addr((String) k[0]))
                         && e.flow().sport() == (int) k[1]);
