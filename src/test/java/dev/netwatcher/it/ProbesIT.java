@@ -272,6 +272,7 @@ class ProbesIT extends LabTest {
         Process client = openClient(7005, 40030);
         try (Collector c = new Collector(List.of(Probes.RETRANS, Probes.DROP), new Filter(0, 0, 0, Cidr.parse("198.18.0.0/15"), null))) {
             long before = lab.nstat(lab.a, "TcpRetransSegs");
+            long rtoBefore = lab.nstat(lab.a, "TcpExtTCPTimeouts"), probesBefore = lab.nstat(lab.a, "TcpExtTCPLossProbes");
             lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest dropped; "
                     + "add chain inet nwtest input { type filter hook input priority 0; policy accept; }; "
                     + "add rule inet nwtest input tcp dport 7005 counter name dropped drop");
@@ -305,6 +306,13 @@ class ProbesIT extends LabTest {
                 assertEquals(16, e.len(), "the 16 bytes the test wrote");
             }
             assertEquals(r.getFirst().seq(), r.getLast().seq(), "the same segment each time");
+            // -r's ca_state against the kernel's own counts: a tail loss probe goes out in Open
+            // (TCPLossProbes), each retransmission timeout enters Loss first (TCPTimeouts, tcp_enter_loss())
+            long rto = lab.nstat(lab.a, "TcpExtTCPTimeouts") - rtoBefore, probes = lab.nstat(lab.a, "TcpExtTCPLossProbes") - probesBefore;
+            assertTrue(rto >= 1, "at least one timeout: " + rto);
+            assertEquals(rto, inA.stream().filter(e -> e.caState().equals("Loss")).count(), "ca_state Loss per TCPTimeouts: " + inA);
+            assertEquals(probes, inA.stream().filter(e -> e.caState().equals("Open")).count(), "ca_state Open per TCPLossProbes: " + inA);
+            assertEquals(inA.size(), rto + probes, "no other ca_state: " + inA);
             long dropEvents = c.events(DropEvent.class, e -> flow(Lab.A4, 40030, Lab.B4, 7005).test(e)
                     && e.reason().equals("NETFILTER_DROP")).size();
             assertEquals(nftDropped, dropEvents, "every packet nft dropped was reported");
