@@ -26,6 +26,8 @@ for n in $A $B; do ip -n $n link set lo up; ip -n $n link set veth0 up; done
 ip netns exec $B iperf3 -s -B 198.19.2.2 -D; sleep 1
 # shellcheck disable=SC2086
 "$root/netwatcher" $NWARGS --metrics 127.0.0.1:$PORT --bpf-stats --no-logs 2>"$M/nw.err" >/dev/null & NW=$!
+# the metrics server answers before the probes attach: wait for the "attached" line first
+for _ in $(seq 200); do grep -q 'attached' "$M/nw.err" 2>/dev/null && break; sleep 0.1; done
 for _ in $(seq 100); do curl -sf 127.0.0.1:$PORT/metrics >"$M/m0" && break; sleep 0.1; done
 # shellcheck disable=SC2086
 ip netns exec $A iperf3 -c 198.19.2.2 -t 5 $IPERF | grep -E 'sender|receiver'

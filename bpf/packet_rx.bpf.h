@@ -1,26 +1,124 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * packet.bpf.c, the receive path from the device to LOCAL_IN. Device and IP-receive
- * times wait in rx_pkt, keyed by skb->head (the data buffer, shared by clones such as the
- * one ip_rcv() makes when a packet socket holds a reference): netif_rx() only queues to a
- * CPU's backlog, which a later softirq, maybe on another CPU, hands to
- * __netif_receive_skb_core(). At LOCAL_IN the packet goes to its protocol's unit: TCP
- * segments with payload to packet_tcp_rx.bpf.h, datagrams to packet_udp_rx.bpf.h, echo
- * requests to packet_icmp.bpf.h; everything else (ACKs, SYN, FIN, RST, other ICMP) has
- * nothing more to wait for and is reported at once.
+ * packet.bpf.c, the receive path from the device to LOCAL_IN. At LOCAL_IN the packet goes to
+ * its protocol's unit: TCP segments with payload to packet_tcp_rx.bpf.h, datagrams to
+ * packet_udp_rx.bpf.h, echo requests to packet_icmp.bpf.h; everything else (ACKs, SYN, FIN,
+ * RST, other ICMP) has nothing more to wait for and is reported at once.
+ *
+ * Where a packet's device and IP-receive times wait, keyed by skb->head (the data buffer, shared
+ * by clones such as the one ip_rcv() makes when a packet socket holds a reference):
+ * - netif_rx() only queues the skb to a CPU's backlog, which a later softirq hands to
+ *   __netif_receive_skb_core(). Without RPS that is this CPU's backlog (enqueue_to_backlog(skb,
+ *   smp_processor_id())); a driver's napi_gro_receive() reaches netif_receive_skb on its CPU
+ *   too. netif_receive_skb to LOCAL_IN is one softirq on one CPU. So the times wait in a
+ *   per-CPU table of NW_RX_SLOTS stamps, slot = hash of skb->head: an array slot, no hash map
+ *   update, lookup or delete per packet. Two packets in flight on one CPU in one slot: the
+ *   later overwrites the earlier, which then lacks its device time (never takes another's).
+ * - With RPS, netif_rx() may queue the packet to another CPU's backlog. netif_receive_skb then
+ *   misses its stamp on its own CPU and looks for it in the other CPUs' tables
+ *   (bpf_map_lookup_percpu_elem()): the CPU that stamped the last such packet first (RPS sends
+ *   one device queue's packets from one CPU), then NW_RX_SCAN others per miss, in turn, so a
+ *   miss costs a bounded number of lookups on a host of any size.
  */
-struct rx_times {
+struct rx_stamp {
+	__u64 head;              /* skb->head; 0: free */
 	__u64 t_drv;
 	__u64 t_rcv;
 };
 
+#define NW_RX_STAMPS 256 /* a power of 2 */
+#define NW_RX_SCAN 8
+
+struct rx_stamps {
+	struct rx_stamp s[NW_RX_STAMPS];
+	__u32 hint;              /* the CPU whose table held the last stamp this CPU missed */
+	__u32 scan;              /* where the next scan of other CPUs starts */
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, 65536);
-	__type(key, __u64);              /* skb->head */
-	__type(value, struct rx_times);
-} rx_pkt SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rx_stamps);
+} rx_stamps SEC(".maps");
+
+/* Another CPU's stamp for skb->head key in slot i: its device time taken, the stamp freed. */
+static __always_inline int rx_stamp_on(__u32 cpu, __u32 i, __u64 key, __u64 *t_drv)
+{
+	__u32 zero = 0;
+	struct rx_stamps *t = bpf_map_lookup_percpu_elem(&rx_stamps, &zero, cpu);
+
+	if (!t)
+		return -1; /* no such CPU */
+	if (i >= NW_RX_STAMPS)
+		return 0;
+	struct rx_stamp *st = &t->s[i];
+	if (st->head != key)
+		return 0;
+	__u64 d = st->t_drv;
+	if (st->head != key) /* that CPU stamped another packet meanwhile */
+		return 0;
+	*t_drv = d;
+	st->head = 0;
+	return 1;
+}
+
+/* The device time of a packet stamped on another CPU (RPS), or 0. */
+static __always_inline __u64 rx_stamp_elsewhere(struct rx_stamps *mine, __u32 i, __u64 key)
+{
+	__u32 self = bpf_get_smp_processor_id();
+	__u32 hint = mine->hint;
+	__u64 t_drv = 0;
+
+	if (hint != self && rx_stamp_on(hint, i, key, &t_drv) > 0)
+		return t_drv;
+	__u32 cpu = mine->scan;
+	for (int n = 0; n < NW_RX_SCAN; n++, cpu++) {
+		if (cpu == self || cpu == hint)
+			continue;
+		int r = rx_stamp_on(cpu, i, key, &t_drv);
+		if (r < 0) { /* past the last CPU: wrap */
+			cpu = 0;
+			r = cpu == self || cpu == hint ? 0 : rx_stamp_on(cpu, i, key, &t_drv);
+		}
+		if (r > 0) {
+			mine->hint = cpu;
+			mine->scan = cpu + 1;
+			return t_drv;
+		}
+	}
+	mine->scan = cpu;
+	return 0;
+}
+
+/*
+ * skb->head as a number. A direct load gives the verifier a pointer (6.18: untrusted read-only
+ * memory), which cannot index an array: one probe read gives a plain scalar.
+ */
+static __always_inline __u64 rx_head(const struct sk_buff *skb)
+{
+	__u64 h = 0;
+
+	bpf_probe_read_kernel(&h, sizeof(h), &skb->head);
+	return h;
+}
+
+/* The slot of skb->head in the per-CPU tables (heads are at least 64-byte aligned buffers). */
+static __always_inline __u32 rx_slot(__u64 head)
+{
+	return (__u32)((head >> 6) * 0x9E3779B97F4A7C15ULL >> 56) & (NW_RX_STAMPS - 1);
+}
+
+static __always_inline struct rx_stamp *rx_stamp_of(__u64 head)
+{
+	__u32 zero = 0;
+	struct rx_stamps *t = bpf_map_lookup_elem(&rx_stamps, &zero);
+	__u32 i = rx_slot(head);
+
+	if (!t || i >= NW_RX_STAMPS)
+		return 0;
+	return &t->s[i];
+}
 
 /*
  * Early, cheap test on the receive tracepoints, before any map update: is the packet of a
@@ -57,9 +155,14 @@ static __always_inline void rx_start(const struct sk_buff *skb)
 {
 	if (!rx_wanted(skb))
 		return;
-	__u64 key = (__u64)skb->head;
-	struct rx_times t = {.t_drv = bpf_ktime_get_ns()};
-	bpf_map_update_elem(&rx_pkt, &key, &t, BPF_ANY);
+	__u64 key = rx_head(skb);
+	__u64 now = bpf_ktime_get_ns();
+	struct rx_stamp *st = rx_stamp_of(key);
+	if (st) {
+		st->head = key;
+		st->t_drv = now;
+		st->t_rcv = 0;
+	}
 }
 
 SEC("tp_btf/netif_rx")
@@ -81,15 +184,18 @@ int BPF_PROG(nw_pkt_receive, struct sk_buff *skb)
 {
 	if (!rx_wanted(skb))
 		return 0; /* not followed: no lookup */
-	__u64 key = (__u64)skb->head;
+	__u64 key = rx_head(skb);
 	__u64 now = bpf_ktime_get_ns();
-	struct rx_times *t = bpf_map_lookup_elem(&rx_pkt, &key);
-	if (t) {
-		t->t_rcv = now;
-	} else {
-		struct rx_times n = {.t_rcv = now};
-		bpf_map_update_elem(&rx_pkt, &key, &n, BPF_ANY);
+	__u32 zero = 0, i = rx_slot(key);
+	struct rx_stamps *mine = bpf_map_lookup_elem(&rx_stamps, &zero);
+	if (!mine || i >= NW_RX_STAMPS)
+		return 0;
+	struct rx_stamp *st = &mine->s[i];
+	if (st->head != key) { /* stamped on another CPU (RPS), overwritten, or never stamped */
+		st->t_drv = rx_stamp_elsewhere(mine, i, key);
+		st->head = key;
 	}
+	st->t_rcv = now;
 	return 0;
 }
 
@@ -127,12 +233,12 @@ static __always_inline void pkt_in(void *ctx, struct sk_buff *skb, __u32 netns, 
 		return;
 	if (!pass_local(&flow, netns, NW_DIR_RX))
 		return;
-	__u64 head = (__u64)skb->head;
-	struct rx_times *t = bpf_map_lookup_elem(&rx_pkt, &head);
-	if (t) {
-		t_drv = t->t_drv;
-		t_rcv = t->t_rcv;
-		bpf_map_delete_elem(&rx_pkt, &head);
+	__u64 head = rx_head(skb);
+	struct rx_stamp *st = rx_stamp_of(head);
+	if (st && st->head == head) { /* netif_receive_skb ran just before, on this CPU */
+		t_drv = st->t_drv;
+		t_rcv = st->t_rcv;
+		st->head = 0;
 	}
 	__u32 len = nw_payload_len(skb, &l4);
 

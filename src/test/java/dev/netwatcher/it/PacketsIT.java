@@ -252,6 +252,38 @@ class PacketsIT extends LabTest {
         }
     }
 
+    /**
+     * With RPS on B's device steering to CPU 1 and the sender on CPU 0, netif_rx() stamps each
+     * packet on CPU 0 and netif_receive_skb runs on CPU 1, which finds the stamp in CPU 0's table.
+     * Every rx record keeps its driver and ip times, in both families.
+     */
+    @Test
+    void receiveTimesSurviveRps() throws Exception {
+        String rps = "/sys/class/net/veth0/queues/rx-0/rps_cpus";
+        // the sender runs on CPU 0 (veth_xmit() calls netif_rx() there); RPS steers B's packets to CPU 1
+        assertTrue(Runtime.getRuntime().availableProcessors() >= 2, "RPS across CPUs needs two");
+        lab.inNs(lab.b, "sh", "-c", "echo 2 > " + rps);
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP)), Filter.NONE)) {
+            int n = 40;
+            for (boolean v6 : new boolean[] {false, true}) {
+                String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
+                int port = v6 ? 9081 : 9080;
+                Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", b, port, n));
+                List<String> pinned = new java.util.ArrayList<>(List.of("taskset", "-c", "0"));
+                pinned.addAll(List.of(Lab.python("udp_send.py", a, 41080, b, port, n, 64, 0.002)));
+                lab.inNs(lab.a, pinned.toArray(String[]::new));
+                assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+                List<PacketEvent> rx = c.await(PacketEvent.class, e -> e.dir().equals("rx") && flow(a, 41080, b, port).test(e), n, WAIT);
+                assertEquals(n, rx.size(), "one rx record per datagram");
+                for (PacketEvent e : rx) {
+                    assertTrue(e.layers().get("driver") >= 0 && e.layers().get("ip") >= 0 && e.layers().get("socket") >= 0, e.toString());
+                }
+            }
+        } finally {
+            lab.inNs(lab.b, "sh", "-c", "echo 0 > " + rps);
+        }
+    }
+
     @Test
     void pingGivesOneIcmpEventPerEcho() throws Exception {
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_ICMP)), Filter.NONE)) {
