@@ -61,7 +61,7 @@ ip netns exec $A ping -q -i 0.2 -w "$DUR" $IPB >/dev/null &
 metric() { curl -s 127.0.0.1:$PORT/metrics | awk -v m="$1" '$1 == m {print $2}'; }
 maps() { # entries in the packet probe's LRU maps
   local total=0 id n
-  for id in $(bpftool map show | awk '/lru_hash/ && /name (tx_pkt|tx_sock|rx_pkt|rx_flow|udp_q|flow_totals|udp_send|icmp_req)/ {sub(":","",$1); print $1}'); do
+  for id in $(bpftool map show | awk '/lru_hash/ && /name (tx_pkt|tx_sock|rx_flow|udp_q|flow_totals|udp_send|icmp_req)/ {sub(":","",$1); print $1}'); do
     n=$(bpftool map dump id "$id" 2>/dev/null | grep -c '"key"' || true); total=$((total + n))
   done
   echo $total
