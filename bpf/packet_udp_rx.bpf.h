@@ -46,9 +46,10 @@ struct udp_seq_key {
  * LOCAL_IN to sk_data_ready is one synchronous call chain on one CPU (ip_local_deliver_finish()
  * -> udp_rcv() -> __udp_enqueue_schedule_skb() -> sk_data_ready, or ip6_input_finish() ->
  * udpv6_rcv()), so a datagram's times wait in per-CPU scratch there, not in a table keyed by
- * skb: no hash update, lookup and delete per datagram. The scratch is matched by skb->head
- * against the skb at the tail of the socket's queue; a datagram the socket did not queue
- * (receive buffer full, a filter) leaves its scratch to the next one, never to a wrong one.
+ * skb: no hash update, lookup and delete per datagram. sk_data_ready takes what the scratch
+ * holds (the datagram this CPU's LOCAL_IN handed to UDP just before) when its destination port
+ * is the socket's; a datagram the socket did not queue (receive buffer full, a filter) fires no
+ * sk_data_ready and is overwritten by the next one.
  */
 struct udp_rx_cpu {
 	__u64 head;                      /* skb->head of the datagram waiting; 0: none */
@@ -107,12 +108,17 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 {
 	__u64 key = (__u64)sk;
 	struct udp_q *q = bpf_map_lookup_elem(&udp_q, &key);
-	struct sk_buff *tail = sk->sk_receive_queue.prev;
 	struct udp_rx *u = 0;
 	__u32 zero = 0;
 	struct udp_rx_cpu *c = bpf_map_lookup_elem(&udp_rx_cpu, &zero);
-	if (c && c->head && tail && (void *)tail != (void *)&sk->sk_receive_queue &&
-	    c->head == (__u64)BPF_CORE_READ(tail, head))
+	/*
+	 * The datagram this CPU's LOCAL_IN handed to UDP is the one __udp_enqueue_schedule_skb()
+	 * just queued (one call chain). Not the queue's tail: the queue lock is released before
+	 * sk_data_ready, and a reader on another CPU may splice the queue into its reader_queue
+	 * in between (with RPS it often did), which left the datagram unnumbered and its record
+	 * silently missing. Its destination port must be this socket's.
+	 */
+	if (c && c->head && c->r.flow.dport == sk->__sk_common.skc_num)
 		u = &c->r;
 	if (!q) {
 		if (!u)

@@ -273,8 +273,10 @@ class PacketsIT extends LabTest {
                 pinned.addAll(List.of(Lab.python("udp_send.py", a, 41080, b, port, n, 64, 0.002)));
                 lab.inNs(lab.a, pinned.toArray(String[]::new));
                 assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+                assertEquals(Integer.toString(n), Lab.readLine(recv.getInputStream()), "B read every datagram");
                 List<PacketEvent> rx = c.await(PacketEvent.class, e -> e.dir().equals("rx") && flow(a, 41080, b, port).test(e), n, WAIT);
-                assertEquals(n, rx.size(), "one rx record per datagram");
+                assertEquals(n, rx.size(), "one rx record per datagram; counters " + c.session().counters()
+                        + ", recursion misses " + c.session().recursionMisses());
                 for (PacketEvent e : rx) {
                     assertTrue(e.layers().get("driver") >= 0 && e.layers().get("ip") >= 0 && e.layers().get("socket") >= 0, e.toString());
                 }
