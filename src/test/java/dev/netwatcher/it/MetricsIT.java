@@ -142,6 +142,54 @@ class MetricsIT extends LabTest {
         CliIT.awaitClean("metrics-only run");
     }
 
+    /**
+     * --events and --bpf-stats do what README says: with them, every datagram is a console line
+     * besides the metrics, and the programs' run counts and times are served; without them, no
+     * per-event line is written and run counts stay 0 (the kernel's bpf_stats are off).
+     */
+    @Test
+    void eventsAndBpfStatsAddConsoleLinesAndProgramRuns() throws Exception {
+        int n = 12;
+        for (boolean on : new boolean[] {true, false}) {
+            int nwPort = freePort(), port = on ? 9062 : 9063;
+            List<String> err = Collections.synchronizedList(new ArrayList<>());
+            List<String> args = new ArrayList<>(List.of("-u", "--netns", Long.toString(lab.netns(lab.b)), "--metrics",
+                    "127.0.0.1:" + nwPort, "--no-logs"));
+            if (on) args.addAll(List.of("--events", "--bpf-stats"));
+            Path out = Files.createTempFile("nw-events", ".txt");
+            try {
+                Process nw = CliIT.startAttached(CliIT.netwatcher(args.toArray(String[]::new)).redirectOutput(out.toFile()), err);
+                try {
+                    Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, port, n));
+                    lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41062, Lab.B4, port, n, 64, 0.005));
+                    assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+                    assertEquals(Integer.toString(n), Lab.readLine(recv.getInputStream()));
+                    String metrics = get("http://127.0.0.1:" + nwPort + "/metrics");
+                    double runs = sample(metrics, "netwatcher_bpf_program_runs_total{program=\"nw_pkt_read\"}");
+                    double seconds = sample(metrics, "netwatcher_bpf_program_run_seconds_total{program=\"nw_pkt_read\"}");
+                    if (on) assertTrue(runs >= n && seconds > 0, "B's reads ran the read program: " + runs + " runs, " + seconds + " s");
+                    else assertEquals(0.0, runs, "no bpf_stats without --bpf-stats");
+                } finally {
+                    stop(nw);
+                }
+                awaitDetached(err);
+                long lines = Files.readAllLines(out).stream()
+                        .filter(l -> l.contains(" packet ") && l.contains("198.18.0.1:41062") && l.matches(".* rx +64 .*")).count();
+                assertEquals(on ? n : 0, lines, "console lines of B's datagrams (--events " + (on ? "on" : "off") + ")");
+            } finally {
+                Files.deleteIfExists(out);
+            }
+        }
+    }
+
+    /** A sample's value in Prometheus text format, or -1 when absent. */
+    private static double sample(String metrics, String name) {
+        for (String l : metrics.split("\n")) {
+            if (l.startsWith(name + " ")) return Double.parseDouble(l.substring(name.length() + 1).trim());
+        }
+        return -1;
+    }
+
     /** SIGTERM (Process.destroy() would also close our end of its stderr before the summary is read). */
     private static void stop(Process nw) throws InterruptedException {
         Lab.run("kill", "-TERM", Long.toString(nw.pid()));
