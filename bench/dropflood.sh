@@ -8,6 +8,7 @@
 # nw_w_drop, and ns per run of each (bpf_stats' own two clock reads included).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lab.sh"
 ROUNDS=${1:-5}
 SECS=${2:-3}
 A=nwflood-a B=nwflood-b PORT=19466
@@ -15,16 +16,11 @@ M=$(mktemp -d)
 FLOOD="$root/src/test/resources/lab/flood.py"
 cleanup() {
   [ -n "${NW:-}" ] && kill -TERM "$NW" 2>/dev/null && wait "$NW" 2>/dev/null || true
-  for n in $A $B; do ip netns pids $n 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-  ip netns del $A 2>/dev/null || true
-  ip netns del $B 2>/dev/null || true
+  lab_down $A $B
   rm -rf "$M"
 }
 trap cleanup EXIT
-ip netns add $A; ip netns add $B
-ip -n $A link add veth0 type veth peer name veth0 netns $B
-ip -n $A addr add 198.19.3.1/24 dev veth0; ip -n $B addr add 198.19.3.2/24 dev veth0
-for n in $A $B; do ip -n $n link set lo up; ip -n $n link set veth0 up; done
+lab_up $A $B 198.19.3.1/24 198.19.3.2/24
 ip netns exec $A ping -c1 -W2 198.19.3.2 >/dev/null
 ip netns exec $B python3 "$FLOOD" sink 198.19.3.2 9000 >/dev/null &
 inode=$(stat -L -c %i /run/netns/$B)

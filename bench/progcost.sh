@@ -6,23 +6,19 @@
 # prints runs and ns per run of each program (bpf_stats' own two clock reads included).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lab.sh"
 NWARGS=${1:?netwatcher options}
 IPERF=${2:-}
 A=nwcost-a B=nwcost-b PORT=19465
 M=$(mktemp -d)
 cleanup() {
   [ -n "${NW:-}" ] && kill -TERM "$NW" 2>/dev/null && wait "$NW" 2>/dev/null || true
-  ip netns pids $B 2>/dev/null | xargs -r kill 2>/dev/null || true
-  ip netns del $A 2>/dev/null || true
-  ip netns del $B 2>/dev/null || true
+  lab_down $A $B
   rm -rf "$M"
 }
 trap cleanup EXIT
 command -v iperf3 >/dev/null || { echo "bench/progcost.sh: install iperf3" >&2; exit 1; }
-ip netns add $A; ip netns add $B
-ip -n $A link add veth0 type veth peer name veth0 netns $B
-ip -n $A addr add 198.19.2.1/24 dev veth0; ip -n $B addr add 198.19.2.2/24 dev veth0
-for n in $A $B; do ip -n $n link set lo up; ip -n $n link set veth0 up; done
+lab_up $A $B 198.19.2.1/24 198.19.2.2/24
 ip netns exec $B iperf3 -s -B 198.19.2.2 -D; sleep 1
 # shellcheck disable=SC2086
 "$root/netwatcher" $NWARGS --metrics 127.0.0.1:$PORT --bpf-stats --no-logs 2>"$M/nw.err" >/dev/null & NW=$!

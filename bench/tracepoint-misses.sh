@@ -7,6 +7,7 @@
 # program on the same tracepoint. Prints both counts and the bpftrace program's recursion_misses.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lab.sh"
 R=$root/src/test/resources/lab
 N=${1:-20}
 A=nwtp-a B=nwtp-b T=/sys/kernel/tracing
@@ -16,15 +17,11 @@ W=$(mktemp -d)
 cleanup() {
   echo 0 > $T/events/net/net_dev_start_xmit/enable; echo 0 > $T/events/net/net_dev_start_xmit/filter || true
   [ -n "${BT:-}" ] && kill -INT "$BT" 2>/dev/null || true
-  ip netns pids $B 2>/dev/null | xargs -r kill 2>/dev/null || true
-  ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true
+  lab_down $A $B
   rm -rf "$W"
 }
 trap cleanup EXIT
-ip netns add $A; ip netns add $B
-ip -n $A link add veth0 type veth peer name veth0 netns $B
-ip -n $A addr add 198.18.0.1/24 dev veth0; ip -n $B addr add 198.18.0.2/24 dev veth0
-for n in $A $B; do ip -n $n link set lo up; ip -n $n link set veth0 up; done
+lab_up $A $B 198.18.0.1/24 198.18.0.2/24
 ip netns exec $A tc qdisc add dev veth0 root tbf rate 2mbit burst 4kb latency 2s
 echo 'len == 1514' > $T/events/net/net_dev_start_xmit/filter
 echo > $T/trace; echo 1 > $T/events/net/net_dev_start_xmit/enable
