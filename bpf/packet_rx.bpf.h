@@ -53,10 +53,11 @@ static __always_inline int rx_stamp_on(__u32 cpu, __u32 i, __u64 key, __u64 *t_d
 	if (i >= NW_RX_STAMPS)
 		return 0;
 	struct rx_stamp *st = &t->s[i];
-	if (st->head != key)
+	/* volatile: both reads of head must happen, around the read of t_drv */
+	if (*(volatile __u64 *)&st->head != key)
 		return 0;
-	__u64 d = st->t_drv;
-	if (st->head != key) /* that CPU stamped another packet meanwhile */
+	__u64 d = *(volatile __u64 *)&st->t_drv;
+	if (*(volatile __u64 *)&st->head != key) /* that CPU stamped another packet meanwhile */
 		return 0;
 	*t_drv = d;
 	st->head = 0;

@@ -200,13 +200,12 @@ static __always_inline void tx_scratch_unfinished(struct tx_cpu *c, __u32 i)
  * Slots held longer than NW_TX_STALE_NS are freed on the way, and every slot taken back from a
  * packet that did not reach the driver is counted: a packet is reported or counted, never
  * silently lost. Marked free until it is filled.
- */
-/*
+ *
  * A global function: the verifier checks it once, not at each call site. Inlined, its loops and
  * counting branches multiplied the states of the programs around it (start-up 1.1 -> 3.6 s).
  * A global function takes scalars only (6.1, 6.12): the skb's address and head, which the
  * verifier types as pointers in the caller, come through this CPU's scratch (want_skb,
- * want_head), where they are plain numbers again.
+ * want_head; tx_scratch_claim() below puts them there), where they are plain numbers again.
  */
 __noinline int tx_scratch_claim_slot(__u64 now)
 {
@@ -248,6 +247,13 @@ __noinline int tx_scratch_claim_slot(__u64 now)
 	return take;
 }
 
+static __always_inline __u32 tx_scratch_claim(struct tx_cpu *c, __u64 key, __u64 head, __u64 now)
+{
+	c->want_skb = key;
+	c->want_head = head;
+	return (__u32)tx_scratch_claim_slot(now);
+}
+
 /*
  * Run by user space on each CPU (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU) before it reads
  * the counters, never attached: slots left behind on a CPU that sends nothing more are counted
@@ -266,13 +272,6 @@ int nw_pkt_sweep(void *ctx)
 			tx_scratch_unfinished(c, i);
 	}
 	return 0;
-}
-
-static __always_inline __u32 tx_scratch_claim(struct tx_cpu *c, __u64 key, __u64 head, __u64 now)
-{
-	c->want_skb = key;
-	c->want_head = head;
-	return (__u32)tx_scratch_claim_slot(now);
 }
 
 /* The scratch slot of this skb: its index, or -1. */
