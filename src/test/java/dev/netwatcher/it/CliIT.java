@@ -86,6 +86,12 @@ class CliIT {
         return Lab.run("bpftool", "link", "show").lines().filter(l -> l.matches("^\\d+: (type 10|netfilter) .*")).count();
     }
 
+    /** Waits (5 s at most) for a line starting with prefix among the lines a reader thread collects. */
+    static void awaitLine(List<String> lines, String prefix) throws InterruptedException {
+        for (int i = 0; i < 250 && lines.stream().noneMatch(l -> l.startsWith(prefix)); i++) Thread.sleep(20);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith(prefix)), "a line " + prefix + "...: " + lines);
+    }
+
     static void awaitClean(String how) throws InterruptedException {
         for (int i = 0; i < 100 && (ourPrograms() > 0 || ourLinks() > 0); i++) Thread.sleep(50);
         assertEquals(0, ourLinks(), "links left after " + how);
@@ -214,8 +220,7 @@ class CliIT {
                 assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIG" + signal);
                 if (!signal.equals("KILL")) {
                     assertEquals(signal.equals("INT") ? 130 : 143, p.exitValue());
-                    Thread.sleep(200);
-                    assertTrue(stderr.stream().anyMatch(l -> l.startsWith("netwatcher: detached;")), "summary: " + stderr);
+                    awaitLine(stderr, "netwatcher: detached;");
                 }
             } finally {
                 p.destroyForcibly();
@@ -250,8 +255,7 @@ class CliIT {
             Lab.run("kill", "-INT", Long.toString(p.pid()));
             assertTrue(p.waitFor(10, TimeUnit.SECONDS), "exits on SIGINT although it was started with SIGINT ignored");
             assertEquals(130, p.exitValue());
-            Thread.sleep(200);
-            assertTrue(stderr.stream().anyMatch(l -> l.startsWith("netwatcher: detached;")), "summary: " + stderr);
+            awaitLine(stderr, "netwatcher: detached;");
         } finally {
             p.destroyForcibly();
         }

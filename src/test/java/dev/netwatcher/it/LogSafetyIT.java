@@ -169,7 +169,9 @@ class LogSafetyIT extends LabTest {
             String metrics;
             try {
                 hostileClients();
-                Thread.sleep(1500);
+                // the exchanges the clients made are out (one HTTP exchange, the DNS name last asked)
+                for (int i = 0; i < 200 && !(Files.readString(out).contains("\"type\":\"http\"")
+                        && Files.readString(out).contains("?[2J.a?b.??.test.")); i++) Thread.sleep(25);
                 metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
                 Lab.run("kill", "-TERM", Long.toString(p.pid()));
@@ -200,17 +202,20 @@ class LogSafetyIT extends LabTest {
             assertFalse(metrics.contains("pwned") || metrics.contains("[2J"), "no captured text in metric labels");
 
             // the console, on its own
-            Process c = CliIT.startAttached(CliIT.netwatcher("-i", "--dns", "--no-logs", "--netns", Long.toString(lab.netns(lab.a))),
-                    new CopyOnWriteArrayList<>());
+            Path consoleOut = Files.createTempFile("nw-hostile", ".txt");
+            Process c = CliIT.startAttached(CliIT.netwatcher("-i", "--dns", "--no-logs", "--netns", Long.toString(lab.netns(lab.a)))
+                    .redirectOutput(consoleOut.toFile()), new CopyOnWriteArrayList<>(), false);
             byte[] console;
             try {
                 hostileClients();
-                Thread.sleep(1500);
+                for (int i = 0; i < 200 && !(Files.readString(consoleOut, StandardCharsets.ISO_8859_1).contains("token=")
+                        && Files.readString(consoleOut, StandardCharsets.ISO_8859_1).contains("test.")); i++) Thread.sleep(25);
                 Lab.run("kill", "-TERM", Long.toString(c.pid()));
-                console = c.getInputStream().readAllBytes();
                 assertTrue(c.waitFor(15, TimeUnit.SECONDS));
+                console = Files.readAllBytes(consoleOut);
             } finally {
                 c.destroyForcibly();
+                Files.deleteIfExists(consoleOut);
             }
             String text = clean(console, "console");
             assertTrue(text.contains("ev?il?x?") && text.contains("/a?[2J?31m??/b?token=\u2026&x=\u2026"), text);

@@ -279,11 +279,15 @@ class ProbesIT extends LabTest {
             OutputStream in = client.getOutputStream();
             in.write("lost in transit\n".getBytes(StandardCharsets.UTF_8));
             in.flush();
-            Thread.sleep(1500);
+            // the segment and two retransmissions of it dropped (a loss probe, timeouts), then the way is open
+            for (int i = 0; i < 200 && lab.nftCounter(lab.b, "nwtest", "dropped") < 3; i++) Thread.sleep(25);
             long nftDropped = lab.nftCounter(lab.b, "nwtest", "dropped");
             lab.nft(lab.b, "delete table inet nwtest");
+            assertTrue(nftDropped >= 3, "nft dropped the segment and two retransmissions: " + nftDropped);
             List<RetransEvent> r = c.await(RetransEvent.class, flow(Lab.A4, 40030, Lab.B4, 7005)::test, 2, WAIT);
-            Thread.sleep(1500); // the retransmission after the rule is gone gets through and is acked
+            // the retransmission after the rule is gone gets through and is acked: nothing unacked in ss -i
+            for (int i = 0; i < 200 && lab.inNs(lab.a, "ss", "-Htin", "sport = :40030").contains("unacked:"); i++) Thread.sleep(25);
+            assertTrue(!lab.inNs(lab.a, "ss", "-Htin", "sport = :40030").contains("unacked:"), "the segment was acked in the end");
             r = c.settle(RetransEvent.class, flow(Lab.A4, 40030, Lab.B4, 7005)::test, Duration.ofMillis(500));
             // the kernel counts a retransmission before its tracepoint fires, and a record can wait up to
             // Session.POLL_MS in the ring: wait on the counter itself until the events catch up with it
