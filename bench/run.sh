@@ -90,7 +90,7 @@ start_nw() {
     ready=Attaching
   else
     "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" \
-      -jar "$root/target/netwatcher.jar" "$@" --no-logs >/dev/null 2>"$log" &
+      -jar "$JAR" "$@" --no-logs >/dev/null 2>"$log" &
     NWPID=$!
   fi
   for _ in $(seq 1 300); do
@@ -139,6 +139,11 @@ MODES=(
   "metrics:-t -u -k --metrics 127.0.0.1:19464"
   "all:-S -r -k -e -t -u -I -n -L -x -a --rtt -i --dns"
   "conn:-x -a --rtt -i --dns"
+  # the same options with programs that return at once (bench/floor.sh builds that jar)
+  "floor-t:-t"
+  "floor-tujson:-t -u --json"
+  "floor-metrics:-t -u -k --metrics 127.0.0.1:19464"
+  "floor-events:-S -r -k -e"
 )
 # NW_BENCH_MODES="conn t" runs only those modes (names before the colon)
 if [ -n "${NW_BENCH_MODES:-}" ]; then
@@ -154,6 +159,10 @@ echo "round,mode,workload,baseline,traced,ratio,nw_cpu_s,nw_rss_mb,startup_s,exi
 for r in $(seq 1 "$ROUNDS"); do
   for m in "${MODES[@]}"; do
     name=${m%%:*} args=${m#*:}
+    JAR=$root/target/netwatcher.jar
+    if [[ $name == floor-* ]]; then
+      JAR=${NW_BENCH_FLOOR_JAR:?the floor modes need NW_BENCH_FLOOR_JAR: run bench/floor.sh}
+    fi
     for w in "${WORKLOADS[@]}"; do
       base=$(workload $w)
       # shellcheck disable=SC2086

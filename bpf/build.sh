@@ -21,7 +21,8 @@ arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 for src in "$here"/*.bpf.c; do
   obj="$out/$(basename "${src%.c}").o"
   if [ "$obj" -nt "$src" ] && [ -z "$(find "$here" \( -name '*.h' -o -name build.sh \) -newer "$obj")" ]; then continue; fi
-  clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$arch \
+  # shellcheck disable=SC2086  # NW_BPF_CFLAGS: extra flags (bench/floor.sh), split on spaces
+  clang -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$arch ${NW_BPF_CFLAGS:-} \
     -I "$gen" -I "$here/include" -I "$here" -c "$src" -o "$obj"
   # keep BTF (.BTF, .BTF.ext) for CO-RE and the layout checks; drop DWARF (10x smaller jar)
   llvm-strip -g "$obj"

@@ -32,6 +32,7 @@ static __always_inline struct sock *nw_rx_sk(__u64 *ctx)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nw_w_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+	NW_FLOOR_RETURN(0);
 	struct sock *rx_sk = nw_rx_sk(ctx);
 
 	/* without --netns the verifier drops the namespace read (nw_filter is read-only data) */
@@ -43,6 +44,7 @@ int BPF_PROG(nw_w_drop, struct sk_buff *skb, void *location, enum skb_drop_reaso
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+	NW_FLOOR_RETURN(0);
 	struct sock *rx_sk = nw_rx_sk(ctx);
 	struct nw_flow flow = {};
 	struct nw_l4 l4 = {};

@@ -169,6 +169,7 @@ static __always_inline void rx_start(const struct sk_buff *skb)
 SEC("tp_btf/netif_rx")
 int BPF_PROG(nw_pkt_netif_rx, struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	rx_start(skb);
 	return 0;
 }
@@ -176,6 +177,7 @@ int BPF_PROG(nw_pkt_netif_rx, struct sk_buff *skb)
 SEC("tp_btf/napi_gro_receive_entry")
 int BPF_PROG(nw_pkt_gro, const struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	rx_start(skb);
 	return 0;
 }
@@ -183,6 +185,7 @@ int BPF_PROG(nw_pkt_gro, const struct sk_buff *skb)
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(nw_pkt_receive, struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	if (!rx_wanted(skb))
 		return 0; /* not followed: no lookup */
 	__u64 key = rx_head(skb);
@@ -267,6 +270,7 @@ static __always_inline void pkt_in(void *ctx, struct sk_buff *skb, __u32 netns, 
 SEC("netfilter")
 int nw_pkt_in(struct bpf_nf_ctx *ctx)
 {
+	NW_FLOOR_RETURN(NF_ACCEPT);
 	pkt_in(ctx, ctx->skb, ctx->state->net->ns.inum, ctx->state->in->ifindex, 1);
 	return NF_ACCEPT;
 }
@@ -281,6 +285,7 @@ int nw_pkt_in(struct bpf_nf_ctx *ctx)
 SEC("fentry/ip_protocol_deliver_rcu")
 int BPF_PROG(nw_pkt_in_f4, struct net *net, struct sk_buff *skb, int protocol)
 {
+	NW_FLOOR_RETURN(0);
 	pkt_in(ctx, skb, BPF_CORE_READ(net, ns.inum), BPF_CORE_READ(skb, dev, ifindex), 0);
 	return 0;
 }
@@ -288,6 +293,7 @@ int BPF_PROG(nw_pkt_in_f4, struct net *net, struct sk_buff *skb, int protocol)
 SEC("fentry/ip6_protocol_deliver_rcu")
 int BPF_PROG(nw_pkt_in_f6, struct net *net, struct sk_buff *skb, int nexthdr, bool have_final)
 {
+	NW_FLOOR_RETURN(0);
 	pkt_in(ctx, skb, BPF_CORE_READ(net, ns.inum), BPF_CORE_READ(skb, dev, ifindex), 0);
 	return 0;
 }

@@ -187,6 +187,7 @@ static __always_inline void tcp_rx_copied(void *ctx, const struct sock *sk, int 
 SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(nw_pkt_copy, const struct sk_buff *skb, int len)
 {
+	NW_FLOOR_RETURN(0);
 	__u64 now = bpf_ktime_get_ns();
 	struct sock *sk = skb->sk;
 
@@ -209,6 +210,7 @@ int BPF_PROG(nw_pkt_copy, const struct sk_buff *skb, int len)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(nw_pkt_close, const struct sock *sk, const int oldstate, const int newstate)
 {
+	NW_FLOOR_RETURN(0);
 	if (newstate != NW_TCP_CLOSE || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	__u64 key = (__u64)sk;

@@ -327,6 +327,7 @@ static __always_inline void app_send_mark(const struct sock *sk)
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(nw_pkt_app, const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb, int size_goal)
 {
+	NW_FLOOR_RETURN(0);
 	app_send_mark(sk);
 	return 0;
 }
@@ -350,6 +351,7 @@ static __always_inline void udp_send_done(void)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(nw_pkt_sent, struct sock *sk, int ret, int flags)
 {
+	NW_FLOOR_RETURN(0);
 	__u16 proto = sk->sk_protocol;
 
 	if (proto == IPPROTO_TCP && (nw_modes & NW_MODE_TCP))
@@ -367,6 +369,7 @@ int BPF_PROG(nw_pkt_sent, struct sock *sk, int ret, int flags)
 SEC("fentry/tcp_sendmsg_locked")
 int BPF_PROG(nw_pkt_app_f1, struct sock *sk, struct msghdr *msg, size_t size)
 {
+	NW_FLOOR_RETURN(0);
 	app_send_mark(sk);
 	return 0;
 }
@@ -374,6 +377,7 @@ int BPF_PROG(nw_pkt_app_f1, struct sock *sk, struct msghdr *msg, size_t size)
 SEC("fexit/tcp_sendmsg_locked")
 int BPF_PROG(nw_pkt_sent_f1, struct sock *sk, struct msghdr *msg, size_t size, int ret)
 {
+	NW_FLOOR_RETURN(0);
 	tcp_send_done(sk);
 	return 0;
 }
@@ -381,6 +385,7 @@ int BPF_PROG(nw_pkt_sent_f1, struct sock *sk, struct msghdr *msg, size_t size, i
 SEC("fexit/udp_sendmsg")
 int BPF_PROG(nw_pkt_sent_f2, struct sock *sk, struct msghdr *msg, size_t len, int ret)
 {
+	NW_FLOOR_RETURN(0);
 	udp_send_done();
 	return 0;
 }
@@ -388,6 +393,7 @@ int BPF_PROG(nw_pkt_sent_f2, struct sock *sk, struct msghdr *msg, size_t len, in
 SEC("fexit/udpv6_sendmsg")
 int BPF_PROG(nw_pkt_sent_f3, struct sock *sk, struct msghdr *msg, size_t len, int ret)
 {
+	NW_FLOOR_RETURN(0);
 	udp_send_done();
 	return 0;
 }
@@ -400,6 +406,7 @@ int BPF_PROG(nw_pkt_sent_f3, struct sock *sk, struct msghdr *msg, size_t len, in
 SEC("raw_tp/sys_enter")
 int BPF_PROG(nw_pkt_sysenter, struct pt_regs *regs, long id)
 {
+	NW_FLOOR_RETURN(0);
 	if (id != NR_SENDTO && id != NR_SENDMSG && id != NR_SENDMMSG)
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -471,6 +478,7 @@ static __always_inline void pkt_out(void *ctx, struct sk_buff *skb, __u32 netns)
 SEC("netfilter")
 int nw_pkt_out(struct bpf_nf_ctx *ctx)
 {
+	NW_FLOOR_RETURN(NF_ACCEPT);
 	pkt_out(ctx, ctx->skb, ctx->state->net->ns.inum);
 	return NF_ACCEPT;
 }
@@ -488,6 +496,7 @@ int nw_pkt_out(struct bpf_nf_ctx *ctx)
 SEC("fentry/ip_output")
 int BPF_PROG(nw_pkt_out_f4, struct net *net, struct sock *sk, struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	struct inet_skb_parm *cb = (struct inet_skb_parm *)&skb->cb[0];
 
 	if (!(BPF_CORE_READ(cb, flags) & NW_IPSKB_FORWARDED))
@@ -498,6 +507,7 @@ int BPF_PROG(nw_pkt_out_f4, struct net *net, struct sock *sk, struct sk_buff *sk
 SEC("fentry/ip6_output")
 int BPF_PROG(nw_pkt_out_f6, struct net *net, struct sock *sk, struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	struct inet6_skb_parm *cb = (struct inet6_skb_parm *)&skb->cb[0];
 
 	if (!(BPF_CORE_READ(cb, flags) & NW_IP6SKB_FORWARDED))
@@ -533,6 +543,7 @@ static __always_inline void note_gso(const struct sk_buff *skb, const struct tx_
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(nw_pkt_queue, struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	__u64 key = (__u64)skb;
 	struct tx_cpu *c = tx_scratch();
 	if (!c)
@@ -603,6 +614,7 @@ static __always_inline int gso_segment_state(const struct sk_buff *skb, struct t
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *dev)
 {
+	NW_FLOOR_RETURN(0);
 	__u64 key = (__u64)skb;
 	struct tx_cpu *c = tx_scratch();
 	if (!c)
@@ -704,6 +716,7 @@ static __always_inline void emit_tx(void *ctx, struct tx_state *st, __u64 now)
 SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int skb_len)
 {
+	NW_FLOOR_RETURN(0);
 	__u64 key = (__u64)skb;
 
 	/* NETDEV_TX_BUSY: not consumed, requeued (dev_requeue_skb()), sent again: the state waits */

@@ -170,6 +170,7 @@ static __always_inline void sock_ready(struct sock *sk)
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(nw_pkt_ready, struct sock *sk)
 {
+	NW_FLOOR_RETURN(0);
 	sock_ready(sk);
 	return 0;
 }
@@ -182,6 +183,7 @@ int BPF_PROG(nw_pkt_ready, struct sock *sk)
 SEC("fentry/sock_def_readable")
 int BPF_PROG(nw_pkt_ready_f1, struct sock *sk)
 {
+	NW_FLOOR_RETURN(0);
 	sock_ready(sk);
 	return 0;
 }
@@ -253,6 +255,7 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(nw_pkt_read, struct sock *sk, int ret, int flags)
 {
+	NW_FLOOR_RETURN(0);
 	udp_read_done(ctx, sk, ret, flags);
 	return 0;
 }
@@ -265,6 +268,7 @@ int BPF_PROG(nw_pkt_read, struct sock *sk, int ret, int flags)
 SEC("fexit/udp_recvmsg")
 int BPF_PROG(nw_pkt_read_f1, struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len, int ret)
 {
+	NW_FLOOR_RETURN(0);
 	udp_read_done(ctx, sk, ret, flags);
 	return 0;
 }
@@ -272,6 +276,7 @@ int BPF_PROG(nw_pkt_read_f1, struct sock *sk, struct msghdr *msg, size_t len, in
 SEC("fexit/udpv6_recvmsg")
 int BPF_PROG(nw_pkt_read_f2, struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len, int ret)
 {
+	NW_FLOOR_RETURN(0);
 	udp_read_done(ctx, sk, ret, flags);
 	return 0;
 }

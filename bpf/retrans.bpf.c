@@ -13,6 +13,7 @@ NW_BTF_EXPORT(retrans_event);
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(nw_w_retrans)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_hit(0);
 	return 0;
 }
@@ -20,6 +21,7 @@ int BPF_PROG(nw_w_retrans)
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(nw_retrans, const struct sock *sk, const struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	int err = nw_retransmit_err(ctx);
 	struct nw_flow flow = {};
 	__u32 netns;

@@ -72,6 +72,7 @@ enum { RST_SENT_SLOT, RST_RECV_SLOT, BAD_CSUM_SLOT, SOCK_ERROR_SLOT, BAD_SEQ_SLO
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(nw_w_rst_sent)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_hit(RST_SENT_SLOT);
 	return 0;
 }
@@ -85,6 +86,7 @@ const volatile __u32 nw_send_reset_has_reason = 1;
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(nw_tcp_rst_sent, const struct sock *sk, const struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	int reason = nw_send_reset_has_reason ? (int)ctx[2] : 0;
 
 	nw_hook_run(RST_SENT_SLOT);
@@ -94,6 +96,7 @@ int BPF_PROG(nw_tcp_rst_sent, const struct sock *sk, const struct sk_buff *skb)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(nw_w_rst_recv)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_hit(RST_RECV_SLOT);
 	return 0;
 }
@@ -101,6 +104,7 @@ int BPF_PROG(nw_w_rst_recv)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(nw_tcp_rst_recv, struct sock *sk)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_run(RST_RECV_SLOT);
 	return nw_emit(ctx, NW_ERR_RST_RECV, 0, sk, 0, 0);
 }
@@ -108,6 +112,7 @@ int BPF_PROG(nw_tcp_rst_recv, struct sock *sk)
 SEC("tp_btf/tcp_bad_csum")
 int BPF_PROG(nw_w_bad_csum)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_hit(BAD_CSUM_SLOT);
 	return 0;
 }
@@ -115,6 +120,7 @@ int BPF_PROG(nw_w_bad_csum)
 SEC("tp_btf/tcp_bad_csum")
 int BPF_PROG(nw_tcp_bad_csum, const struct sk_buff *skb)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_run(BAD_CSUM_SLOT);
 	return nw_emit(ctx, NW_ERR_BAD_CSUM, 0, 0, skb, 0);
 }
@@ -122,6 +128,7 @@ int BPF_PROG(nw_tcp_bad_csum, const struct sk_buff *skb)
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(nw_w_sock_err)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_hit(SOCK_ERROR_SLOT);
 	return 0;
 }
@@ -129,6 +136,7 @@ int BPF_PROG(nw_w_sock_err)
 SEC("tp_btf/inet_sk_error_report")
 int BPF_PROG(nw_sock_error, const struct sock *sk)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_run(SOCK_ERROR_SLOT);
 	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
@@ -170,6 +178,7 @@ const volatile __u32 nw_kfree_has_rx_sk = 1;
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nw_w_bad_seq, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+	NW_FLOOR_RETURN(0);
 	if (nw_bad_seq(reason))
 		nw_hook_hit(BAD_SEQ_SLOT);
 	return 0;
@@ -178,6 +187,7 @@ int BPF_PROG(nw_w_bad_seq, struct sk_buff *skb, void *location, enum skb_drop_re
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nw_tcp_bad_seq, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+	NW_FLOOR_RETURN(0);
 	if (!nw_bad_seq(reason))
 		return 0;
 	nw_hook_run(BAD_SEQ_SLOT);

@@ -32,6 +32,7 @@ struct {
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(nw_w_tcp_state)
 {
+	NW_FLOOR_RETURN(0);
 	nw_hook_hit(0);
 	return 0;
 }
@@ -39,6 +40,7 @@ int BPF_PROG(nw_w_tcp_state)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(nw_tcp_state, const struct sock *sk, int oldstate, int newstate)
 {
+	NW_FLOOR_RETURN(0);
 	struct nw_flow flow = {};
 	__u64 key = (__u64)sk;
 	__u64 now = bpf_ktime_get_ns();
