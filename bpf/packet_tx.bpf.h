@@ -57,7 +57,8 @@ struct tx_mark {
 struct tx_gso {
 	__u32 seq, end;
 	__u64 t_app, t_out, t_queue;
-	__u8 flags, no_qdisc, pad[6];
+	__u8 flags, no_qdisc, pad[2];
+	__u32 next;            /* the first byte of its segment the driver has not started yet */
 };
 
 struct tx_sock {
@@ -531,6 +532,7 @@ static __always_inline void note_gso(const struct sk_buff *skb, const struct tx_
 	__u32 i = ts->gso_next % NW_GSO_RING;
 	struct tx_gso *g = &ts->gso[i];
 	g->seq = st->seq;
+	g->next = st->seq;
 	g->end = st->seq + st->len;
 	g->t_app = st->t_app;
 	g->t_out = st->t_out;
@@ -567,6 +569,37 @@ int BPF_PROG(nw_pkt_queue, struct sk_buff *skb)
 	return 0;
 }
 
+/*
+ * The ring may hold the same bytes twice: a packet and, queued later, its retransmission. A
+ * qdisc sends a packet's segments in order, so a segment belongs to the packet that expects it
+ * next (the oldest such packet first); failing that (a segment dropped in the qdisc), to the
+ * newest packet holding its first byte. A bpf_loop() callback: the verifier checks it once,
+ * where an unrolled search over the ring keeping two candidates does not fit its budget.
+ */
+struct gso_find {
+	struct tx_sock *ts;
+	__u32 seq;
+	__u32 exact, newest;   /* ring indexes, NW_GSO_RING: none */
+	__u64 exact_t, newest_t;
+};
+
+static long gso_find_one(__u64 i, struct gso_find *f)
+{
+	struct tx_gso *cand = &f->ts->gso[i & (NW_GSO_RING - 1)];
+
+	if (!cand->t_queue || before(f->seq, cand->seq) || !before(f->seq, cand->end))
+		return 0;
+	if (f->seq == cand->next && (f->exact == NW_GSO_RING || cand->t_queue < f->exact_t)) {
+		f->exact = i;
+		f->exact_t = cand->t_queue;
+	}
+	if (f->newest == NW_GSO_RING || cand->t_queue > f->newest_t) {
+		f->newest = i;
+		f->newest_t = cand->t_queue;
+	}
+	return 0;
+}
+
 /* A segment of a GSO packet split after net_dev_queue: its state from the socket's GSO ring. */
 static __always_inline int gso_segment_state(const struct sk_buff *skb, struct tx_state *seg)
 {
@@ -580,13 +613,13 @@ static __always_inline int gso_segment_state(const struct sk_buff *skb, struct t
 	struct nw_l4 l4 = {};
 	if (nw_flow_from_skb(&seg->flow, &l4, skb) || seg->flow.proto != IPPROTO_TCP)
 		return 0;
+	struct gso_find f = { .ts = ts, .seq = l4.seq, .exact = NW_GSO_RING, .newest = NW_GSO_RING };
+	bpf_loop(NW_GSO_RING, gso_find_one, &f, 0);
+	__u32 gi = f.exact < NW_GSO_RING ? f.exact : f.newest;
 	struct tx_gso *g = 0;
-	for (int i = 0; i < NW_GSO_RING; i++) {
-		struct tx_gso *cand = &ts->gso[i];
-		if (cand->t_queue && !before(l4.seq, cand->seq) && before(l4.seq, cand->end)) {
-			g = cand;
-			break;
-		}
+	if (gi < NW_GSO_RING) {
+		barrier_var(gi); /* the bound stays on the index the verifier sees */
+		g = &ts->gso[gi & (NW_GSO_RING - 1)];
 	}
 	seg->netns = nw_skb_netns(skb, 0);
 	seg->seq = l4.seq;
@@ -597,6 +630,7 @@ static __always_inline int gso_segment_state(const struct sk_buff *skb, struct t
 	seg->flags = NW_PKT_GSO_SEG;
 	seg->head = (__u64)skb->head;
 	if (g) {
+		g->next = l4.seq + seg->len;
 		seg->flags |= g->flags;
 		seg->no_qdisc = g->no_qdisc;
 		seg->t_app = g->t_app;

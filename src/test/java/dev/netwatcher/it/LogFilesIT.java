@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The log files README lists, end to end: one run with every event probe, traffic the test makes
  * for each event type, and every event printed as JSON must be one line of its file with the same
- * values (and nothing else in the files); --no-logs writes nothing, and the default folder is data/.
+ * values (and nothing else in the folder); in a second run every console line's columns must match
+ * its log line; --no-logs writes nothing, and the default folder is data/.
  */
 class LogFilesIT extends LabTest {
     /** README's "Log files": event type to file (UDP packets go to udp.log). */

@@ -98,6 +98,64 @@ class PacketExactnessIT extends LabTest {
     }
 
     /**
+     * IPv6 through tbf with data segments dropped on the way: tbf cuts GSO packets (records marked
+     * gso_segment, each at most one MSS), and TCP's resends are records marked retransmit that
+     * resend bytes already sent and carry at least the payload nft dropped; the first sends still
+     * add up to the bytes written, and B's records to what it read (plus resent bytes).
+     */
+    @Test
+    void ipv6RetransmissionsAndGsoSegmentsAreMarked() throws Exception {
+        int sport = 41400, dport = 9400, count = 10, size = 15000;
+        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
+            Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B6, dport, 0));
+            lab.nft(lab.b, "add table ip6 nwgso; add counter ip6 nwgso dropped; "
+                    + "add chain ip6 nwgso in { type filter hook input priority 0; }; "
+                    + "add rule ip6 nwgso in tcp dport " + dport + " meta length > 200 counter name dropped drop");
+            Process sender = lab.spawn(lab.a, Lab.python("tcp_send.py", sport, Lab.B6, dport, count, size, 0));
+            String counter = "";
+            for (int i = 0; i < 200 && !counter.matches("(?s).*packets [1-9].*"); i++) {
+                Thread.sleep(25);
+                counter = lab.inNs(lab.b, "nft", "list", "counter", "ip6", "nwgso", "dropped");
+            }
+            lab.nft(lab.b, "delete table ip6 nwgso");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("packets (\\d+) bytes (\\d+)").matcher(counter);
+            assertTrue(m.find(), counter);
+            // payload: the IPv6 (40) and TCP (20, timestamps 12) headers off each dropped packet
+            long droppedPackets = Long.parseLong(m.group(1)), droppedPayload = Long.parseLong(m.group(2)) - 72 * droppedPackets;
+            assertTrue(sender.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+            long sent = (long) count * size;
+            assertEquals(Long.toString(sent), Lab.readLine(server.getInputStream()), "B read every byte");
+
+            List<PacketEvent> tx = c.settle(PacketEvent.class,
+                    e -> e.dir().equals("tx") && e.len() > 0 && flow(Lab.A6, sport, Lab.B6, dport).test(e), QUIET);
+            List<PacketEvent> rx = c.settle(PacketEvent.class,
+                    e -> e.dir().equals("rx") && e.len() > 0 && flow(Lab.A6, sport, Lab.B6, dport).test(e), QUIET);
+            String why = "dropped " + droppedPackets + " packets, " + droppedPayload + " payload bytes; " + seqs(tx);
+            List<PacketEvent> resent = tx.stream().filter(PacketEvent::retransmit).toList();
+            assertTrue(!resent.isEmpty(), "retransmissions are marked; " + why);
+            long resentBytes = resent.stream().mapToLong(PacketEvent::len).sum();
+            assertTrue(resentBytes >= droppedPayload, "the resends carry what nft dropped; " + why);
+            // a resend covers bytes a first send carried, and comes after it
+            List<PacketEvent> first = tx.stream().filter(e -> !e.retransmit()).toList();
+            for (PacketEvent r : resent) {
+                assertTrue(first.stream().anyMatch(f -> f.header().tsNs() < r.header().tsNs()
+                        && Integer.compareUnsigned((int) (r.seq() - f.seq()), (int) f.len()) < 0), "a resend of sent bytes: " + r.seq() + "; " + why);
+            }
+            List<PacketEvent> cut = tx.stream().filter(PacketEvent::gsoSegment).toList();
+            assertTrue(!cut.isEmpty(), "tbf cut GSO packets: segments are marked; " + why);
+            assertTrue(cut.stream().allMatch(e -> e.len() <= 1440), "a segment is at most one MSS; " + why);
+            assertTxCovers(c, sent, bytes(tx), why);
+            // a packet the kernel ran no BPF for at A's driver is unseen at B's device receive too (tbf test, above)
+            long unseen = c.session().counters().get("payload bytes of those packets");
+            assertTrue(bytes(rx) + unseen >= sent && bytes(rx) <= sent + resentBytes, "rx records add up to what B read (plus resent "
+                    + "bytes; less bytes counted as not seen at A's driver: " + unseen + "): " + bytes(rx) + "; " + seqs(rx));
+            assertNothingMissed(c);
+        }
+    }
+
+    /**
      * 3000 datagrams wait in one socket queue before the application reads any (a flood, or a
      * slow reader): each read one is an rx record with its socket time, none evicted. (A ring
      * of 16 slots per socket evicted all but the last 16.)

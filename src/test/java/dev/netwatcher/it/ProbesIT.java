@@ -342,6 +342,15 @@ class ProbesIT extends LabTest {
             }
             assertTrue(all.stream().anyMatch(flow(Lab.A6, 40041, Lab.B6, 7011)), "the matching connection is there");
         }
+        // an IPv4 source filter: A's IPv6 connection and B's server-side sockets (source B) are out
+        try (Collector c = new Collector(List.of(Probes.TCP_STATE), new Filter(0, 0, 0, Cidr.parse(Lab.A4 + "/32"), null))) {
+            lab.inNs(lab.a, "sh", "-c", "echo d | socat -u - " + target(true, 7011, 40045));
+            lab.inNs(lab.a, "sh", "-c", "echo e | socat -u - " + target(false, 7011, 40046));
+            c.await(TcpStateEvent.class, e -> e.newState().equals("CLOSE") && e.flow().sport() == 40046, 1, WAIT);
+            List<TcpStateEvent> all = c.settle(TcpStateEvent.class, e -> true, Duration.ofMillis(500));
+            for (TcpStateEvent e : all) assertEquals(addr(Lab.A4), e.flow().saddr(), "saddr filter: " + e);
+            assertTrue(all.stream().anyMatch(flow(Lab.A4, 40046, Lab.B4, 7011)), "the matching connection is there");
+        }
         Filter ns = new Filter(lab.netns(lab.a), 0, 0, null, null);
         try (Collector c = new Collector(List.of(Probes.TCP_STATE, Probes.DROP, Probes.TCP_ERROR), ns)) {
             lab.tryInNs(lab.a, "socat", "-u", "-", target(false, 7999, 40044));
