@@ -32,6 +32,7 @@ struct udp_slot {
 
 struct udp_q {
 	__u32 enq, deq;                       /* enqueue numbers of the next queued and the next read */
+	__u32 early_n, early;                 /* early: datagram early_n was read before its sk_data_ready */
 	__u64 held[NW_UDP_WINDOW / 64];       /* bit n % NW_UDP_WINDOW: datagram n waits in udp_seq */
 	struct udp_slot s[NW_UDP_SLOTS];
 };
@@ -109,6 +110,27 @@ static __always_inline void udp_rx_arrived(__u64 head, const struct udp_rx *u)
 	c->head = head;
 }
 
+/* The record of a datagram read now (ret bytes, or its length with MSG_TRUNC). */
+static __always_inline void udp_emit(void *ctx, const struct udp_rx *u, int ret, int flags, __u64 now)
+{
+	if ((__u32)ret != u->len && !(flags & MSG_TRUNC)) {
+		count(NW_C_UNMATCHED); /* not the datagram we expected: do not guess */
+		return;
+	}
+	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
+	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_RX, &u->flow, u->netns);
+	if (e) {
+		layer(e, NW_L_DRIVER, u->t_drv, u->t_rcv);
+		layer(e, NW_L_IP, u->t_rcv, u->t_in);
+		layer(e, NW_L_TRANSPORT, u->t_in, u->t_q);
+		layer(e, NW_L_SOCKET, u->t_q, now);
+		e->len = u->len;
+		e->ifindex = u->ifindex;
+		publish(e);
+	}
+	add_totals(u->netns, &u->flow, NW_DIR_RX, u->len);
+}
+
 /* sk_data_ready of a UDP socket: __udp_enqueue_schedule_skb() queued the skb at the tail just before. */
 static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 {
@@ -138,6 +160,20 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 		q->deq = queued ? 0 - (queued - 1) : 0;
 	}
 	__u32 n = q->enq++;
+	if (q->early && n == q->early_n) {
+		/*
+		 * A reader on another CPU took this datagram between the queue lock's release and
+		 * sk_data_ready (udp_read_done() found nothing for it): report it now, its socket
+		 * time 0 (it was read as soon as it was queued).
+		 */
+		q->early = 0;
+		if (u) {
+			u->t_q = now;
+			udp_emit(0, u, u->len, 0, now);
+			c->head = 0;
+		}
+		return;
+	}
 	__u64 *held = udp_held_word(q, n);
 	__u64 bit = 1ULL << (n % 64);
 	*held &= ~bit;
@@ -192,27 +228,6 @@ int BPF_PROG(nw_pkt_ready_f1, struct sock *sk)
 	NW_FLOOR_RETURN(0);
 	sock_ready(sk);
 	return 0;
-}
-
-/* The record of a datagram read now (ret bytes, or its length with MSG_TRUNC). */
-static __always_inline void udp_emit(void *ctx, const struct udp_rx *u, int ret, int flags, __u64 now)
-{
-	if ((__u32)ret != u->len && !(flags & MSG_TRUNC)) {
-		count(NW_C_UNMATCHED); /* not the datagram we expected: do not guess */
-		return;
-	}
-	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
-	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_RX, &u->flow, u->netns);
-	if (e) {
-		layer(e, NW_L_DRIVER, u->t_drv, u->t_rcv);
-		layer(e, NW_L_IP, u->t_rcv, u->t_in);
-		layer(e, NW_L_TRANSPORT, u->t_in, u->t_q);
-		layer(e, NW_L_SOCKET, u->t_q, now);
-		e->len = u->len;
-		e->ifindex = u->ifindex;
-		publish(e);
-	}
-	add_totals(u->netns, &u->flow, NW_DIR_RX, u->len);
 }
 
 /* Datagram n's times, if followed: from its slot, or from udp_seq (deep queues). 0: none. */
@@ -276,7 +291,11 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 		q->deq = m + 1;
 		return;
 	}
-	udp_take(ctx, q, key, n, ret, flags, now);
+	if (!udp_take(ctx, q, key, n, ret, flags, now) && !before(n, q->enq)) {
+		/* not queued yet by our count: its sk_data_ready is still to run (see udp_rx_queued()) */
+		q->early_n = n;
+		q->early = 1;
+	}
 }
 
 SEC("tp_btf/sock_recv_length")
