@@ -160,14 +160,26 @@ class LogFilesIT extends LabTest {
         }
     }
 
-    @Test
-    void everyEventIsOneLineOfItsLogFile() throws Exception {
+    /** A finished run: its log folder, its stdout, its stderr lines. */
+    record Run(Path logs, File out, List<String> stderr) {}
+
+    /** B's servers, netwatcher started (with -x: extra), the traffic, and netwatcher stopped. */
+    Run run(boolean extra, String... more) throws Exception {
         Path logs = Files.createTempDirectory("nwlogs");
-        File out = File.createTempFile("nw-logs", ".json");
+        File out = File.createTempFile("nw-out", ".txt");
         out.deleteOnExit();
         servers();
         List<String> stderr = new CopyOnWriteArrayList<>();
-        traffic(start(logs, out, stderr, false, "--json"), logs, stderr);
+        traffic(start(logs, out, stderr, extra, more), logs, stderr);
+        return new Run(logs, out, stderr);
+    }
+
+    @Test
+    void everyEventIsOneLineOfItsLogFile() throws Exception {
+        Run r = run(false, "--json");
+        Path logs = r.logs();
+        File out = r.out();
+        List<String> stderr = r.stderr();
 
         List<JsonNode> events = CliIT.jsonLines(Files.readString(out.toPath())).stream().filter(e -> fileOf(e) != null).toList();
         Map<String, List<JsonNode>> byFile = new HashMap<>();
@@ -244,12 +256,10 @@ class LogFilesIT extends LabTest {
 
     @Test
     void consoleColumnsMatchTheLogLines() throws Exception {
-        Path logs = Files.createTempDirectory("nwlogs");
-        File out = File.createTempFile("nw-console", ".txt");
-        out.deleteOnExit();
-        servers();
-        List<String> stderr = new CopyOnWriteArrayList<>();
-        traffic(start(logs, out, stderr, true), logs, stderr);
+        Run r = run(true);
+        Path logs = r.logs();
+        File out = r.out();
+        List<String> stderr = r.stderr();
 
         List<String> text = Files.readAllLines(out.toPath());
         assertTrue(text.stream().anyMatch(l -> l.matches("^TIME +EVENT +NETNS +PID +COMM +PROTO +SOURCE +DESTINATION +DETAIL$")),
