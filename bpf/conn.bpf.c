@@ -24,8 +24,6 @@ NW_BTF_EXPORT(conn_event);
 NW_BTF_EXPORT(rtt_key);
 NW_BTF_EXPORT(rtt_hist);
 
-#define TCP_CLOSE 7
-#define TCP_CA_LOSS 4
 #define TCP_INFINITE_SSTHRESH 0x7fffffff
 
 /* Bits of nw_conn_mode, set by user space. */
@@ -242,7 +240,7 @@ int BPF_PROG(nw_conn_retx, const struct sock *sk, const struct sk_buff *skb)
 		if (!r)
 			return 0;
 	}
-	if (BPF_CORE_READ_BITFIELD_PROBED((struct inet_connection_sock *)sk, icsk_ca_state) == TCP_CA_LOSS)
+	if (BPF_CORE_READ_BITFIELD_PROBED((struct inet_connection_sock *)sk, icsk_ca_state) == TCP_CA_Loss)
 		__sync_fetch_and_add(&r->rto, 1);
 	else
 		__sync_fetch_and_add(&r->fast, 1);

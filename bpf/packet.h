@@ -78,7 +78,8 @@ struct flow_totals {
 
 /*
  * --metrics: per-layer latency histograms kept in the kernel, one per
- * (dir, proto, layer), key = nw_hist_key(). Bucket 0 counts values below
+ * (dir, proto, layer), key = base * NW_L_COUNT + layer with base = dir * NW_HIST_PROTOS
+ * + proto (tcp 0, udp 1, icmp 2; aggregate() in packet_agg.bpf.h). Bucket 0 counts values below
  * 2^NW_HIST_MIN_SHIFT ns (1.024 us), bucket b (1..NW_HIST_BUCKETS-2) values in
  * [2^(b+9), 2^(b+10)) ns, the last one everything from 2^34 ns (17.2 s) up.
  */

@@ -206,12 +206,11 @@ int BPF_PROG(nw_pkt_copy, const struct sk_buff *skb, int len)
  * and a long run with many short connections keeps them small. Flow totals stay: they are
  * the run's record of the flow.
  */
-#define NW_TCP_CLOSE 7
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(nw_pkt_close, const struct sock *sk, const int oldstate, const int newstate)
 {
 	NW_FLOOR_RETURN(0);
-	if (newstate != NW_TCP_CLOSE || sk->sk_protocol != IPPROTO_TCP)
+	if (newstate != TCP_CLOSE || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	__u64 key = (__u64)sk;
 	bpf_map_delete_elem(&tx_sock, &key);

@@ -13,8 +13,6 @@
 
 NW_BTF_EXPORT(tcp_state_event);
 
-#define TCP_CLOSE 7
-
 struct nw_sock_seen {
 	__u64 since_ns;  /* time of the socket's last state change */
 	__u16 sport;     /* local port at that time */
