@@ -12,12 +12,11 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 nw_find_java || exit 1
 [ -f "$root/target/netwatcher.jar" ] || (cd "$root" && mvn -q -B -DskipTests package)
 W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-mkdir -p "$W/bpf"
-NW_BPF_CFLAGS=-DNW_FLOOR=1 "$root/bpf/build.sh" "$W/bpf"
 # next to the real jar: its manifest's class path names lib/ beside it
 jar=$root/target/netwatcher-floor.jar
 trap 'rm -rf "$W" "$jar"' EXIT
+mkdir -p "$W/bpf"
+NW_BPF_CFLAGS=-DNW_FLOOR=1 "$root/bpf/build.sh" "$W/bpf"
 cp "$root/target/netwatcher.jar" "$jar"
 (cd "$W" && "$JAVA_HOME/bin/jar" uf "$jar" bpf/*.bpf.o)
 export NW_BENCH_FLOOR_JAR=$jar

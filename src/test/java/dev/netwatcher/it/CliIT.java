@@ -391,7 +391,7 @@ class CliIT {
             lab.spawnReady(lab.b, Lab.python("http_server.py", 8090));
             lab.spawn(lab.b, "/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                     "--listen-address=" + Lab.B4, "--port=53", "--pid-file=", "--user=root", "--address=/cli.nw.test/198.18.0.78");
-            for (int i = 0; i < 200 && !lab.inNs(lab.b, "ss", "-Hlun", "sport = :53").contains(":53"); i++) Thread.sleep(25);
+            lab.awaitListening(lab.b, "u", 53);
             List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
             Process p = netwatcher("-x", "-a", "-i", "--dns", "--rtt", "--json", "--conn-every", "1", "--duration", "4",
                     "--log-dir", logs.toString(), "--netns", Long.toString(lab.netns(lab.a))).start();

@@ -78,14 +78,6 @@ class LogFilesIT extends LabTest {
         return FILES.get(type.equals("packet") && e.path("proto").asText().equals("udp") ? "udp_packet" : type);
     }
 
-    void awaitListening(String ns, String proto, int port) throws InterruptedException {
-        for (int i = 0; i < 200; i++) {
-            if (lab.inNs(ns, "ss", "-Hl" + proto + "n", "sport = :" + port).contains(":" + port)) return;
-            Thread.sleep(25);
-        }
-        throw new AssertionError("nothing listens on " + proto + " port " + port + " in " + ns);
-    }
-
     /**
      * netwatcher with every event probe on A's namespace, its stdout to out. With -x a connection's
      * periodic snapshot is a tcp_conn (conn.log), without it a tcp_rtt (rtt.log): one run has one of them.
@@ -104,7 +96,7 @@ class LogFilesIT extends LabTest {
         lab.spawnReady(lab.b, Lab.python("http_server.py", 8095));
         lab.spawn(lab.b, "/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=" + Lab.B4, "--port=53", "--pid-file=", "--user=root", "--address=/logs.nw.test/198.18.0.79");
-        awaitListening(lab.b, "u", 53);
+        lab.awaitListening(lab.b, "u", 53);
     }
 
     /** The files a run with or without -x writes. */

@@ -26,14 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PayloadIT extends LabTest {
     static final Duration WAIT = Duration.ofSeconds(5);
 
-    void awaitListening(String ns, String proto, int port) throws InterruptedException {
-        for (int i = 0; i < 200; i++) {
-            if (lab.inNs(ns, "ss", "-Hl" + proto + "n", "sport = :" + port).contains(":" + port)) return;
-            Thread.sleep(25);
-        }
-        throw new AssertionError("nothing listens on " + proto + " port " + port + " in " + ns);
-    }
-
     /** curl from A; returns "CODE STARTTRANSFER_SECONDS" per URL, one per line. */
     String curl(String... urls) {
         List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-s", "-g", "--max-time", "5",
@@ -128,8 +120,8 @@ class PayloadIT extends LabTest {
         lab.spawn(lab.b, dnsmasq, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=" + Lab.B4 + "," + Lab.B6, "--except-interface=lo", "--port=53", "--pid-file=",
                 "--user=root", "--address=/ok.nw.test/198.18.0.77", "--address=/ok.nw.test/fd00:198::77", "--local=/nw.test/");
-        awaitListening(lab.b, "u", 53);
-        awaitListening(lab.b, "t", 53);
+        lab.awaitListening(lab.b, "u", 53);
+        lab.awaitListening(lab.b, "t", 53);
         try (Collector c = new Collector(List.of(Probes.payload(PayloadProbe.DNS)), Filter.NONE)) {
             Dig a = dig("@" + Lab.B4, "ok.nw.test", "A");
             Dig nx = dig("@" + Lab.B4, "missing.nw.test", "A");

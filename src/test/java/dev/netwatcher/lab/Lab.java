@@ -154,12 +154,26 @@ public final class Lab implements AutoCloseable {
         throw new IllegalStateException("nstat has no " + counter + ": " + out);
     }
 
-    /** Packets counted by a named nft counter. */
+    /** Packets counted by a named nft counter of an inet table. */
     public long nftCounter(String ns, String table, String counter) {
+        return nftCount(ns, table, counter)[0];
+    }
+
+    /** Packets and bytes counted by a named nft counter of an inet table. */
+    public long[] nftCount(String ns, String table, String counter) {
         String out = inNs(ns, "nft", "list", "counter", "inet", table, counter);
-        int i = out.indexOf("packets ");
-        if (i < 0) throw new IllegalStateException("no counter " + counter + ": " + out);
-        return Long.parseLong(out.substring(i + 8).split("\\s+")[0]);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("packets (\\d+) bytes (\\d+)").matcher(out);
+        if (!m.find()) throw new IllegalStateException("no counter " + counter + ": " + out);
+        return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+    }
+
+    /** Waits (5 s at most) until something in the namespace listens on the port (proto "t" or "u", as ss takes it). */
+    public void awaitListening(String ns, String proto, int port) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            if (inNs(ns, "ss", "-Hl" + proto + "n", "sport = :" + port).contains(":" + port)) return;
+            Thread.sleep(25);
+        }
+        throw new AssertionError("nothing listens on " + proto + " port " + port + " in " + ns);
     }
 
     public static String run(String... cmd) {
