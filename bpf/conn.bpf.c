@@ -27,8 +27,12 @@ NW_BTF_EXPORT(rtt_hist);
 #define TCP_INFINITE_SSTHRESH 0x7fffffff
 
 /* Bits of nw_conn_mode, set by user space. */
-#define NW_CONN_EXTRA 1
-#define NW_CONN_ALL 2
+enum nw_conn_mode {
+	NW_CONN_EXTRA = 1,
+	NW_CONN_ALL = 2,
+};
+NW_BTF_EXPORT_ENUM(nw_conn_mode);
+NW_BTF_EXPORT_ENUM(nw_conn_reason);
 
 const volatile __u32 nw_conn_mode = 0;
 

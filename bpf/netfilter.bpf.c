@@ -12,6 +12,12 @@
 #include "netfilter.h"
 
 NW_BTF_EXPORT(nf_event);
+NW_BTF_EXPORT_ENUM(nw_nf_hook);
+NW_BTF_EXPORT_ENUM(nf_inet_hooks);
+/* the kernel's: a netfilter program's type and attach type, which libbpf 1.1 does not know */
+NW_BTF_EXPORT_ENUM(bpf_prog_type);
+NW_BTF_EXPORT_ENUM(bpf_attach_type);
+NW_BTF_EXPORT_ENUM(bpf_cmd);
 
 #define NF_ACCEPT 1
 

@@ -47,19 +47,30 @@ NW_BTF_EXPORT(flow_key);
 NW_BTF_EXPORT(flow_totals);
 NW_BTF_EXPORT(layer_hist);
 NW_BTF_EXPORT(packet_count);
+NW_BTF_EXPORT_ENUM(nw_layer);
+NW_BTF_EXPORT_ENUM(nw_dir);
+NW_BTF_EXPORT_ENUM(nw_hist_proto);
+NW_BTF_EXPORT_ENUM(nw_hist_shape);
+NW_BTF_EXPORT_ENUM(nw_pkt_flag);
+NW_BTF_EXPORT_ENUM(nf_inet_hooks);  /* the kernel's: where the LOCAL_OUT and LOCAL_IN programs attach */
 
-#define NW_MODE_TCP 1
-#define NW_MODE_UDP 2
-#define NW_MODE_ICMP 4
-const volatile __u32 nw_modes = 0;
+enum nw_packet_mode {
+	NW_MODE_TCP = 1,
+	NW_MODE_UDP = 2,
+	NW_MODE_ICMP = 4,
+};
+const volatile __u32 nw_modes = 0; /* enum nw_packet_mode bits */
 
 /*
  * --metrics: 0 = records only, 1 = records and in-kernel histograms,
  * 2 = histograms only (no record reaches user space: the always-on mode).
  */
-#define NW_AGG_ALSO 1
-#define NW_AGG_ONLY 2
-const volatile __u32 nw_aggregate = 0;
+enum nw_aggregate {
+	NW_AGG_NONE = 0,
+	NW_AGG_ALSO = 1,
+	NW_AGG_ONLY = 2,
+};
+const volatile __u32 nw_aggregate = NW_AGG_NONE;
 
 /*
  * --sample N: 1 packet in N is followed (1 = all). The decision is a function of bytes the
@@ -80,7 +91,16 @@ const volatile __u32 nw_sample = 1;
  * CPU (a neighbour resolution queue), or a device tracepoint the kernel ran no BPF for.
  * NW_C_UNFINISHED_BYTES: their transport payload bytes.
  */
-enum { NW_C_EVICTED = 0, NW_C_UNMATCHED = 1, NW_C_UNFINISHED = 2, NW_C_UNFINISHED_BYTES = 3, NW_C_COUNT = 4 };
+enum nw_packet_counter {
+	NW_C_EVICTED = 0,
+	NW_C_UNMATCHED = 1,
+	NW_C_UNFINISHED = 2,
+	NW_C_UNFINISHED_BYTES = 3,
+	NW_C_COUNT = 4,
+};
+NW_BTF_EXPORT_ENUM(nw_packet_mode);
+NW_BTF_EXPORT_ENUM(nw_aggregate);
+NW_BTF_EXPORT_ENUM(nw_packet_counter);
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NW_C_COUNT);

@@ -22,8 +22,10 @@ enum nw_dir {
 };
 
 /* packet_event.flags */
-#define NW_PKT_RETRANS 0x01   /* TCP segment below snd_nxt when it left TCP */
-#define NW_PKT_GSO_SEG 0x02   /* software GSO segment of a larger packet */
+enum nw_pkt_flag {
+	NW_PKT_RETRANS = 0x01,   /* TCP segment below snd_nxt when it left TCP */
+	NW_PKT_GSO_SEG = 0x02,   /* software GSO segment of a larger packet */
+};
 
 struct packet_event {
 	struct nw_hdr hdr;
@@ -83,9 +85,16 @@ struct flow_totals {
  * 2^NW_HIST_MIN_SHIFT ns (1.024 us), bucket b (1..NW_HIST_BUCKETS-2) values in
  * [2^(b+9), 2^(b+10)) ns, the last one everything from 2^34 ns (17.2 s) up.
  */
-#define NW_HIST_BUCKETS 26
-#define NW_HIST_MIN_SHIFT 10
-#define NW_HIST_PROTOS 3      /* 0 TCP, 1 UDP, 2 ICMP/ICMPv6 */
+enum nw_hist_shape {
+	NW_HIST_BUCKETS = 26,
+	NW_HIST_MIN_SHIFT = 10,
+};
+enum nw_hist_proto {
+	NW_HP_TCP = 0,
+	NW_HP_UDP = 1,
+	NW_HP_ICMP = 2,       /* ICMP and ICMPv6 */
+	NW_HIST_PROTOS = 3,
+};
 
 struct layer_hist {
 	__u64 buckets[NW_HIST_BUCKETS];

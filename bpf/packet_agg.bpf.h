@@ -86,7 +86,7 @@ __noinline int nw_count_add(__u32 key, __u32 len)
 
 static __always_inline void aggregate(const struct packet_event *e)
 {
-	__u32 proto = e->flow.proto == IPPROTO_TCP ? 0 : e->flow.proto == IPPROTO_UDP ? 1 : 2;
+	__u32 proto = e->flow.proto == IPPROTO_TCP ? NW_HP_TCP : e->flow.proto == IPPROTO_UDP ? NW_HP_UDP : NW_HP_ICMP;
 	__u32 base = (e->dir ? NW_HIST_PROTOS : 0) + proto;
 	__u8 mask = e->layer_mask;
 

@@ -14,8 +14,12 @@
 
 NW_BTF_EXPORT(payload_event);
 
-#define NW_WANT_HTTP 1
-#define NW_WANT_DNS 2
+enum nw_payload_want {
+	NW_WANT_HTTP = 1,
+	NW_WANT_DNS = 2,
+};
+NW_BTF_EXPORT_ENUM(nw_payload_want);
+NW_BTF_EXPORT_ENUM(nw_payload_kind);
 _Static_assert(NW_PAYLOAD_MAX == 512, "the asm mask below is NW_PAYLOAD_MAX - 1");
 
 const volatile __u32 nw_payload_mode = 0;

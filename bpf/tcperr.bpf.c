@@ -19,6 +19,7 @@
 #include "tcperr.h"
 
 NW_BTF_EXPORT(tcp_error_event);
+NW_BTF_EXPORT_ENUM(nw_tcp_error_kind);
 
 static __always_inline int nw_emit_state(void *ctx, __u32 kind, __u32 reason, const struct sock *sk,
 					 const struct sk_buff *skb, int reverse_skb, const struct sock *state_sk)

@@ -72,6 +72,10 @@ const volatile struct nw_filter nw_filter = {};
  * can check its layout (StructLayoutTest).
  */
 #define NW_BTF_EXPORT(name) const volatile struct name *nw_btf_##name __attribute__((unused)) = 0
+/* The same for an enum: user space reads its values under their C names (ContractGen). */
+#define NW_BTF_EXPORT_ENUM(name) const volatile enum name nw_btf_##name __attribute__((unused)) = 0
+
+NW_BTF_EXPORT_ENUM(nw_event_type);
 
 /* Records that could not be reserved in the ring buffer, per CPU. */
 struct {

@@ -1,5 +1,7 @@
 package dev.netwatcher.bpf;
 
+import dev.netwatcher.contract.BpfAttachType;
+import dev.netwatcher.contract.BpfProgType;
 import dev.netwatcher.btf.Btf;
 
 import java.lang.foreign.Arena;
@@ -106,14 +108,14 @@ public final class BpfObject implements AutoCloseable {
     }
 
     /**
-     * Makes a program loadable as a netfilter program (BPF_PROG_TYPE_NETFILTER = 32,
-     * BPF_NETFILTER = 45): libbpf 1.1 does not know SEC("netfilter").
+     * Makes a program loadable as a netfilter program (BPF_PROG_TYPE_NETFILTER, attach type
+     * BPF_NETFILTER): libbpf 1.1 does not know SEC("netfilter").
      */
     public void setNetfilterType(String program) {
         checkNotLoaded();
         try {
-            int rc = (int) Libbpf.PROGRAM_SET_TYPE.invokeExact(program(program), 32);
-            if (rc == 0) rc = (int) Libbpf.PROGRAM_SET_EXPECTED_ATTACH_TYPE.invokeExact(program(program), 45);
+            int rc = (int) Libbpf.PROGRAM_SET_TYPE.invokeExact(program(program), BpfProgType.BPF_PROG_TYPE_NETFILTER);
+            if (rc == 0) rc = (int) Libbpf.PROGRAM_SET_EXPECTED_ATTACH_TYPE.invokeExact(program(program), BpfAttachType.BPF_NETFILTER);
             if (rc != 0) throw new BpfException("cannot set program type of " + program, -rc);
         } catch (Throwable t) {
             throw Native.rethrow(t);

@@ -3,16 +3,16 @@ package dev.netwatcher.bpf;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import static dev.netwatcher.contract.BpfAttachType.BPF_NETFILTER;
+import static dev.netwatcher.contract.BpfAttachType.BPF_TCX_EGRESS;
+import static dev.netwatcher.contract.BpfAttachType.BPF_TCX_INGRESS;
+import static dev.netwatcher.contract.BpfCmd.BPF_LINK_CREATE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /** Links libbpf 1.1 has no helper for, made with bpf(BPF_LINK_CREATE) directly. */
 final class LinkCreate {
     private static final long SYS_BPF = 321; // x86-64
-    private static final long BPF_LINK_CREATE = 28;
     private static final int ATTR_SIZE = 64;
-    private static final int BPF_NETFILTER = 45;
-    private static final int BPF_TCX_INGRESS = 46;
-    private static final int BPF_TCX_EGRESS = 47;
 
     private LinkCreate() {}
 
@@ -42,7 +42,7 @@ final class LinkCreate {
     private static int create(Arena arena, MemorySegment attr, String what) {
         try {
             MemorySegment capture = arena.allocate(Native.CAPTURE);
-            long fd = (long) Native.Libc.SYSCALL4.invokeExact(capture, SYS_BPF, BPF_LINK_CREATE, attr, (long) ATTR_SIZE);
+            long fd = (long) Native.Libc.SYSCALL4.invokeExact(capture, SYS_BPF, (long) BPF_LINK_CREATE, attr, (long) ATTR_SIZE);
             if (fd < 0) {
                 int errno = Native.errno(capture);
                 throw new BpfException("cannot attach " + what + ": " + Native.strerror(errno), errno);

@@ -176,11 +176,21 @@ public final class Btf {
         return Math.max(0, vlen(proto) - 1);
     }
 
-    /** Values of an enum (ENUM or ENUM64) by value, in declaration order. */
+    /** Values of an enum (ENUM or ENUM64) by value, in declaration order (the first name of a value). */
     public Map<Long, String> enumValues(String enumName) {
         int id = find(enumName, ENUM).or(() -> find(enumName, ENUM64))
                 .orElseThrow(() -> new IllegalArgumentException("no enum " + enumName + " in BTF"));
         Map<Long, String> out = new LinkedHashMap<>();
+        for (EnumEntry e : enumEntries(id)) out.putIfAbsent(e.value(), e.name());
+        return out;
+    }
+
+    /** One name of an enum and its value. */
+    public record EnumEntry(String name, long value) {}
+
+    /** The entries of enum type id, in declaration order. */
+    public List<EnumEntry> enumEntries(int id) {
+        List<EnumEntry> out = new ArrayList<>();
         int p = offsets[id] + 12;
         boolean is64 = kind(id) == ENUM64;
         boolean signed = kindFlag(id);
@@ -195,7 +205,7 @@ public final class Btf {
                 v = signed ? raw : Integer.toUnsignedLong(raw);
                 p += 8;
             }
-            out.putIfAbsent(v, n);
+            out.add(new EnumEntry(n, v));
         }
         return out;
     }
@@ -221,6 +231,30 @@ public final class Btf {
             id = sizeOrType(id);
         }
         return 0;
+    }
+
+    /** The type a PTR, VAR, TYPEDEF or qualifier refers to. */
+    public int target(int id) {
+        int k = kind(id);
+        if (k != PTR && k != VAR && k != TYPEDEF && k != CONST && k != VOLATILE && k != RESTRICT && k != TYPE_TAG)
+            throw new IllegalArgumentException("type " + id + " refers to no type");
+        return sizeOrType(id);
+    }
+
+    /** An ARRAY's element type and element count. */
+    public record Array(int elementType, int count) {}
+
+    public Array array(int id) {
+        if (kind(id) != ARRAY) throw new IllegalArgumentException("type " + id + " is not an array");
+        int p = offsets[id] + 12;
+        return new Array(buf.getInt(p), buf.getInt(p + 8));
+    }
+
+    /** True for a signed INT (BTF_INT_SIGNED) or a signed ENUM. */
+    public boolean signed(int id) {
+        int k = kind(id);
+        if (k == INT) return ((buf.getInt(offsets[id] + 12) >>> 24) & 1) != 0;
+        return (k == ENUM || k == ENUM64) && kindFlag(id);
     }
 
     /** Size in bytes of a type. */

@@ -1,6 +1,7 @@
 package dev.netwatcher.probe;
 
-import dev.netwatcher.event.Flow;
+import dev.netwatcher.contract.FlowKeyLayout;
+import dev.netwatcher.contract.FlowTotalsLayout;
 import dev.netwatcher.event.FlowTotal;
 
 import java.nio.ByteBuffer;
@@ -13,11 +14,8 @@ final class FlowTotals {
     static FlowTotal decode(byte[] key, ByteBuffer value) {
         ByteBuffer k = ByteBuffer.wrap(key).order(ByteOrder.nativeOrder());
         ByteBuffer v = value.order(ByteOrder.nativeOrder());
-        // Records.flow() reads a flow at HDR_SIZE from `off`: place the key's flow there.
-        ByteBuffer f = ByteBuffer.allocate(Records.HDR_SIZE + Records.FLOW_SIZE).order(ByteOrder.nativeOrder());
-        f.put(Records.HDR_SIZE, key, PacketProbe.K_FLOW, Records.FLOW_SIZE);
-        Flow flow = Records.flow(f, 0);
-        return new FlowTotal(Integer.toUnsignedLong(k.getInt(PacketProbe.K_NETNS)), flow,
-                v.getLong(0), v.getLong(8), v.getLong(16), v.getLong(24));
+        return new FlowTotal(Integer.toUnsignedLong(FlowKeyLayout.netns(k, 0)), Records.flowAt(k, FlowKeyLayout.FLOW),
+                FlowTotalsLayout.txPackets(v, 0), FlowTotalsLayout.txBytes(v, 0),
+                FlowTotalsLayout.rxPackets(v, 0), FlowTotalsLayout.rxBytes(v, 0));
     }
 }

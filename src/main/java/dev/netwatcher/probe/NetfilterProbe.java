@@ -1,5 +1,8 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.NfEventLayout;
+import dev.netwatcher.contract.NwEventType;
+import dev.netwatcher.contract.NwNfHook;
 import dev.netwatcher.bpf.NetfilterHook;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.Layers;
@@ -9,9 +12,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.netwatcher.probe.Records.BODY;
-import static dev.netwatcher.probe.StructSpec.f;
-
 /** -n: struct nf_event (bpf/netfilter.h), from programs at the first and last priority of every hook. */
 public final class NetfilterProbe implements Probe {
     /** Every program times one hook: none works without netfilter BPF programs. */
@@ -20,13 +20,11 @@ public final class NetfilterProbe implements Probe {
         return true;
     }
 
-    static final int HOOK_NS = BODY, LEN = BODY + 40, IFINDEX = BODY + 44, HOOK_MASK = BODY + 48, DIR = BODY + 49,
-            SIZE = BODY + 56;
     private static final String[] DIRS = {"tx", "rx", "fwd"};
 
     @Override public String name() { return "netfilter"; }
     @Override public String option() { return "-n"; }
-    @Override public int eventType() { return 7; }
+    @Override public int eventType() { return NwEventType.NW_EV_NETFILTER; }
 
     @Override
     public List<NetfilterHook> netfilterHooks(String program) {
@@ -38,26 +36,24 @@ public final class NetfilterProbe implements Probe {
         if (prio == 0) return List.of();
         List<NetfilterHook> hooks = new ArrayList<>();
         for (int pf : new int[] {NetfilterHook.PF_INET, NetfilterHook.PF_INET6}) {
-            for (int hook = 0; hook < 5; hook++) hooks.add(new NetfilterHook(pf, hook, prio, false));
+            for (int hook = 0; hook < NwNfHook.NW_NF_HOOKS; hook++) hooks.add(new NetfilterHook(pf, hook, prio, false));
         }
         return hooks;
     }
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        long[] ns = new long[5];
-        for (int i = 0; i < 5; i++) ns[i] = b.getLong(off + HOOK_NS + 8 * i);
-        int dir = b.get(off + DIR);
+        long[] ns = new long[NfEventLayout.HOOK_NS_LEN];
+        for (int i = 0; i < ns.length; i++) ns[i] = NfEventLayout.hookNs(b, off, i);
+        int dir = NfEventLayout.dir(b, off);
         return new NetfilterEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off),
                 dir >= 0 && dir < DIRS.length ? DIRS[dir] : "?",
-                new Layers(NetfilterEvent.HOOKS, ns, Byte.toUnsignedInt(b.get(off + HOOK_MASK))),
-                b.getInt(off + LEN), b.getInt(off + IFINDEX));
+                new Layers(NetfilterEvent.HOOKS, ns, NfEventLayout.hookMask(b, off)),
+                NfEventLayout.len(b, off), NfEventLayout.ifindex(b, off));
     }
 
     @Override
-    public StructSpec layout() {
-        return new StructSpec("nf_event", SIZE, Records.with(Records.commonFields(),
-                f("hook_ns", HOOK_NS, 40), f("len", LEN, 4), f("ifindex", IFINDEX, 4), f("hook_mask", HOOK_MASK, 1),
-                f("dir", DIR, 1)));
+    public int recordSize() {
+        return NfEventLayout.SIZE;
     }
 }

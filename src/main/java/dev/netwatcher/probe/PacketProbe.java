@@ -1,5 +1,16 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.IcmpEventLayout;
+import dev.netwatcher.contract.LayerHistLayout;
+import dev.netwatcher.contract.NfInetHooks;
+import dev.netwatcher.contract.NwAggregate;
+import dev.netwatcher.contract.NwDir;
+import dev.netwatcher.contract.NwHistProto;
+import dev.netwatcher.contract.NwPacketCounter;
+import dev.netwatcher.contract.NwPacketMode;
+import dev.netwatcher.contract.NwPktFlag;
+import dev.netwatcher.contract.PacketCountLayout;
+import dev.netwatcher.contract.PacketEventLayout;
 import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.NetfilterHook;
 import dev.netwatcher.event.Event;
@@ -15,32 +26,32 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static dev.netwatcher.probe.Records.BODY;
-import static dev.netwatcher.probe.StructSpec.f;
+import static dev.netwatcher.contract.NwEventType.NW_EV_ICMP;
+import static dev.netwatcher.contract.NwEventType.NW_EV_PACKET;
+import static dev.netwatcher.contract.NwLayer.*;
 
 /**
  * -t -u -I: struct packet_event and struct icmp_event (bpf/packet.h). One object
  * serves the three options; nw_modes in .rodata says which protocols it follows.
  */
 public final class PacketProbe implements Probe {
-    public static final int MODE_TCP = 1, MODE_UDP = 2, MODE_ICMP = 4;
-    static final int TYPE_PACKET = 5, TYPE_ICMP = 6;
-    /** enum nw_layer order in layer_ns[]. */
-    private static final int TRANSPORT = 0, IP = 1, QDISC = 2, DRIVER = 3, SOCKET = 4;
-    private static final int[] TX_ORDER = {TRANSPORT, IP, QDISC, DRIVER};
-    private static final int[] RX_ORDER = {DRIVER, IP, TRANSPORT, SOCKET};
+    /** -t, -u, -I: the kernel's enum nw_packet_mode. */
+    public static final int MODE_TCP = NwPacketMode.NW_MODE_TCP, MODE_UDP = NwPacketMode.NW_MODE_UDP,
+            MODE_ICMP = NwPacketMode.NW_MODE_ICMP;
+    /** Layers in path order, as enum nw_layer indexes of layer_ns[]. */
+    private static final int[] TX_ORDER = {NW_L_TRANSPORT, NW_L_IP, NW_L_QDISC, NW_L_DRIVER};
+    private static final int[] RX_ORDER = {NW_L_DRIVER, NW_L_IP, NW_L_TRANSPORT, NW_L_SOCKET};
 
-    static final int LAYER_NS = BODY, SEQ = BODY + 40, ACK = BODY + 44, LEN = BODY + 48, IFINDEX = BODY + 52,
-            DIR = BODY + 56, LAYER_MASK = BODY + 57, TCP_FLAGS = BODY + 58, FLAGS = BODY + 59, ICMP_TYPE = BODY + 60,
-            SIZE = BODY + 64;
-    static final int I_RX_NS = BODY, I_ICMP_NS = BODY + 16, I_TX_NS = BODY + 24, I_TOTAL_NS = BODY + 48,
-            I_ID = BODY + 56, I_SEQ = BODY + 58, I_IFINDEX = BODY + 60, I_RX_MASK = BODY + 64, I_TX_MASK = BODY + 65,
-            I_SIZE = BODY + 72;
-    /** struct flow_key and struct flow_totals: the flow_totals map. */
-    static final int K_NETNS = 0, K_FLOW = 4, K_SIZE = 44, T_SIZE = 32;
+    /** nw_aggregate: records only, records and kernel histograms, histograms only (enum nw_aggregate). */
+    public enum Aggregate {
+        NONE(NwAggregate.NW_AGG_NONE), ALSO(NwAggregate.NW_AGG_ALSO), ONLY(NwAggregate.NW_AGG_ONLY);
 
-    /** nw_aggregate: records only, records and kernel histograms, histograms only (bpf/packet.bpf.c). */
-    public enum Aggregate { NONE, ALSO, ONLY }
+        final int kernel;
+
+        Aggregate(int kernel) {
+            this.kernel = kernel;
+        }
+    }
 
     private final int modes;
     private final Aggregate aggregate;
@@ -76,12 +87,12 @@ public final class PacketProbe implements Probe {
         return String.join(" ", o);
     }
 
-    @Override public int eventType() { return TYPE_PACKET; }
-    @Override public int[] eventTypes() { return new int[] {TYPE_PACKET, TYPE_ICMP}; }
+    @Override public int eventType() { return NW_EV_PACKET; }
+    @Override public int[] eventTypes() { return new int[] {NW_EV_PACKET, NW_EV_ICMP}; }
 
     @Override
     public Map<String, byte[]> rodata() {
-        return Map.of("nw_modes", Probe.u32(modes), "nw_aggregate", Probe.u32(aggregate.ordinal()),
+        return Map.of("nw_modes", Probe.u32(modes), "nw_aggregate", Probe.u32(aggregate.kernel),
                 "nw_sample", Probe.u32(sample));
     }
 
@@ -113,8 +124,8 @@ public final class PacketProbe implements Probe {
         int hook, prio;
         switch (program) {
             // one step inside -n's programs, which hold the outermost priorities
-            case "nw_pkt_out" -> { hook = 3; prio = Integer.MIN_VALUE + 2; }
-            case "nw_pkt_in" -> { hook = 1; prio = Integer.MAX_VALUE - 2; }
+            case "nw_pkt_out" -> { hook = NfInetHooks.NF_INET_LOCAL_OUT; prio = Integer.MIN_VALUE + 2; }
+            case "nw_pkt_in" -> { hook = NfInetHooks.NF_INET_LOCAL_IN; prio = Integer.MAX_VALUE - 2; }
             default -> { return List.of(); }
         }
         return List.of(new NetfilterHook(NetfilterHook.PF_INET, hook, prio, false),
@@ -124,10 +135,10 @@ public final class PacketProbe implements Probe {
     @Override
     public Map<String, Integer> counters() {
         Map<String, Integer> m = new LinkedHashMap<>();
-        m.put("packets evicted before delivery (per-flow table full)", 0);
-        m.put("packets matched only in part (fewer layers)", 1);
-        m.put("packets that left LOCAL_OUT and were not seen at the driver", 2);
-        m.put("payload bytes of those packets", 3);
+        m.put("packets evicted before delivery (per-flow table full)", NwPacketCounter.NW_C_EVICTED);
+        m.put("packets matched only in part (fewer layers)", NwPacketCounter.NW_C_UNMATCHED);
+        m.put("packets that left LOCAL_OUT and were not seen at the driver", NwPacketCounter.NW_C_UNFINISHED);
+        m.put("payload bytes of those packets", NwPacketCounter.NW_C_UNFINISHED_BYTES);
         return m;
     }
 
@@ -153,64 +164,55 @@ public final class PacketProbe implements Probe {
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        if (Records.type(b, off) == TYPE_ICMP) return decodeIcmp(b, off, ctx);
-        boolean rx = b.get(off + DIR) == 1;
-        int mask = Byte.toUnsignedInt(b.get(off + LAYER_MASK));
+        if (Records.type(b, off) == NW_EV_ICMP) return decodeIcmp(b, off, ctx);
+        boolean rx = PacketEventLayout.dir(b, off) == NwDir.NW_DIR_RX;
+        int mask = PacketEventLayout.layerMask(b, off);
         int[] order = rx ? RX_ORDER : TX_ORDER;
         long[] ns = new long[order.length];
         int m = 0;
         for (int i = 0; i < order.length; i++) {
             if ((mask & (1 << order[i])) != 0) {
-                ns[i] = b.getLong(off + LAYER_NS + 8 * order[i]);
+                ns[i] = PacketEventLayout.layerNs(b, off, order[i]);
                 m |= 1 << i;
             }
         }
-        int flags = Byte.toUnsignedInt(b.get(off + FLAGS));
+        int flags = PacketEventLayout.flags(b, off);
         return new PacketEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), rx ? "rx" : "tx",
-                new Layers(rx ? Layers.RX : Layers.TX, ns, m), Integer.toUnsignedLong(b.getInt(off + SEQ)),
-                Integer.toUnsignedLong(b.getInt(off + ACK)), b.getInt(off + LEN), b.getInt(off + IFINDEX),
-                Byte.toUnsignedInt(b.get(off + TCP_FLAGS)), (flags & 1) != 0, (flags & 2) != 0,
-                Byte.toUnsignedInt(b.get(off + ICMP_TYPE)));
+                new Layers(rx ? Layers.RX : Layers.TX, ns, m), Integer.toUnsignedLong(PacketEventLayout.seq(b, off)),
+                Integer.toUnsignedLong(PacketEventLayout.ack(b, off)), PacketEventLayout.len(b, off), PacketEventLayout.ifindex(b, off), PacketEventLayout.tcpFlags(b, off),
+                (flags & NwPktFlag.NW_PKT_RETRANS) != 0, (flags & NwPktFlag.NW_PKT_GSO_SEG) != 0, PacketEventLayout.icmpType(b, off));
     }
 
     private static Event decodeIcmp(ByteBuffer b, int off, DecodeContext ctx) {
-        long[] rx = {b.getLong(off + I_RX_NS), b.getLong(off + I_RX_NS + 8)};
-        long[] tx = {b.getLong(off + I_TX_NS), b.getLong(off + I_TX_NS + 8), b.getLong(off + I_TX_NS + 16)};
-        return new IcmpEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off),
-                Short.toUnsignedInt(b.getShort(off + I_ID)), Short.toUnsignedInt(b.getShort(off + I_SEQ)),
-                new Layers(IcmpEvent.RX, rx, Byte.toUnsignedInt(b.get(off + I_RX_MASK))), b.getLong(off + I_ICMP_NS),
-                new Layers(IcmpEvent.TX, tx, Byte.toUnsignedInt(b.get(off + I_TX_MASK))), b.getLong(off + I_TOTAL_NS),
-                b.getInt(off + I_IFINDEX));
+        long[] rx = new long[IcmpEventLayout.RX_NS_LEN], tx = new long[IcmpEventLayout.TX_NS_LEN];
+        for (int i = 0; i < rx.length; i++) rx[i] = IcmpEventLayout.rxNs(b, off, i);
+        for (int i = 0; i < tx.length; i++) tx[i] = IcmpEventLayout.txNs(b, off, i);
+        return new IcmpEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), IcmpEventLayout.id(b, off), IcmpEventLayout.seq(b, off),
+                new Layers(IcmpEvent.RX, rx, IcmpEventLayout.rxMask(b, off)), IcmpEventLayout.icmpNs(b, off),
+                new Layers(IcmpEvent.TX, tx, IcmpEventLayout.txMask(b, off)), IcmpEventLayout.totalNs(b, off), IcmpEventLayout.ifindex(b, off));
     }
 
     @Override
-    public StructSpec layout() {
-        return new StructSpec("packet_event", SIZE, Records.with(Records.commonFields(),
-                f("layer_ns", LAYER_NS, 40), f("seq", SEQ, 4), f("ack", ACK, 4), f("len", LEN, 4),
-                f("ifindex", IFINDEX, 4), f("dir", DIR, 1), f("layer_mask", LAYER_MASK, 1),
-                f("tcp_flags", TCP_FLAGS, 1), f("flags", FLAGS, 1), f("icmp_type", ICMP_TYPE, 1)));
+    public int recordSize() {
+        return PacketEventLayout.SIZE;
     }
 
-    @Override
-    public List<StructSpec> layouts() {
-        return List.of(layout(),
-                new StructSpec("icmp_event", I_SIZE, Records.with(Records.commonFields(),
-                        f("rx_ns", I_RX_NS, 16), f("icmp_ns", I_ICMP_NS, 8), f("tx_ns", I_TX_NS, 24),
-                        f("total_ns", I_TOTAL_NS, 8), f("id", I_ID, 2), f("seq", I_SEQ, 2), f("ifindex", I_IFINDEX, 4),
-                        f("rx_mask", I_RX_MASK, 1), f("tx_mask", I_TX_MASK, 1))),
-                new StructSpec("flow_key", K_SIZE, List.of(f("netns", K_NETNS, 4), f("flow", K_FLOW, 40))),
-                new StructSpec("flow_totals", T_SIZE, List.of(f("tx_packets", 0, 8), f("tx_bytes", 8, 8),
-                        f("rx_packets", 16, 8), f("rx_bytes", 24, 8))),
-                new StructSpec("layer_hist", H_SIZE, List.of(f("buckets", 0, 8 * LayerHistogram.BUCKETS),
-                        f("sum_ns", 8 * LayerHistogram.BUCKETS, 8))),
-                new StructSpec("packet_count", 16, List.of(f("packets", 0, 8), f("bytes", 8, 8))));
-    }
-
-    /** struct layer_hist: the buckets, then sum_ns. */
-    static final int H_SIZE = 8 * (LayerHistogram.BUCKETS + 1);
     /** Index order of the kernel's maps: dir (tx, rx) x proto (NW_HIST_PROTOS) x enum nw_layer. */
-    private static final String[] DIRS = {"tx", "rx"}, PROTOS = {"tcp", "udp", "icmp"},
-            LAYERS = {"transport", "ip", "qdisc", "driver", "socket"};
+    private static final String[] DIRS = new String[2], PROTOS = new String[NwHistProto.NW_HIST_PROTOS],
+            LAYERS = new String[NW_L_COUNT];
+
+    static {
+        DIRS[NwDir.NW_DIR_TX] = "tx";
+        DIRS[NwDir.NW_DIR_RX] = "rx";
+        PROTOS[NwHistProto.NW_HP_TCP] = "tcp";
+        PROTOS[NwHistProto.NW_HP_UDP] = "udp";
+        PROTOS[NwHistProto.NW_HP_ICMP] = "icmp";
+        LAYERS[NW_L_TRANSPORT] = "transport";
+        LAYERS[NW_L_IP] = "ip";
+        LAYERS[NW_L_QDISC] = "qdisc";
+        LAYERS[NW_L_DRIVER] = "driver";
+        LAYERS[NW_L_SOCKET] = "socket";
+    }
 
     /** --metrics: the kernel's per-layer histograms (map layer_hists), empty ones left out. */
     public static List<LayerHistogram> histograms(BpfMap hists) {
@@ -219,8 +221,9 @@ public final class PacketProbe implements Probe {
             for (int p = 0; p < PROTOS.length; p++) {
                 for (int l = 0; l < LAYERS.length; l++) {
                     long[] w = hists.sumPerCpuWords((d * PROTOS.length + p) * LAYERS.length + l);
-                    long[] buckets = java.util.Arrays.copyOf(w, LayerHistogram.BUCKETS);
-                    LayerHistogram h = new LayerHistogram(DIRS[d], PROTOS[p], LAYERS[l], buckets, w[LayerHistogram.BUCKETS]);
+                    long[] buckets = java.util.Arrays.copyOf(w, LayerHistLayout.BUCKETS_LEN);
+                    LayerHistogram h = new LayerHistogram(DIRS[d], PROTOS[p], LAYERS[l], buckets,
+                            w[LayerHistLayout.SUM_NS / 8]);
                     if (h.count() > 0) out.add(h);
                 }
             }
@@ -234,7 +237,7 @@ public final class PacketProbe implements Probe {
         for (int d = 0; d < DIRS.length; d++) {
             for (int p = 0; p < PROTOS.length; p++) {
                 long[] w = counts.sumPerCpuWords(d * PROTOS.length + p);
-                out.add(new PacketCount(DIRS[d], PROTOS[p], w[0], w[1]));
+                out.add(new PacketCount(DIRS[d], PROTOS[p], w[PacketCountLayout.PACKETS / 8], w[PacketCountLayout.BYTES / 8]));
             }
         }
         return out;

@@ -1,5 +1,9 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.NwEventType;
+import dev.netwatcher.contract.NwPayloadKind;
+import dev.netwatcher.contract.NwPayloadWant;
+import dev.netwatcher.contract.PayloadEventLayout;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.protocol.Exchanges;
 import dev.netwatcher.protocol.Segment;
@@ -9,9 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import static dev.netwatcher.probe.Records.BODY;
-import static dev.netwatcher.probe.StructSpec.f;
-
 /**
  * -i, --dns: struct payload_event (bpf/payload.h). Each record is one message start;
  * {@link Exchanges} pairs requests with answers, so decode() returns an event only
@@ -19,9 +20,8 @@ import static dev.netwatcher.probe.StructSpec.f;
  * holds the pending requests.
  */
 public final class PayloadProbe implements Probe {
-    public static final int HTTP = 1, DNS = 2;
-    static final int COOKIE = BODY, SEQ = BODY + 8, PAYLOAD_LEN = BODY + 16, CAPTURED = BODY + 20, EGRESS = BODY + 22,
-            KIND = BODY + 23, DATA = BODY + 24, MAX = 512, SIZE = DATA + MAX;
+    /** -i and --dns: the kernel's enum nw_payload_want. */
+    public static final int HTTP = NwPayloadWant.NW_WANT_HTTP, DNS = NwPayloadWant.NW_WANT_DNS;
 
     private final int modes;
     private final Exchanges exchanges;
@@ -38,7 +38,7 @@ public final class PayloadProbe implements Probe {
     }
 
     @Override public String name() { return "payload"; }
-    @Override public int eventType() { return 9; }
+    @Override public int eventType() { return NwEventType.NW_EV_PAYLOAD; }
 
     @Override
     public String option() {
@@ -84,18 +84,16 @@ public final class PayloadProbe implements Probe {
     }
 
     static Segment segment(ByteBuffer b, int off, DecodeContext ctx) {
-        int n = Math.min(Short.toUnsignedInt(b.getShort(off + CAPTURED)), MAX);
+        int n = Math.min(PayloadEventLayout.captured(b, off), PayloadEventLayout.DATA_LEN);
         byte[] data = new byte[n];
-        b.get(off + DATA, data);
-        Segment.Kind kind = b.get(off + KIND) == DNS ? Segment.Kind.DNS : Segment.Kind.HTTP;
-        return new Segment(Records.header(b, off, ctx.clock()), Records.flow(b, off), b.getLong(off + COOKIE),
-                Integer.toUnsignedLong(b.getInt(off + SEQ)), b.get(off + EGRESS) != 0, kind, b.getInt(off + PAYLOAD_LEN), data);
+        b.get(off + PayloadEventLayout.DATA, data);
+        Segment.Kind kind = PayloadEventLayout.kind(b, off) == NwPayloadKind.NW_PAYLOAD_DNS ? Segment.Kind.DNS : Segment.Kind.HTTP;
+        return new Segment(Records.header(b, off, ctx.clock()), Records.flow(b, off), PayloadEventLayout.cookie(b, off),
+                Integer.toUnsignedLong(PayloadEventLayout.seq(b, off)), PayloadEventLayout.egress(b, off) != 0, kind, PayloadEventLayout.payloadLen(b, off), data);
     }
 
     @Override
-    public StructSpec layout() {
-        return new StructSpec("payload_event", SIZE, Records.with(Records.commonFields(),
-                f("cookie", COOKIE, 8), f("seq", SEQ, 4), f("payload_len", PAYLOAD_LEN, 4), f("captured", CAPTURED, 2),
-                f("egress", EGRESS, 1), f("kind", KIND, 1), f("data", DATA, MAX)));
+    public int recordSize() {
+        return PayloadEventLayout.SIZE;
     }
 }

@@ -40,13 +40,8 @@ public interface Probe {
         return List.of();
     }
 
-    /** Java view of the event struct, checked against the object's BTF in tests. */
-    StructSpec layout();
-
-    /** Every struct Java reads from this object (events, map keys and values). */
-    default List<StructSpec> layouts() {
-        return List.of(layout());
-    }
+    /** sizeof its (main) event struct, from the generated contract (dev.netwatcher.contract). */
+    int recordSize();
 
     /** What each program watches, for "unavailable" messages: program name -> description. */
     default String describe(String program) {

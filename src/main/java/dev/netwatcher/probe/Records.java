@@ -1,5 +1,7 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.NwFlowLayout;
+import dev.netwatcher.contract.NwHdrLayout;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.kernel.Clock;
@@ -7,30 +9,28 @@ import dev.netwatcher.kernel.Clock;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 
-import static dev.netwatcher.probe.StructSpec.f;
-
-/** Decoding of the parts every record shares: struct nw_hdr and struct nw_flow (nw_common.h). */
+/**
+ * Decoding of the parts every record shares: struct nw_hdr and struct nw_flow (nw_common.h),
+ * at offsets hdr and flow of every event struct (0 and sizeof(struct nw_hdr): DecoderTest).
+ */
 final class Records {
-    static final int HDR_TS = 0, HDR_TYPE = 8, HDR_NETNS = 12, HDR_PID = 16, HDR_TID = 20, HDR_COMM = 24, COMM_LEN = 16;
-    static final int HDR_SIZE = 40;
-    static final int FLOW_SADDR = 0, FLOW_DADDR = 16, FLOW_SPORT = 32, FLOW_DPORT = 34, FLOW_FAMILY = 36, FLOW_PROTO = 38;
-    static final int FLOW_SIZE = 40;
-    /** Where the type-specific part of every event starts. */
-    static final int BODY = HDR_SIZE + FLOW_SIZE;
+    static final int COMM_LEN = NwHdrLayout.COMM_LEN;
+    /** Where the flow of every event starts. */
+    private static final int FLOW = NwHdrLayout.SIZE;
+    /** The shortest record: a header and a flow. */
+    static final int MIN_SIZE = FLOW + NwFlowLayout.SIZE;
 
     private Records() {}
 
     static int type(ByteBuffer b, int off) {
-        return b.getInt(off + HDR_TYPE);
+        return NwHdrLayout.type(b, off);
     }
 
     static EventHeader header(ByteBuffer b, int off, Clock clock) {
-        int pid = b.getInt(off + HDR_PID), tid = b.getInt(off + HDR_TID);
-        String comm = b.get(off + HDR_COMM) != 0 ? comm(b, off + HDR_COMM) : pid == 0 ? null : procComm(tid);
-        return new EventHeader(clock.toEpochNs(b.getLong(off + HDR_TS)), Integer.toUnsignedLong(b.getInt(off + HDR_NETNS)),
+        int pid = NwHdrLayout.pid(b, off), tid = NwHdrLayout.tid(b, off);
+        String comm = b.get(off + NwHdrLayout.COMM) != 0 ? comm(b, off + NwHdrLayout.COMM) : pid == 0 ? null : procComm(tid);
+        return new EventHeader(clock.toEpochNs(NwHdrLayout.tsNs(b, off)), Integer.toUnsignedLong(NwHdrLayout.netns(b, off)),
                 pid, tid, comm);
     }
 
@@ -59,14 +59,19 @@ final class Records {
         return name;
     }
 
+    /** The flow of the record at off. */
     static Flow flow(ByteBuffer b, int off) {
-        int at = off + HDR_SIZE;
-        int family = Short.toUnsignedInt(b.getShort(at + FLOW_FAMILY));
-        int proto = Byte.toUnsignedInt(b.get(at + FLOW_PROTO));
+        return flowAt(b, off + FLOW);
+    }
+
+    /** A struct nw_flow at byte at. */
+    static Flow flowAt(ByteBuffer b, int at) {
+        int family = NwFlowLayout.family(b, at);
+        int proto = NwFlowLayout.proto(b, at);
         int len = family == Flow.AF_INET ? 4 : family == Flow.AF_INET6 ? 16 : 0;
         if (len == 0) return proto == 0 ? Flow.UNKNOWN : new Flow(0, proto, null, 0, null, 0);
-        return new Flow(family, proto, address(b, at + FLOW_SADDR, len), Short.toUnsignedInt(b.getShort(at + FLOW_SPORT)),
-                address(b, at + FLOW_DADDR, len), Short.toUnsignedInt(b.getShort(at + FLOW_DPORT)));
+        return new Flow(family, proto, address(b, at + NwFlowLayout.SADDR, len), NwFlowLayout.sport(b, at),
+                address(b, at + NwFlowLayout.DADDR, len), NwFlowLayout.dport(b, at));
     }
 
     /** Decoded IPv4 addresses and comm strings, direct-mapped: a busy run repeats a few of each. */
@@ -122,21 +127,5 @@ final class Records {
         char[] text = new String(s, java.nio.charset.StandardCharsets.UTF_8).toCharArray();
         for (int i = 0; i < text.length; i++) if (text[i] >= 0x80 && text[i] < 0xa0) text[i] = '?';
         return new String(text);
-    }
-
-    /** Fields of nw_hdr and nw_flow as seen from an event struct that embeds them as hdr and flow. */
-    static List<StructSpec.FieldSpec> commonFields() {
-        return List.of(
-                f("hdr.ts_ns", HDR_TS, 8), f("hdr.type", HDR_TYPE, 4), f("hdr.netns", HDR_NETNS, 4),
-                f("hdr.pid", HDR_PID, 4), f("hdr.tid", HDR_TID, 4), f("hdr.comm", HDR_COMM, COMM_LEN),
-                f("flow.saddr", HDR_SIZE + FLOW_SADDR, 16), f("flow.daddr", HDR_SIZE + FLOW_DADDR, 16),
-                f("flow.sport", HDR_SIZE + FLOW_SPORT, 2), f("flow.dport", HDR_SIZE + FLOW_DPORT, 2),
-                f("flow.family", HDR_SIZE + FLOW_FAMILY, 2), f("flow.proto", HDR_SIZE + FLOW_PROTO, 1));
-    }
-
-    static List<StructSpec.FieldSpec> with(List<StructSpec.FieldSpec> common, StructSpec.FieldSpec... own) {
-        List<StructSpec.FieldSpec> l = new ArrayList<>(common);
-        l.addAll(List.of(own));
-        return List.copyOf(l);
     }
 }

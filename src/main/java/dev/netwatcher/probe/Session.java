@@ -472,7 +472,7 @@ public final class Session implements AutoCloseable {
                     spaces = NetNamespaces.discover();
                     if (filter.netns() != 0) spaces = spaces.stream().filter(n -> n.inode() == filter.netns()).toList();
                 }
-                int size = l.probe().layout().size();
+                int size = l.probe().recordSize();
                 l.probe().walksStart();
                 for (NetNamespaces.Namespace ns : spaces) {
                     l.probe().walkStart(ns.inode(), ctx.clock().nowEpochNs());
@@ -609,7 +609,7 @@ public final class Session implements AutoCloseable {
     }
 
     private void onRecord(java.nio.ByteBuffer b, int off, int len) {
-        if (len < Records.BODY) return;
+        if (len < Records.MIN_SIZE) return;
         int type = Records.type(b, off);
         Probe p = type > 0 && type < byType.length ? byType[type] : null;
         if (p == null) return;

@@ -1,5 +1,7 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.NwEventType;
+import dev.netwatcher.contract.TcpErrorEventLayout;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.TcpErrorEvent;
 import dev.netwatcher.event.TcpStates;
@@ -7,42 +9,37 @@ import dev.netwatcher.kernel.Errno;
 
 import java.nio.ByteBuffer;
 
-import static dev.netwatcher.probe.Records.BODY;
-import static dev.netwatcher.probe.StructSpec.f;
+import static dev.netwatcher.contract.NwTcpErrorKind.*;
 
 /** -e: struct tcp_error_event (bpf/tcperr.h). */
 public final class TcpErrorProbe implements Probe {
-    static final int KIND = BODY, REASON = BODY + 4, SEQ = BODY + 8, ACK = BODY + 12, STATE = BODY + 16,
-            TCP_FLAGS = BODY + 17, SIZE = BODY + 24;
-    static final int RST_SENT = 1, RST_RECV = 2, BAD_CSUM = 3, SOCK_ERROR = 4, BAD_SEQ = 5;
-
     @Override public String name() { return "tcperr"; }
     @Override public String option() { return "-e"; }
-    @Override public int eventType() { return 4; }
+    @Override public int eventType() { return NwEventType.NW_EV_TCP_ERROR; }
     @Override public boolean witnessed() { return true; }
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        int kind = b.getInt(off + KIND);
-        int reason = b.getInt(off + REASON);
-        int state = Byte.toUnsignedInt(b.get(off + STATE));
+        int kind = TcpErrorEventLayout.kind(b, off);
+        int reason = TcpErrorEventLayout.reason(b, off);
+        int state = TcpErrorEventLayout.state(b, off);
         String kindName = switch (kind) {
-            case RST_SENT -> "rst_sent";
-            case RST_RECV -> "rst_recv";
-            case BAD_CSUM -> "bad_csum";
-            case SOCK_ERROR -> "sock_error";
-            case BAD_SEQ -> "invalid_seq";
+            case NW_ERR_RST_SENT -> "rst_sent";
+            case NW_ERR_RST_RECV -> "rst_recv";
+            case NW_ERR_BAD_CSUM -> "bad_csum";
+            case NW_ERR_SOCK_ERROR -> "sock_error";
+            case NW_ERR_BAD_SEQ -> "invalid_seq";
             default -> "kind_" + kind;
         };
         String reasonName = switch (kind) {
-            case RST_SENT -> ctx.names().rstReason(reason);
-            case SOCK_ERROR -> Errno.name(reason);
-            case BAD_SEQ -> ctx.names().dropReason(reason);
+            case NW_ERR_RST_SENT -> ctx.names().rstReason(reason);
+            case NW_ERR_SOCK_ERROR -> Errno.name(reason);
+            case NW_ERR_BAD_SEQ -> ctx.names().dropReason(reason);
             default -> null;
         };
         return new TcpErrorEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), kindName, reasonName,
-                state == 0 ? null : TcpStates.name(state), Integer.toUnsignedLong(b.getInt(off + SEQ)),
-                Integer.toUnsignedLong(b.getInt(off + ACK)));
+                state == 0 ? null : TcpStates.name(state), Integer.toUnsignedLong(TcpErrorEventLayout.seq(b, off)),
+                Integer.toUnsignedLong(TcpErrorEventLayout.ack(b, off)));
     }
 
     @Override
@@ -58,9 +55,7 @@ public final class TcpErrorProbe implements Probe {
     }
 
     @Override
-    public StructSpec layout() {
-        return new StructSpec("tcp_error_event", SIZE, Records.with(Records.commonFields(),
-                f("kind", KIND, 4), f("reason", REASON, 4), f("seq", SEQ, 4), f("ack", ACK, 4),
-                f("state", STATE, 1), f("tcp_flags", TCP_FLAGS, 1)));
+    public int recordSize() {
+        return TcpErrorEventLayout.SIZE;
     }
 }

@@ -1,5 +1,6 @@
 package dev.netwatcher.stats;
 
+import dev.netwatcher.contract.NwHistShape;
 /**
  * A per-layer latency histogram kept in the kernel (--metrics): packets of one
  * direction and protocol whose time in one layer fell in each bucket.
@@ -7,8 +8,8 @@ package dev.netwatcher.stats;
  * the last bucket has no upper bound.
  */
 public record LayerHistogram(String dir, String proto, String layer, long[] bucketCounts, long sumNs) {
-    /** Bucket count and the first bound as in bpf/packet.h (NW_HIST_BUCKETS, NW_HIST_MIN_SHIFT). */
-    public static final int BUCKETS = 26, MIN_SHIFT = 10;
+    /** Bucket count and the first bound (bpf/packet.h enum nw_hist_shape). */
+    public static final int BUCKETS = NwHistShape.NW_HIST_BUCKETS, MIN_SHIFT = NwHistShape.NW_HIST_MIN_SHIFT;
 
     /** Upper bound of bucket i in ns: 2^(10+i) (1.024 µs .. 17.2 s), +Inf for the last. */
     public static double upperBoundNs(int i) {

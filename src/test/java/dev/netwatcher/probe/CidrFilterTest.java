@@ -1,5 +1,6 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.NwFilterLayout;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
@@ -31,15 +32,15 @@ class CidrFilterTest {
         Filter f = new Filter(4026531833L, 80, 443, Cidr.parse("198.18.0.0/15"), Cidr.parse("fd00:198::2/128"));
         ByteBuffer b = ByteBuffer.wrap(f.toBytes()).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(Filter.SIZE, b.capacity());
-        assertEquals((int) 4026531833L, b.getInt(Filter.NETNS));
-        assertEquals(80, b.getShort(Filter.SPORT));
-        assertEquals(443, b.getShort(Filter.DPORT));
-        assertEquals(2, b.get(Filter.SADDR_FAMILY));
-        assertEquals(15, b.get(Filter.SADDR_PREFIX));
-        assertEquals(10, b.get(Filter.DADDR_FAMILY));
-        assertEquals((byte) 128, b.get(Filter.DADDR_PREFIX));
-        assertEquals((byte) 198, b.get(Filter.SADDR));
-        assertEquals((byte) 0xfd, b.get(Filter.DADDR));
-        assertEquals(2, b.get(Filter.DADDR + 15));
+        assertEquals((int) 4026531833L, b.getInt(NwFilterLayout.NETNS));
+        assertEquals(80, b.getShort(NwFilterLayout.SPORT));
+        assertEquals(443, b.getShort(NwFilterLayout.DPORT));
+        assertEquals(2, b.get(NwFilterLayout.SADDR_FAMILY));
+        assertEquals(15, b.get(NwFilterLayout.SADDR_PREFIX));
+        assertEquals(10, b.get(NwFilterLayout.DADDR_FAMILY));
+        assertEquals((byte) 128, b.get(NwFilterLayout.DADDR_PREFIX));
+        assertEquals((byte) 198, b.get(NwFilterLayout.SADDR));
+        assertEquals((byte) 0xfd, b.get(NwFilterLayout.DADDR));
+        assertEquals(2, b.get(NwFilterLayout.DADDR + 15));
     }
 }

@@ -1,5 +1,11 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.ConnEventLayout;
+import dev.netwatcher.contract.IcmpEventLayout;
+import dev.netwatcher.contract.NwConnReason;
+import dev.netwatcher.contract.NwFlowLayout;
+import dev.netwatcher.contract.NwHdrLayout;
+import dev.netwatcher.contract.PayloadEventLayout;
 import dev.netwatcher.btf.Btf;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.kernel.Clock;
@@ -23,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static dev.netwatcher.contract.NwEventType.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,20 +58,20 @@ class DecoderFuzzTest {
     void anyRecordDecodesAndRenders(@ForAll("records") byte[] record) {
         ByteBuffer b = ByteBuffer.allocate(record.length + 16).order(ByteOrder.nativeOrder());
         b.put(8, record);
-        int type = b.getInt(8 + Records.HDR_TYPE);
+        int type = NwHdrLayout.type(b, 8);
         Probe p = probeOf(type);
         Event e = p.decode(b, 8, record.length, CTX);
         assertNotNull(e);
         // enum nw_event_type (nw_common.h) -> the event's type; a conn record by its reason (enum nw_conn_reason)
         String want = switch (type) {
-            case 1 -> "tcp_state";
-            case 2 -> "retrans";
-            case 3 -> "drop";
-            case 4 -> "tcp_error";
-            case 5 -> "packet";
-            case 6 -> "icmp";
-            case 7 -> "netfilter";
-            case 8 -> b.getInt(8 + ConnProbe.REASON) == ConnProbe.REASON_CLOSED ? "tcp_close" : "tcp_conn";
+            case NW_EV_TCP_STATE -> "tcp_state";
+            case NW_EV_RETRANS -> "retrans";
+            case NW_EV_DROP -> "drop";
+            case NW_EV_TCP_ERROR -> "tcp_error";
+            case NW_EV_PACKET -> "packet";
+            case NW_EV_ICMP -> "icmp";
+            case NW_EV_NETFILTER -> "netfilter";
+            case NW_EV_CONN -> ConnEventLayout.reason(b, 8) == NwConnReason.NW_CONN_CLOSED ? "tcp_close" : "tcp_conn";
             default -> throw new AssertionError("type " + type);
         };
         assertEquals(want, e.type());
@@ -93,7 +100,7 @@ class DecoderFuzzTest {
     @Property(tries = 200)
     void logFilesTakeAnyRecord(@ForAll("records") byte[] record) {
         ByteBuffer b = ByteBuffer.wrap(record).order(ByteOrder.nativeOrder());
-        Event e = probeOf(b.getInt(Records.HDR_TYPE)).decode(b, 0, record.length, CTX);
+        Event e = probeOf(NwHdrLayout.type(b, 0)).decode(b, 0, record.length, CTX);
         long before = logLines();
         try (LogFileSink logs = new LogFileSink(LOGS)) {
             logs.accept(e);
@@ -145,7 +152,7 @@ class DecoderFuzzTest {
 
     @Provide
     Arbitrary<List<byte[]>> payloads() {
-        int size = Probes.payload(PayloadProbe.HTTP).layout().size();
+        int size = PayloadEventLayout.SIZE;
         String[] starts = {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "POST /a HTTP/1.0\r\n", "HTTP/1.1 200 OK\r\n",
                 "HTTP/1.1 100 Continue\r\n", "HTTP/1.0 9", "GET ", "HTTP/1.", ""};
         Arbitrary<byte[]> one = net.jqwik.api.Combinators.combine(Arbitraries.of(starts),
@@ -153,15 +160,15 @@ class DecoderFuzzTest {
                 Arbitraries.of(1, 2), Arbitraries.of(0, 1), Arbitraries.longs().between(0, 3)).as((start, bytes, captured, kind, egress, cookie) -> {
             ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.nativeOrder());
             b.put(0, bytes, 0, Math.min(bytes.length, size));
-            b.putInt(Records.HDR_TYPE, 9);
-            b.putShort(Records.HDR_SIZE + Records.FLOW_FAMILY, (short) 2);
-            b.put(Records.HDR_SIZE + Records.FLOW_PROTO, (byte) (kind == 2 && egress == 1 ? 6 : 17));
-            b.putLong(PayloadProbe.COOKIE, cookie);
-            b.putShort(PayloadProbe.CAPTURED, (short) (int) captured);
-            b.put(PayloadProbe.EGRESS, (byte) (int) egress);
-            b.put(PayloadProbe.KIND, (byte) (int) kind);
+            b.putInt(NwHdrLayout.TYPE, NW_EV_PAYLOAD);
+            b.putShort(PayloadEventLayout.FLOW + NwFlowLayout.FAMILY, (short) 2);
+            b.put(PayloadEventLayout.FLOW + NwFlowLayout.PROTO, (byte) (kind == 2 && egress == 1 ? 6 : 17));
+            b.putLong(PayloadEventLayout.COOKIE, cookie);
+            b.putShort(PayloadEventLayout.CAPTURED, (short) (int) captured);
+            b.put(PayloadEventLayout.EGRESS, (byte) (int) egress);
+            b.put(PayloadEventLayout.KIND, (byte) (int) kind);
             byte[] s = start.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-            if (kind == 1) b.put(PayloadProbe.DATA, s, 0, Math.min(s.length, PayloadProbe.MAX));
+            if (kind == 1) b.put(PayloadEventLayout.DATA, s, 0, Math.min(s.length, PayloadEventLayout.DATA_LEN));
             return b.array();
         });
         return one.list().ofMinSize(1).ofMaxSize(12);
@@ -180,10 +187,11 @@ class DecoderFuzzTest {
     @Provide
     Arbitrary<byte[]> records() {
         // a type our probes produce, then a record of its struct's size (or longer) of random bytes
-        return Arbitraries.of(1, 2, 3, 4, 5, 6, 7, 8).flatMap(type -> {
+        return Arbitraries.of(NW_EV_TCP_STATE, NW_EV_RETRANS, NW_EV_DROP, NW_EV_TCP_ERROR, NW_EV_PACKET, NW_EV_ICMP,
+                NW_EV_NETFILTER, NW_EV_CONN).flatMap(type -> {
             int size = sizeOf(type);
             return Arbitraries.bytes().array(byte[].class).ofMinSize(size).ofMaxSize(size + 64).map(bytes -> {
-                ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder()).putInt(Records.HDR_TYPE, type);
+                ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder()).putInt(NwHdrLayout.TYPE, type);
                 return bytes;
             });
         });
@@ -201,20 +209,18 @@ class DecoderFuzzTest {
 
     private static Probe probeOf(int type) {
         return switch (type) {
-            case 1 -> Probes.TCP_STATE;
-            case 2 -> Probes.RETRANS;
-            case 3 -> Probes.DROP;
-            case 4 -> Probes.TCP_ERROR;
-            case 5, 6 -> Probes.packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP);
-            case 7 -> Probes.NETFILTER;
-            case 8 -> CONN;
+            case NW_EV_TCP_STATE -> Probes.TCP_STATE;
+            case NW_EV_RETRANS -> Probes.RETRANS;
+            case NW_EV_DROP -> Probes.DROP;
+            case NW_EV_TCP_ERROR -> Probes.TCP_ERROR;
+            case NW_EV_PACKET, NW_EV_ICMP -> Probes.packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP);
+            case NW_EV_NETFILTER -> Probes.NETFILTER;
+            case NW_EV_CONN -> CONN;
             default -> throw new IllegalArgumentException("type " + type);
         };
     }
 
     private static int sizeOf(int type) {
-        Probe p = probeOf(type);
-        if (type == 6) return p.layouts().stream().filter(s -> s.struct().equals("icmp_event")).findFirst().orElseThrow().size();
-        return p.layout().size();
+        return type == NW_EV_ICMP ? IcmpEventLayout.SIZE : probeOf(type).recordSize();
     }
 }
