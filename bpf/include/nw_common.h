@@ -2,8 +2,8 @@
 /*
  * Shared by every netwatcher BPF program: the event header and flow that start
  * every record, the in-kernel filter, lost-event accounting and context helpers.
- * The Java side checks its view of these structs against this object's BTF
- * (StructLayoutTest), so a change here that Java does not follow fails the build.
+ * The Java side of these structs is generated from this object's BTF (ContractGen):
+ * a field is written here once, and Java reads it by its generated name.
  */
 #ifndef NW_COMMON_H
 #define NW_COMMON_H
@@ -68,8 +68,8 @@ const volatile struct nw_filter nw_filter = {};
 
 /*
  * clang puts into BTF only types reachable from globals and function
- * signatures; this keeps an event struct in the object's BTF so user space
- * can check its layout (StructLayoutTest).
+ * signatures; this keeps an event struct in the object's BTF, from which the
+ * build generates its Java layout (ContractGen).
  */
 #define NW_BTF_EXPORT(name) const volatile struct name *nw_btf_##name __attribute__((unused)) = 0
 /* The same for an enum: user space reads its values under their C names (ContractGen). */
