@@ -1,5 +1,6 @@
 package dev.netwatcher.analysis;
 
+import dev.netwatcher.event.FieldWriter;
 import org.HdrHistogram.Histogram;
 
 import java.util.ArrayList;
@@ -15,10 +16,49 @@ import java.util.TreeMap;
 public final class TimeLoad {
     /** One row of the table. Times in nanoseconds. */
     public record Row(String source, String dir, String proto, String layer, long packets, long totalNs, long p50Ns,
-                      long p99Ns, long maxNs) {}
+                      long p99Ns, long maxNs) implements dev.netwatcher.event.Report.Row {
+        @Override
+        public void writeFields(FieldWriter w) {
+            w.string("source", source);
+            w.string("dir", dir);
+            w.string("proto", proto);
+            w.string("layer", layer);
+            w.number("packets", packets);
+            w.number("total_ns", totalNs);
+            w.number("p50_ns", p50Ns);
+            w.number("p99_ns", p99Ns);
+            w.number("max_ns", maxNs);
+        }
+
+        @Override
+        public String line() {
+            return String.format("%-9s %-3s %-5s %-12s %9d %11.3f %9.1f %9.1f %9.1f", source, dir, proto, layer, packets,
+                    totalNs / 1e6, p50Ns / 1e3, p99Ns / 1e3, maxNs / 1e3);
+        }
+    }
 
     /** The table of one interval. */
-    public record Report(long endEpochNs, long intervalNs, List<Row> rows) {}
+    public record Report(long endEpochNs, long intervalNs, List<TimeLoad.Row> rows) implements dev.netwatcher.event.Report {
+        @Override public String type() { return "time_load"; }
+
+        @Override public long tsNs() { return endEpochNs; }
+
+        @Override
+        public void writeFields(FieldWriter w) {
+            w.number("interval_ns", intervalNs);
+        }
+
+        @Override
+        public String title(String time) {
+            return String.format("time load, %s, last %.1f s", time, intervalNs / 1e9);
+        }
+
+        @Override
+        public String columns() {
+            return String.format("%-9s %-3s %-5s %-12s %9s %11s %9s %9s %9s", "SOURCE", "DIR", "PROTO", "LAYER", "PACKETS",
+                    "TOTAL_MS", "P50_US", "P99_US", "MAX_US");
+        }
+    }
 
     private record Key(String source, String dir, String proto, String layer) implements Comparable<Key> {
         @Override

@@ -1,6 +1,7 @@
 package dev.netwatcher.cli;
 
 import dev.netwatcher.event.Event;
+import dev.netwatcher.event.Report;
 import dev.netwatcher.sink.EventSink;
 
 import java.util.List;
@@ -19,18 +20,8 @@ final class Fanout implements EventSink {
     }
 
     @Override
-    public void timeLoad(dev.netwatcher.analysis.TimeLoad.Report report) {
-        for (EventSink s : sinks) s.timeLoad(report);
-    }
-
-    @Override
-    public void flowTotals(long epochNs, List<dev.netwatcher.event.FlowTotal> totals) {
-        for (EventSink s : sinks) s.flowTotals(epochNs, totals);
-    }
-
-    @Override
-    public void rttHistograms(long epochNs, List<dev.netwatcher.event.RttHistogram> histograms) {
-        for (EventSink s : sinks) s.rttHistograms(epochNs, histograms);
+    public void report(Report report) {
+        for (EventSink s : sinks) s.report(report);
     }
 
     @Override

@@ -5,9 +5,11 @@ import dev.netwatcher.analysis.LatencyAnalysis;
 import dev.netwatcher.analysis.TimeLoad;
 import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.event.Event;
+import dev.netwatcher.event.FlowTotalsReport;
 import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.NetfilterEvent;
 import dev.netwatcher.event.PacketEvent;
+import dev.netwatcher.event.RttReport;
 import dev.netwatcher.kernel.Clock;
 import dev.netwatcher.probe.PacketProbe;
 import dev.netwatcher.bpf.Privileges;
@@ -310,8 +312,6 @@ final class Netwatcher implements Callable<Integer> {
         live.set(session);
         for (String u : session.unavailable()) stderr.println("netwatcher: unavailable: " + u);
         Clock clock = new Clock();
-        long totalsNs = (long) (totalsEvery * 1e9);
-        long[] lastTotals = {System.nanoTime()};
         LossWarnings losses = new LossWarnings(() -> {
             Map<String, Long> m = new LinkedHashMap<>();
             m.put("events lost (ring buffer full)", session.lost());
@@ -321,41 +321,34 @@ final class Netwatcher implements Callable<Integer> {
             return m;
         }, stderr, 5_000_000_000L);
         boolean snapshots = extra || rtt || overview;
-        long connNs = (long) (connEvery * 1e9);
-        long[] lastConn = {0};
         boolean[] connWarned = {false};
-        long[] lastExpire = {System.nanoTime()};
-        Runnable periodic = () -> {
-            long now = System.nanoTime();
-            if (now - lastExpire[0] >= 1_000_000_000L) { // what probes' decoders have due (DNS timeouts)
-                lastExpire[0] = now;
-                session.expire(clock.nowEpochNs());
-            }
-            if (snapshots && (lastConn[0] == 0 || now - lastConn[0] >= connNs)) {
-                lastConn[0] = now;
+        Periodic periodic = new Periodic()
+                // what probes' decoders have due (DNS timeouts)
+                .every(1_000_000_000L, () -> session.expire(clock.nowEpochNs()));
+        if (snapshots) {
+            periodic.fromStart((long) (connEvery * 1e9), () -> {
                 int failed = session.readIterators();
                 if (failed > 0 && !connWarned[0]) {
                     connWarned[0] = true;
                     stderr.println("netwatcher: -x/--rtt: could not enter " + failed + " network namespace(s); their sockets are not shown");
                 }
-                if (rtt) out.rttHistograms(clock.nowEpochNs(), session.rttHistograms());
+                if (rtt) out.report(new RttReport(clock.nowEpochNs(), session.rttHistograms()));
                 out.walkDone(clock.nowEpochNs());
-            }
-            losses.check(now);
-            if (analysis != null) {
-                TimeLoad.Report r = analysis.tick(now, clock.nowEpochNs());
-                if (r != null) out.timeLoad(r);
-            }
-            if (totals && now - lastTotals[0] >= totalsNs) {
-                lastTotals[0] = now;
-                out.flowTotals(clock.nowEpochNs(), session.flowTotals());
-            }
-            out.flush();
-        };
+            });
+        }
+        periodic.always(() -> losses.check(System.nanoTime()));
+        if (analysis != null) {
+            periodic.always(() -> {
+                TimeLoad.Report r = analysis.tick(System.nanoTime(), clock.nowEpochNs());
+                if (r != null) out.report(r);
+            });
+        }
+        if (totals) periodic.every((long) (totalsEvery * 1e9), () -> out.report(new FlowTotalsReport(clock.nowEpochNs(), session.flowTotals())));
+        periodic.always(out::flush);
         Runnable atEnd = () -> {
-            if (analysis != null) out.timeLoad(analysis.finish(System.nanoTime(), clock.nowEpochNs()));
-            if (totals) out.flowTotals(clock.nowEpochNs(), session.flowTotals());
-            if (rtt) out.rttHistograms(clock.nowEpochNs(), session.rttHistograms());
+            if (analysis != null) out.report(analysis.finish(System.nanoTime(), clock.nowEpochNs()));
+            if (totals) out.report(new FlowTotalsReport(clock.nowEpochNs(), session.flowTotals()));
+            if (rtt) out.report(new RttReport(clock.nowEpochNs(), session.rttHistograms()));
             out.flush();
             summary.print(stderr, session.packetHistograms());
         };

@@ -16,6 +16,17 @@ public interface FieldWriter {
         numbers(key, l.asMap());
     }
 
+    /** A flow's keys, as every event line starts: family, proto, saddr, sport, daddr, dport, netns. */
+    default void flow(Flow f, long netns) {
+        string("family", f.familyName());
+        string("proto", f.protoName());
+        string("saddr", f.saddr() == null ? null : Flow.address(f.saddr()));
+        number("sport", f.sport());
+        string("daddr", f.daddr() == null ? null : Flow.address(f.daddr()));
+        number("dport", f.dport());
+        number("netns", netns);
+    }
+
     /** The kernel address of a socket, as "sock": "0x..." (identifies a connection). */
     default void socket(long address) {
         string("sock", "0x" + Long.toHexString(address));

@@ -1,10 +1,9 @@
 package dev.netwatcher.sink;
 
-import dev.netwatcher.analysis.TimeLoad;
 import dev.netwatcher.event.Event;
-import dev.netwatcher.event.FlowTotal;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.Report;
 import dev.netwatcher.event.Text;
 
 import java.io.PrintStream;
@@ -41,55 +40,12 @@ public final class ConsoleSink implements EventSink {
     }
 
     @Override
-    public void timeLoad(TimeLoad.Report r) {
+    public void report(Report r) {
         if (r.rows().isEmpty()) return;
-        out.printf("--- time load, %s, last %.1f s ---%n", TIME.format(Instant.ofEpochSecond(0, r.endEpochNs())), r.intervalNs() / 1e9);
-        out.printf("%-9s %-3s %-5s %-12s %9s %11s %9s %9s %9s%n", "SOURCE", "DIR", "PROTO", "LAYER", "PACKETS", "TOTAL_MS",
-                "P50_US", "P99_US", "MAX_US");
-        for (TimeLoad.Row row : r.rows()) {
-            out.printf("%-9s %-3s %-5s %-12s %9d %11.3f %9.1f %9.1f %9.1f%n", row.source(), row.dir(), row.proto(), row.layer(),
-                    row.packets(), row.totalNs() / 1e6, row.p50Ns() / 1e3, row.p99Ns() / 1e3, row.maxNs() / 1e3);
-        }
+        out.println("--- " + r.title(TIME.format(Instant.ofEpochSecond(0, r.tsNs()))) + " ---");
+        out.println(r.columns());
+        for (Report.Row row : r.rows()) out.println(row.line());
         out.println("---");
-    }
-
-    @Override
-    public void flowTotals(long epochNs, List<FlowTotal> totals) {
-        if (totals.isEmpty()) return;
-        out.printf("--- flow totals, %s ---%n", TIME.format(Instant.ofEpochSecond(0, epochNs)));
-        out.printf("%-10s %-5s %-40s %-40s %9s %12s %9s %12s%n", "NETNS", "PROTO", "LOCAL", "REMOTE", "TX_PKTS", "TX_BYTES",
-                "RX_PKTS", "RX_BYTES");
-        for (FlowTotal t : totals) {
-            Flow f = t.flow();
-            out.printf("%-10d %-5s %-40s %-40s %9d %12d %9d %12d%n", t.netns(), f.protoName(), Flow.endpoint(f.saddr(), f.sport()),
-                    Flow.endpoint(f.daddr(), f.dport()), t.txPackets(), t.txBytes(), t.rxPackets(), t.rxBytes());
-        }
-        out.println("---");
-    }
-
-    @Override
-    public void rttHistograms(long epochNs, List<dev.netwatcher.event.RttHistogram> histograms) {
-        if (histograms.isEmpty()) return;
-        out.printf("--- RTT samples per remote address, %s (log2 buckets, µs) ---%n",
-                TIME.format(Instant.ofEpochSecond(0, epochNs)));
-        out.printf("%-10s %-40s %9s %10s %10s %10s %10s  %s%n", "NETNS", "REMOTE", "SAMPLES", "MIN_US", "MEAN_US", "P99<=US",
-                "MAX_US", "HISTOGRAM");
-        for (dev.netwatcher.event.RttHistogram h : histograms) {
-            out.printf("%-10d %-40s %9d %10d %10.1f %10d %10d  %s%n", h.netns(), Flow.address(h.remote()), h.count(), h.minUs(),
-                    h.meanUs(), h.quantileUpperUs(0.99), h.maxUs(), bars(h.counts()));
-        }
-        out.println("---");
-    }
-
-    /** "[64,128):12 [128,256):3": the non-empty buckets. */
-    static String bars(long[] counts) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < counts.length; i++) {
-            if (counts[i] == 0) continue;
-            if (!sb.isEmpty()) sb.append(' ');
-            sb.append('[').append(i == 0 ? 0 : 1L << i).append(',').append(1L << (i + 1)).append("):").append(counts[i]);
-        }
-        return sb.toString();
     }
 
     @Override

@@ -8,6 +8,7 @@ import dev.netwatcher.event.Event;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.FieldWriter;
 import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.Report;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -62,22 +63,16 @@ public final class JsonSink implements EventSink, FieldWriter {
     }
 
     @Override
-    public void timeLoad(dev.netwatcher.analysis.TimeLoad.Report r) {
+    public void report(Report r) {
         try {
-            for (dev.netwatcher.analysis.TimeLoad.Row row : r.rows()) {
+            for (Report.Row row : r.rows()) {
                 json.writeStartObject();
-                json.writeStringField("type", "time_load");
-                json.writeNumberField("ts_ns", r.endEpochNs());
-                json.writeNumberField("interval_ns", r.intervalNs());
-                json.writeStringField("source", row.source());
-                json.writeStringField("dir", row.dir());
-                json.writeStringField("proto", row.proto());
-                json.writeStringField("layer", row.layer());
-                json.writeNumberField("packets", row.packets());
-                json.writeNumberField("total_ns", row.totalNs());
-                json.writeNumberField("p50_ns", row.p50Ns());
-                json.writeNumberField("p99_ns", row.p99Ns());
-                json.writeNumberField("max_ns", row.maxNs());
+                json.writeFieldName(TYPE);
+                json.writeString(encode(r.type()));
+                json.writeFieldName(TS_NS);
+                json.writeNumber(r.tsNs());
+                r.writeFields(this);
+                row.writeFields(this);
                 json.writeEndObject();
                 json.writeRaw('\n');
             }
@@ -87,55 +82,15 @@ public final class JsonSink implements EventSink, FieldWriter {
     }
 
     @Override
-    public void flowTotals(long epochNs, java.util.List<dev.netwatcher.event.FlowTotal> totals) {
+    public void flow(Flow f, long netns) {
         try {
-            for (dev.netwatcher.event.FlowTotal t : totals) {
-                Flow f = t.flow();
-                json.writeStartObject();
-                json.writeStringField("type", "flow_totals");
-                json.writeNumberField("ts_ns", epochNs);
-                writeFlow(f, t.netns());
-                json.writeNumberField("tx_packets", t.txPackets());
-                json.writeNumberField("tx_bytes", t.txBytes());
-                json.writeNumberField("rx_packets", t.rxPackets());
-                json.writeNumberField("rx_bytes", t.rxBytes());
-                json.writeEndObject();
-                json.writeRaw('\n');
-            }
+            writeFlow(f, netns);
         } catch (IOException x) {
             throw new UncheckedIOException(x);
         }
     }
 
-    @Override
-    public void rttHistograms(long epochNs, java.util.List<dev.netwatcher.event.RttHistogram> histograms) {
-        try {
-            for (dev.netwatcher.event.RttHistogram h : histograms) {
-                json.writeStartObject();
-                json.writeStringField("type", "rtt_histogram");
-                json.writeNumberField("ts_ns", epochNs);
-                json.writeFieldName(FAMILY);
-                writeEncoded(h.family() == Flow.AF_INET ? "ipv4" : "ipv6");
-                json.writeStringField("remote", Flow.address(h.remote()));
-                json.writeNumberField("netns", h.netns());
-                json.writeNumberField("samples", h.count());
-                json.writeNumberField("sum_us", h.sumUs());
-                json.writeNumberField("min_us", h.minUs());
-                json.writeNumberField("max_us", h.maxUs());
-                json.writeObjectFieldStart("buckets_us"); // lower bound of each non-empty log2 bucket -> samples
-                for (int i = 0; i < h.counts().length; i++) {
-                    if (h.counts()[i] != 0) json.writeNumberField(Long.toString(i == 0 ? 0 : 1L << i), h.counts()[i]);
-                }
-                json.writeEndObject();
-                json.writeEndObject();
-                json.writeRaw('\n');
-            }
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
-        }
-    }
-
-    /** The flow keys every event line and flow_totals line share. */
+    /** The flow keys every event line and flow_totals row share. */
     private void writeFlow(Flow f, long netns) throws IOException {
         json.writeFieldName(FAMILY);
         writeEncoded(f.familyName());
