@@ -4,17 +4,23 @@ import dev.netwatcher.analysis.AnomalyDetector;
 import dev.netwatcher.analysis.LatencyAnalysis;
 import dev.netwatcher.analysis.TimeLoad;
 import dev.netwatcher.bpf.BpfObject;
+import dev.netwatcher.bpf.Privileges;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.FlowTotalsReport;
 import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.NetfilterEvent;
 import dev.netwatcher.event.PacketEvent;
 import dev.netwatcher.event.RttReport;
+import dev.netwatcher.event.TcpConnEvent;
 import dev.netwatcher.kernel.Clock;
-import dev.netwatcher.probe.PacketProbe;
-import dev.netwatcher.bpf.Privileges;
+import dev.netwatcher.metrics.KernelMetrics;
+import dev.netwatcher.metrics.MetricsServer;
+import dev.netwatcher.metrics.MetricsSink;
 import dev.netwatcher.probe.Cidr;
+import dev.netwatcher.probe.ConnProbe;
 import dev.netwatcher.probe.Filter;
+import dev.netwatcher.probe.PacketProbe;
+import dev.netwatcher.probe.PayloadProbe;
 import dev.netwatcher.probe.Probe;
 import dev.netwatcher.probe.Probes;
 import dev.netwatcher.probe.Session;
@@ -22,6 +28,10 @@ import dev.netwatcher.sink.ConsoleSink;
 import dev.netwatcher.sink.EventSink;
 import dev.netwatcher.sink.JsonSink;
 import dev.netwatcher.sink.LogFileSink;
+import dev.netwatcher.sink.LogFolder;
+import dev.netwatcher.sink.OverviewSink;
+import dev.netwatcher.sink.RunSummary;
+import dev.netwatcher.stats.Health;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,10 +41,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 import java.io.BufferedOutputStream;
+import java.io.Console;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,6 +54,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -182,14 +195,14 @@ final class Netwatcher implements Callable<Integer> {
      * connection table of connect.log, rewritten after each walk (conn.log would grow by every
      * socket each second).
      */
-    private record OverviewLogs(LogFileSink sink, List<dev.netwatcher.event.TcpConnEvent> walk) implements EventSink {
+    private record OverviewLogs(LogFileSink sink, List<TcpConnEvent> walk) implements EventSink {
         OverviewLogs(LogFileSink sink) {
             this(sink, new ArrayList<>());
         }
 
         @Override
         public void accept(Event e) {
-            if (e instanceof dev.netwatcher.event.TcpConnEvent c && c.reason().equals("snapshot")) {
+            if (e instanceof TcpConnEvent c && c.reason().equals("snapshot")) {
                 if (!c.info().listening()) walk.add(c);
             } else {
                 sink.accept(e);
@@ -247,32 +260,32 @@ final class Netwatcher implements Callable<Integer> {
         BpfObject.setLibbpfVerbose(debug);
 
         io.prometheus.metrics.model.registry.PrometheusRegistry registry = null;
-        dev.netwatcher.metrics.MetricsServer server = null;
-        java.util.concurrent.atomic.AtomicReference<Session> live = new java.util.concurrent.atomic.AtomicReference<>();
+        MetricsServer server = null;
+        AtomicReference<Session> live = new AtomicReference<>();
         if (metrics != null) {
             registry = new io.prometheus.metrics.model.registry.PrometheusRegistry();
-            registry.register(new dev.netwatcher.metrics.KernelMetrics(new dev.netwatcher.metrics.KernelMetrics.Sources(
+            registry.register(new KernelMetrics(new KernelMetrics.Sources(
                     () -> live.get() == null ? List.of() : live.get().packetHistograms(),
                     () -> live.get() == null ? List.of() : live.get().packetCounts(),
-                    () -> live.get() == null ? new dev.netwatcher.stats.Health(0, 0, 0, Map.of(), List.of()) : live.get().health())));
+                    () -> live.get() == null ? new Health(0, 0, 0, Map.of(), List.of()) : live.get().health())));
             try {
-                server = dev.netwatcher.metrics.MetricsServer.start(metrics.host(), metrics.port(), registry);
-            } catch (java.io.UncheckedIOException e) {
+                server = MetricsServer.start(metrics.host(), metrics.port(), registry);
+            } catch (UncheckedIOException e) {
                 stderr.println("netwatcher: " + e.getMessage());
                 return 1;
             }
         }
 
         List<EventSink> sinks = new ArrayList<>();
-        dev.netwatcher.sink.RunSummary summary = new dev.netwatcher.sink.RunSummary().sampling(sample);
+        RunSummary summary = new RunSummary().sampling(sample);
         sinks.add(summary);
-        if (registry != null) sinks.add(new dev.netwatcher.metrics.MetricsSink(registry));
+        if (registry != null) sinks.add(new MetricsSink(registry));
         if (logs) {
             try {
                 LogFileSink files = new LogFileSink(logDir);
                 // the overview's per-second socket walks stay out of the files (conn.log would grow by every socket each second)
                 sinks.add(overview ? new OverviewLogs(files) : files);
-            } catch (dev.netwatcher.sink.LogFolder.Unsafe e) {
+            } catch (LogFolder.Unsafe e) {
                 stderr.println("netwatcher: " + e.getMessage() + " (choose another --log-dir, or --no-logs)");
                 if (server != null) server.close();
                 return 1;
@@ -283,8 +296,8 @@ final class Netwatcher implements Callable<Integer> {
         ConsoleSink consoleSink = null;
         if (overview) {
             if (json || console) {
-                java.io.Console term = System.console();
-                sinks.addFirst(new dev.netwatcher.sink.OverviewSink(stdout, json, term != null && term.isTerminal()));
+                Console term = System.console();
+                sinks.addFirst(new OverviewSink(stdout, json, term != null && term.isTerminal()));
             }
         } else if (json) {
             sinks.addFirst(new JsonSink(stdout));
@@ -394,10 +407,10 @@ final class Netwatcher implements Callable<Integer> {
         if (sample > 1 && modes == 0) throw new UsageException("--sample belongs to -t, -u and -I: add one of them");
         if (modes != 0) probes.add(Probes.packets(modes, aggregate, sample));
         if (netfilter) probes.add(Probes.NETFILTER);
-        int conn = (extra ? dev.netwatcher.probe.ConnProbe.EXTRA : 0) | (all ? dev.netwatcher.probe.ConnProbe.ALL : 0)
-                | (rtt ? dev.netwatcher.probe.ConnProbe.RTT : 0);
+        int conn = (extra ? ConnProbe.EXTRA : 0) | (all ? ConnProbe.ALL : 0)
+                | (rtt ? ConnProbe.RTT : 0);
         if (conn != 0) probes.add(Probes.connections(conn));
-        int payload = (http ? dev.netwatcher.probe.PayloadProbe.HTTP : 0) | (dns ? dev.netwatcher.probe.PayloadProbe.DNS : 0);
+        int payload = (http ? PayloadProbe.HTTP : 0) | (dns ? PayloadProbe.DNS : 0);
         if (payload != 0) probes.add(Probes.payload(payload, httpFullPath));
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
@@ -416,7 +429,7 @@ final class Netwatcher implements Callable<Integer> {
             overview = true;
             probes.add(Probes.DROP);
             probes.add(Probes.TCP_ERROR);
-            probes.add(Probes.connections(dev.netwatcher.probe.ConnProbe.EXTRA));
+            probes.add(Probes.connections(ConnProbe.EXTRA));
         }
         if (pr.hasMatchedOption("--conn-every") && !extra && !rtt && !overview)
             throw new UsageException("--conn-every belongs to -x/--rtt or the overview (no probe option)");

@@ -1,5 +1,7 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.bpf.BpfMap;
+import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.contract.ConnEventLayout;
 import dev.netwatcher.contract.NwConnMode;
 import dev.netwatcher.contract.NwConnReason;
@@ -139,6 +141,15 @@ public final class ConnProbe implements Probe {
 
     private static long u32(int v) {
         return Integer.toUnsignedLong(v);
+    }
+
+    /** --rtt: RTT samples per remote address so far (map rtt_hists); none without --rtt. */
+    List<RttHistogram> rttHistograms(BpfObject obj) {
+        List<RttHistogram> out = new ArrayList<>();
+        if ((modes & RTT) == 0) return out;
+        BpfMap m = obj.map("rtt_hists");
+        for (byte[] key : m.keys()) m.lookup(key).ifPresent(v -> out.add(histogram(key, v)));
+        return out;
     }
 
     /** One entry of the rtt_hists map. */

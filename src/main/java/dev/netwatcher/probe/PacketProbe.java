@@ -12,8 +12,10 @@ import dev.netwatcher.contract.NwPktFlag;
 import dev.netwatcher.contract.PacketCountLayout;
 import dev.netwatcher.contract.PacketEventLayout;
 import dev.netwatcher.bpf.BpfMap;
+import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.bpf.NetfilterHook;
 import dev.netwatcher.event.Event;
+import dev.netwatcher.event.FlowTotal;
 import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.Layers;
 import dev.netwatcher.event.PacketEvent;
@@ -214,8 +216,18 @@ public final class PacketProbe implements Probe {
         LAYERS[NW_L_SOCKET] = "socket";
     }
 
-    /** --metrics: the kernel's per-layer histograms (map layer_hists), empty ones left out. */
-    public static List<LayerHistogram> histograms(BpfMap hists) {
+    /** -t/-u: packets and bytes per flow so far (map flow_totals). */
+    List<FlowTotal> flowTotals(BpfObject obj) {
+        List<FlowTotal> out = new ArrayList<>();
+        BpfMap m = obj.map("flow_totals");
+        for (byte[] key : m.keys()) m.lookup(key).ifPresent(v -> out.add(FlowTotals.decode(key, v)));
+        return out;
+    }
+
+    /** --metrics: the kernel's per-layer histograms (map layer_hists), empty ones left out; none without --metrics. */
+    List<LayerHistogram> histograms(BpfObject obj) {
+        if (aggregate == Aggregate.NONE) return List.of();
+        BpfMap hists = obj.map("layer_hists");
         List<LayerHistogram> out = new ArrayList<>();
         for (int d = 0; d < DIRS.length; d++) {
             for (int p = 0; p < PROTOS.length; p++) {
@@ -231,8 +243,10 @@ public final class PacketProbe implements Probe {
         return out;
     }
 
-    /** --metrics: packets and bytes per direction and protocol (map packet_counts). */
-    public static List<PacketCount> counts(BpfMap counts) {
+    /** --metrics: packets and bytes per direction and protocol (map packet_counts); none without --metrics. */
+    List<PacketCount> counts(BpfObject obj) {
+        if (aggregate == Aggregate.NONE) return List.of();
+        BpfMap counts = obj.map("packet_counts");
         List<PacketCount> out = new ArrayList<>();
         for (int d = 0; d < DIRS.length; d++) {
             for (int p = 0; p < PROTOS.length; p++) {

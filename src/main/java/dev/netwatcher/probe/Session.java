@@ -1,30 +1,42 @@
 package dev.netwatcher.probe;
 
 import dev.netwatcher.bpf.BpfException;
+import dev.netwatcher.bpf.BpfLink;
 import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.BpfObject;
+import dev.netwatcher.bpf.Cgroups;
 import dev.netwatcher.bpf.NetNamespaces;
 import dev.netwatcher.bpf.NetfilterHook;
+import dev.netwatcher.bpf.ProgramStats;
 import dev.netwatcher.bpf.RingBuffer;
 import dev.netwatcher.bpf.RingBufferPoller;
 import dev.netwatcher.btf.Btf;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.FlowTotal;
+import dev.netwatcher.event.RttHistogram;
 import dev.netwatcher.kernel.Clock;
 import dev.netwatcher.kernel.Kallsyms;
 import dev.netwatcher.kernel.KernelNames;
+import dev.netwatcher.stats.Health;
+import dev.netwatcher.stats.LayerHistogram;
+import dev.netwatcher.stats.PacketCount;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -66,10 +78,8 @@ public final class Session implements AutoCloseable {
     static final int POLL_MS = 20;
     private final RingBufferPoller poller = new RingBufferPoller();
     private final Probe[] byType = new Probe[16];
-    private List<NetNamespaces.Namespace> namespaces;
     private Filter filter = Filter.NONE;
-    private int netfilterLinks;
-    private final java.util.Set<String> namespacesReported = new java.util.HashSet<>();
+    private NetfilterLinks netfilter = new NetfilterLinks(Filter.NONE);
     private final DecodeContext ctx;
     private final Consumer<Event> listener;
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -105,6 +115,7 @@ public final class Session implements AutoCloseable {
         }
         Session s = new Session(new DecodeContext(new Clock(), new KernelNames(kernel), symbols), listener);
         s.filter = config.filter();
+        s.netfilter = new NetfilterLinks(config.filter());
         try {
             s.ringMap = BpfMap.createRingBuffer("nw_events", config.ringBytes() > 0 ? config.ringBytes() : DEFAULT_RING_BYTES);
             s.ring = new RingBuffer(s.ringMap);
@@ -116,7 +127,7 @@ public final class Session implements AutoCloseable {
             }
             if (config.runTimeStats()) {
                 try {
-                    s.runTimeStats = dev.netwatcher.bpf.ProgramStats.enableRunTime();
+                    s.runTimeStats = ProgramStats.enableRunTime();
                 } catch (BpfException e) {
                     s.unavailable.add("--bpf-stats: " + e.getMessage());
                 }
@@ -189,7 +200,7 @@ public final class Session implements AutoCloseable {
         if (interrupted) Thread.currentThread().interrupt();
         for (List<String> n : notes) unavailable.addAll(n);
         synchronized (this) {
-            loaded.sort(java.util.Comparator.comparingInt(l -> probes.indexOf(l.probe())));
+            loaded.sort(Comparator.comparingInt(l -> probes.indexOf(l.probe())));
         }
         for (Throwable t : failed) {
             if (t instanceof RuntimeException r) throw r;
@@ -295,12 +306,12 @@ public final class Session implements AutoCloseable {
             for (String prog : wanted) {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
                 if (SWEEP_SECTION.equals(obj.sectionName(prog))) continue; // not attached (SWEEP_SECTION)
-                if (p.cgroupHook(prog)) obj.attachCgroup(prog, dev.netwatcher.bpf.Cgroups.v2Root());
+                if (p.cgroupHook(prog)) obj.attachCgroup(prog, Cgroups.v2Root());
                 else if (hooks.isEmpty()) obj.attach(prog);
-                else attachNetfilter(obj, prog, hooks, filter);
+                else netfilter.attach(obj, prog, hooks, this::note);
             }
             if (p.witnessed()) { // every program is attached: the witnesses may start counting (nw_hook_hit)
-                dev.netwatcher.bpf.BpfMap hook = obj.map("nw_hook");
+                BpfMap hook = obj.map("nw_hook");
                 for (int slot = 0; slot < hook.maxEntries(); slot++) hook.setPerCpuWords(slot, 1, 0, 0, 0);
             }
             synchronized (this) {
@@ -316,82 +327,13 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /**
-     * Links a netfilter program to its hooks in every watched namespace: all of
-     * the host's at start-up (ours, /run/netns, those of running processes), or
-     * only the one --netns names. Namespaces created later are not hooked.
-     */
-    private void attachNetfilter(BpfObject obj, String prog, List<NetfilterHook> hooks, Filter filter) {
-        List<NetNamespaces.Namespace> namespaces = netfilterNamespaces(filter);
-        int ok = 0;
-        BpfException first = null;
-        for (NetNamespaces.Namespace ns : namespaces) {
-            try {
-                NetNamespaces.inNamespace(ns.path(), () -> {
-                    for (NetfilterHook h : hooks) attachNearest(obj, prog, h);
-                    return null;
-                });
-                ok++;
-                synchronized (this) {
-                    netfilterLinks += hooks.size();
-                }
-            } catch (BpfException e) {
-                if (first == null) first = e;
-            }
-        }
-        if (ok == 0 && first != null) throw first;
-        boolean report;
-        synchronized (this) {
-            report = first != null && namespacesReported.add(prog);
-        }
-        if (report) {
-            // e.g. in a container without CAP_SYS_ADMIN: setns() into pod namespaces is refused
-            note("netfilter hooks of " + prog + " in " + (namespaces.size() - ok) + " of " + namespaces.size()
-                    + " network namespaces: " + first.getMessage());
-        }
-    }
-
-    /** The namespaces netfilter programs are linked in, found once (probes start on several threads). */
-    private synchronized List<NetNamespaces.Namespace> netfilterNamespaces(Filter filter) {
-        if (namespaces == null) {
-            List<NetNamespaces.Namespace> found = NetNamespaces.discover();
-            if (filter.netns() != 0) {
-                found = found.stream().filter(n -> n.inode() == filter.netns()).toList();
-                if (found.isEmpty()) {
-                    throw new BpfException("network namespace " + filter.netns() + " not found (no process or /run/netns entry uses it)");
-                }
-            }
-            namespaces = found;
-        }
-        return namespaces;
-    }
-
-    private static final int EBUSY = 16, PRIORITY_TRIES = 32;
-
-    /**
-     * The kernel refuses a second BPF program at the same hook and priority (EBUSY):
-     * another probe of ours or another netwatcher holds it. Step toward the middle
-     * of the priority range until a free one is found.
-     */
-    private static void attachNearest(BpfObject obj, String prog, NetfilterHook h) {
-        for (int i = 0; ; i++) {
-            int step = h.priority() < 0 ? i : -i;
-            try {
-                obj.attachNetfilter(prog, new NetfilterHook(h.pf(), h.hooknum(), h.priority() + step, h.defrag()));
-                return;
-            } catch (BpfException e) {
-                if (e.errno() != EBUSY || i == PRIORITY_TRIES) throw e;
-            }
-        }
-    }
-
     /** Network namespaces whose netfilter hooks carry our programs (0 when no probe needs them). */
     public int hookedNamespaces() {
-        return namespaces == null ? 0 : namespaces.size();
+        return netfilter.namespaceCount();
     }
 
     public int netfilterLinks() {
-        return netfilterLinks;
+        return netfilter.links();
     }
 
     /**
@@ -418,38 +360,34 @@ public final class Session implements AutoCloseable {
         return out;
     }
 
-    /** Packets and bytes per flow so far (-t/-u), from the kernel's flow_totals map. */
-    public synchronized List<FlowTotal> flowTotals() {
-        List<FlowTotal> out = new ArrayList<>();
+    /** What read returns for each loaded probe of this kind, concatenated (nothing after close). */
+    private synchronized <P extends Probe, R> List<R> read(Class<P> kind, BiFunction<P, BpfObject, List<R>> read) {
+        List<R> out = new ArrayList<>();
         if (closed) return out;
         for (Loaded l : loaded) {
-            if (!(l.probe() instanceof PacketProbe)) continue;
-            dev.netwatcher.bpf.BpfMap m = l.object().map("flow_totals");
-            for (byte[] key : m.keys()) {
-                m.lookup(key).ifPresent(v -> out.add(FlowTotals.decode(key, v)));
-            }
+            if (kind.isInstance(l.probe())) out.addAll(read.apply(kind.cast(l.probe()), l.object()));
         }
         return out;
     }
 
-    /** --metrics: the kernel's per-layer latency histograms of the packet probe (empty without one). */
-    public synchronized List<dev.netwatcher.stats.LayerHistogram> packetHistograms() {
-        for (Loaded l : loaded) {
-            if (!closed && l.probe() instanceof PacketProbe pp && pp.aggregate() != PacketProbe.Aggregate.NONE) {
-                return PacketProbe.histograms(l.object().map("layer_hists"));
-            }
-        }
-        return List.of();
+    /** Packets and bytes per flow so far (-t/-u). */
+    public List<FlowTotal> flowTotals() {
+        return read(PacketProbe.class, PacketProbe::flowTotals);
+    }
+
+    /** --metrics: the kernel's per-layer latency histograms (empty without a packet probe). */
+    public List<LayerHistogram> packetHistograms() {
+        return read(PacketProbe.class, PacketProbe::histograms);
     }
 
     /** --metrics: packets and bytes per direction and protocol, counted in the kernel (empty without a packet probe). */
-    public synchronized List<dev.netwatcher.stats.PacketCount> packetCounts() {
-        for (Loaded l : loaded) {
-            if (!closed && l.probe() instanceof PacketProbe pp && pp.aggregate() != PacketProbe.Aggregate.NONE) {
-                return PacketProbe.counts(l.object().map("packet_counts"));
-            }
-        }
-        return List.of();
+    public List<PacketCount> packetCounts() {
+        return read(PacketProbe.class, PacketProbe::counts);
+    }
+
+    /** --rtt: RTT samples per remote address (empty without --rtt). */
+    public List<RttHistogram> rttHistograms() {
+        return read(ConnProbe.class, ConnProbe::rttHistograms);
     }
 
     /**
@@ -466,7 +404,7 @@ public final class Session implements AutoCloseable {
             for (String prog : l.object().programNames()) {
                 String section = l.object().sectionName(prog);
                 if (section == null || !section.startsWith("iter/")) continue;
-                java.util.Optional<dev.netwatcher.bpf.BpfLink> link = l.object().link(prog);
+                Optional<BpfLink> link = l.object().link(prog);
                 if (link.isEmpty()) continue;
                 if (spaces == null) {
                     spaces = NetNamespaces.discover();
@@ -483,7 +421,7 @@ public final class Session implements AutoCloseable {
                         failed++; // the namespace went away, or setns() is not allowed
                         continue;
                     }
-                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
                     for (int off = 0; off + size <= out.length; off += size) onRecord(b, off, size);
                 }
             }
@@ -501,40 +439,28 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** --rtt: RTT samples per remote address from the kernel's rtt_hists map (empty without --rtt). */
-    public synchronized List<dev.netwatcher.event.RttHistogram> rttHistograms() {
-        List<dev.netwatcher.event.RttHistogram> out = new ArrayList<>();
-        if (closed) return out;
-        for (Loaded l : loaded) {
-            if (!(l.probe() instanceof ConnProbe cp) || (cp.modes() & ConnProbe.RTT) == 0) continue;
-            BpfMap m = l.object().map("rtt_hists");
-            for (byte[] key : m.keys()) m.lookup(key).ifPresent(v -> out.add(ConnProbe.histogram(key, v)));
-        }
-        return out;
-    }
-
     /** Runs the kernel skipped because a program was already running on that CPU, summed over programs. */
     public synchronized long recursionMisses() {
         long n = 0;
         if (closed) return 0;
         for (Loaded l : loaded) {
-            for (dev.netwatcher.bpf.ProgramStats p : l.object().programStats()) n += p.recursionMisses();
+            for (ProgramStats p : l.object().programStats()) n += p.recursionMisses();
         }
         return n;
     }
 
     /** Events delivered and lost, probe counters and per-program stats, as plain numbers. */
-    public synchronized dev.netwatcher.stats.Health health() {
-        List<dev.netwatcher.stats.Health.ProgramRun> runs = new ArrayList<>();
+    public synchronized Health health() {
+        List<Health.ProgramRun> runs = new ArrayList<>();
         if (!closed) {
             for (Loaded l : loaded) {
-                for (dev.netwatcher.bpf.ProgramStats p : l.object().programStats()) {
-                    runs.add(new dev.netwatcher.stats.Health.ProgramRun(p.program(), p.runCount(), p.runTimeNs(),
+                for (ProgramStats p : l.object().programStats()) {
+                    runs.add(new Health.ProgramRun(p.program(), p.runCount(), p.runTimeNs(),
                             p.recursionMisses()));
                 }
             }
         }
-        return new dev.netwatcher.stats.Health(delivered, lost(), missed(), counters(), runs);
+        return new Health(delivered, lost(), missed(), counters(), runs);
     }
 
     /** "tp_btf/kfree_skb" -> "kfree_skb"; null for sections that are not tracepoints. */
@@ -608,7 +534,7 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private void onRecord(java.nio.ByteBuffer b, int off, int len) {
+    private void onRecord(ByteBuffer b, int off, int len) {
         if (len < Records.MIN_SIZE) return;
         int type = Records.type(b, off);
         Probe p = type > 0 && type < byType.length ? byType[type] : null;
@@ -655,7 +581,7 @@ public final class Session implements AutoCloseable {
      * in for a kernel that stops running a probe (its witness then counts missed hits).
      */
     public synchronized void detachProgram(String program) {
-        for (Loaded l : loaded) l.object().link(program).ifPresent(dev.netwatcher.bpf.BpfLink::close);
+        for (Loaded l : loaded) l.object().link(program).ifPresent(BpfLink::close);
     }
 
     /** True when some loaded probe has a witness, i.e. missed() means something. */
@@ -668,7 +594,7 @@ public final class Session implements AutoCloseable {
         long sum = 0;
         for (Loaded l : loaded) {
             if (!l.probe().witnessed()) continue;
-            dev.netwatcher.bpf.BpfMap hook = l.object().map("nw_hook");
+            BpfMap hook = l.object().map("nw_hook");
             for (int slot = 0; slot < hook.maxEntries(); slot++) {
                 long[] a = hook.sumPerCpuWords(slot); // struct nw_hook_acct: armed, hits, runs, pending
                 sum += Math.max(0, a[1] - a[2]);

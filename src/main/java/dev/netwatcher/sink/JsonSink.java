@@ -1,26 +1,30 @@
 package dev.netwatcher.sink;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.io.SerializedString;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.FieldWriter;
 import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.Layers;
 import dev.netwatcher.event.Report;
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /** JSON Lines: one object per event, common keys first (see README "JSON keys"). */
 public final class JsonSink implements EventSink, FieldWriter {
     private final JsonGenerator json;
     /** Keys and the few repeated values (type, family, proto) encoded once: JSON writing is the event path's cost. */
-    private final java.util.IdentityHashMap<String, SerializedString> encoded = new java.util.IdentityHashMap<>();
+    private final IdentityHashMap<String, SerializedString> encoded = new IdentityHashMap<>();
     /** Address text, pre-encoded, direct-mapped by address (a busy run repeats a few addresses). */
-    private final java.net.InetAddress[] addrKeys = new java.net.InetAddress[1024];
+    private final InetAddress[] addrKeys = new InetAddress[1024];
     private final SerializedString[] addrText = new SerializedString[1024];
     private static final SerializedString TYPE = new SerializedString("type"), TS_NS = new SerializedString("ts_ns"),
             FAMILY = new SerializedString("family"), PROTO = new SerializedString("proto"),
@@ -108,7 +112,7 @@ public final class JsonSink implements EventSink, FieldWriter {
         json.writeNumber(netns);
     }
 
-    private void writeAddress(java.net.InetAddress a) throws IOException {
+    private void writeAddress(InetAddress a) throws IOException {
         if (a == null) {
             json.writeNull();
             return;
@@ -155,10 +159,10 @@ public final class JsonSink implements EventSink, FieldWriter {
     }
 
     @Override
-    public void numbers(String key, java.util.Map<String, Long> values) {
+    public void numbers(String key, Map<String, Long> values) {
         try {
             json.writeObjectFieldStart(key);
-            for (java.util.Map.Entry<String, Long> e : values.entrySet()) json.writeNumberField(e.getKey(), e.getValue());
+            for (Map.Entry<String, Long> e : values.entrySet()) json.writeNumberField(e.getKey(), e.getValue());
             json.writeEndObject();
         } catch (IOException x) {
             throw new UncheckedIOException(x);
@@ -166,7 +170,7 @@ public final class JsonSink implements EventSink, FieldWriter {
     }
 
     @Override
-    public void layers(String key, dev.netwatcher.event.Layers l) {
+    public void layers(String key, Layers l) {
         try {
             json.writeFieldName(encode(key));
             json.writeStartObject();
