@@ -42,44 +42,38 @@ public final class BpfLink implements AutoCloseable {
     public synchronized byte[] readIterator() {
         if (libbpfLink == null) throw new IllegalStateException("link of " + program + " is closed or not an iterator");
         try (Arena arena = Arena.ofConfined()) {
-            int linkFd = (int) Libbpf.LINK_FD.invokeExact(libbpfLink);
-            int iterFd = (int) Libbpf.ITER_CREATE.invokeExact(linkFd);
+            int linkFd = Native.callInt(() -> (int) Libbpf.LINK_FD.invokeExact(libbpfLink));
+            int iterFd = Native.callInt(() -> (int) Libbpf.ITER_CREATE.invokeExact(linkFd));
             if (iterFd < 0) throw new BpfException("cannot create an iterator of " + program + ": " + Native.strerror(-iterFd), -iterFd);
             try {
                 MemorySegment capture = arena.allocate(Native.CAPTURE);
                 MemorySegment buf = arena.allocate(1 << 16);
                 java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
                 while (true) {
-                    long n = (long) Native.Libc.READ.invokeExact(capture, iterFd, buf, buf.byteSize());
+                    long n = Native.call(() -> (long) Native.Libc.READ.invokeExact(capture, iterFd, buf, buf.byteSize()));
                     if (n == 0) break;
                     if (n < 0) {
                         int errno = Native.errno(capture);
                         if (errno == EINTR || errno == EAGAIN) continue;
                         throw new BpfException("reading the iterator of " + program + " failed: " + Native.strerror(errno), errno);
                     }
-                    out.write(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                    out.writeBytes(buf.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
                 }
                 return out.toByteArray();
             } finally {
-                int unused = (int) Native.Libc.CLOSE.invokeExact(iterFd);
+                Native.callInt(() -> (int) Native.Libc.CLOSE.invokeExact(iterFd));
             }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
     @Override
     public synchronized void close() {
-        try {
-            if (libbpfLink != null) {
-                int unused = (int) Libbpf.LINK_DESTROY.invokeExact(libbpfLink);
-                libbpfLink = null;
-            } else if (fd >= 0) {
-                int unused = (int) Native.Libc.CLOSE.invokeExact(fd);
-                fd = -1;
-            }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+        if (libbpfLink != null) {
+            Native.callInt(() -> (int) Libbpf.LINK_DESTROY.invokeExact(libbpfLink));
+            libbpfLink = null;
+        } else if (fd >= 0) {
+            Native.callInt(() -> (int) Native.Libc.CLOSE.invokeExact(fd));
+            fd = -1;
         }
     }
 }

@@ -35,13 +35,11 @@ public final class BpfMap implements AutoCloseable {
     /** A BPF_MAP_TYPE_RINGBUF of this many bytes (a power of 2, at least a page), not tied to any object. */
     public static BpfMap createRingBuffer(String name, int bytes) {
         try (Arena arena = Arena.ofConfined()) {
-            int fd = (int) Libbpf.MAP_CREATE.invokeExact(TYPE_RINGBUF, arena.allocateFrom(name), 0, 0, bytes, MemorySegment.NULL);
+            int fd = Native.callInt(() -> (int) Libbpf.MAP_CREATE.invokeExact(TYPE_RINGBUF, arena.allocateFrom(name), 0, 0, bytes, MemorySegment.NULL));
             if (fd < 0) throw new BpfException("cannot create ring buffer " + name + ": " + Native.strerror(-fd), -fd);
             BpfMap m = new BpfMap(name, fd, TYPE_RINGBUF, 0, 0, bytes);
             m.owned = true;
             return m;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
@@ -50,11 +48,7 @@ public final class BpfMap implements AutoCloseable {
     public void close() {
         if (owned) {
             owned = false;
-            try {
-                int unused = (int) Native.Libc.CLOSE.invokeExact(fd);
-            } catch (Throwable t) {
-                throw Native.rethrow(t);
-            }
+            Native.callInt(() -> (int) Native.Libc.CLOSE.invokeExact(fd));
         }
     }
 
@@ -78,12 +72,10 @@ public final class BpfMap implements AutoCloseable {
             MemorySegment k = arena.allocate(keySize, 8);
             MemorySegment.copy(key, 0, k, JAVA_BYTE, 0, keySize);
             MemorySegment v = arena.allocate(lookupSize(), 8);
-            int rc = (int) Libbpf.MAP_LOOKUP_ELEM.invokeExact(fd, k, v);
+            int rc = Native.callInt(() -> (int) Libbpf.MAP_LOOKUP_ELEM.invokeExact(fd, k, v));
             if (rc == -2) return Optional.empty(); // -ENOENT
             if (rc != 0) throw new BpfException("lookup in map " + name + " failed: " + Native.strerror(-rc), -rc);
             return Optional.of(ByteBuffer.wrap(v.toArray(JAVA_BYTE)).order(ByteOrder.LITTLE_ENDIAN));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
@@ -123,10 +115,8 @@ public final class BpfMap implements AutoCloseable {
             for (int cpu = 0; cpu < cpus; cpu++) {
                 for (int w = 0; w < words.length; w++) v.set(java.lang.foreign.ValueLayout.JAVA_LONG, (long) cpu * valueSize + w * 8L, words[w]);
             }
-            int rc = (int) Libbpf.MAP_UPDATE_ELEM.invokeExact(fd, k, v, 0L /* BPF_ANY */);
+            int rc = Native.callInt(() -> (int) Libbpf.MAP_UPDATE_ELEM.invokeExact(fd, k, v, 0L /* BPF_ANY */));
             if (rc != 0) throw new BpfException("update of map " + name + " failed: " + Native.strerror(-rc), -rc);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
@@ -136,7 +126,8 @@ public final class BpfMap implements AutoCloseable {
             MemorySegment prev = MemorySegment.NULL;
             MemorySegment next = arena.allocate(keySize, 8);
             while (true) {
-                int rc = (int) Libbpf.MAP_GET_NEXT_KEY.invokeExact(fd, prev, next);
+                MemorySegment after = prev;
+                int rc = Native.callInt(() -> (int) Libbpf.MAP_GET_NEXT_KEY.invokeExact(fd, after, next));
                 if (rc == -2) break;
                 if (rc != 0) throw new BpfException("iterating map " + name + " failed: " + Native.strerror(-rc), -rc);
                 out.add(next.toArray(JAVA_BYTE));
@@ -144,8 +135,6 @@ public final class BpfMap implements AutoCloseable {
                 MemorySegment.copy(next, 0, prev, 0, keySize);
                 if (out.size() > maxEntries) break; // keys churned under us: stop rather than loop
             }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
         return out;
     }

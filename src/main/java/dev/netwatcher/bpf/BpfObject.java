@@ -1,19 +1,23 @@
 package dev.netwatcher.bpf;
 
+import dev.netwatcher.btf.Btf;
 import dev.netwatcher.contract.BpfAttachType;
 import dev.netwatcher.contract.BpfProgType;
-import dev.netwatcher.btf.Btf;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -36,7 +40,7 @@ public final class BpfObject implements AutoCloseable {
         this.name = name;
         this.elf = elf;
         this.obj = obj;
-        try {
+        Native.run(() -> {
             for (MemorySegment p = next(Libbpf.OBJECT_NEXT_PROGRAM, MemorySegment.NULL); !p.equals(MemorySegment.NULL);
                  p = next(Libbpf.OBJECT_NEXT_PROGRAM, p)) {
                 programs.put(Libbpf.string((MemorySegment) Libbpf.PROGRAM_NAME.invokeExact(p)), p);
@@ -45,9 +49,7 @@ public final class BpfObject implements AutoCloseable {
                  m = next(Libbpf.OBJECT_NEXT_MAP, m)) {
                 maps.put(Libbpf.string((MemorySegment) Libbpf.MAP_NAME.invokeExact(m)), m);
             }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        });
     }
 
     private MemorySegment next(java.lang.invoke.MethodHandle h, MemorySegment prev) throws Throwable {
@@ -63,20 +65,18 @@ public final class BpfObject implements AutoCloseable {
     public static BpfObject open(String name, byte[] elf) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(elf.length, 8);
-            MemorySegment.copy(elf, 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, elf.length);
+            MemorySegment.copy(elf, 0, buf, ValueLayout.JAVA_BYTE, 0, elf.length);
             // struct bpf_object_open_opts { size_t sz; const char *object_name; ... }: only the first two fields.
             MemorySegment opts = arena.allocate(16, 8);
             opts.set(JAVA_LONG, 0, 16);
             opts.set(ADDRESS, 8, arena.allocateFrom(name));
             MemorySegment capture = arena.allocate(Native.CAPTURE);
-            MemorySegment obj = (MemorySegment) Libbpf.OBJECT_OPEN_MEM.invokeExact(capture, buf, (long) elf.length, opts);
+            MemorySegment obj = Native.call(() -> (MemorySegment) Libbpf.OBJECT_OPEN_MEM.invokeExact(capture, buf, (long) elf.length, opts));
             if (obj.equals(MemorySegment.NULL)) {
                 int errno = Native.errno(capture);
                 throw new BpfException("cannot open BPF object '" + name + "': " + Native.strerror(errno), errno);
             }
             return new BpfObject(name, elf, obj);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
@@ -90,21 +90,13 @@ public final class BpfObject implements AutoCloseable {
 
     /** The ELF section of a program, e.g. "tp_btf/kfree_skb". */
     public String sectionName(String program) {
-        try {
-            return Libbpf.string((MemorySegment) Libbpf.PROGRAM_SECTION_NAME.invokeExact(program(program)));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return Libbpf.string(Native.call(() -> (MemorySegment) Libbpf.PROGRAM_SECTION_NAME.invokeExact(program(program))));
     }
 
     public void setAutoload(String program, boolean autoload) {
         checkNotLoaded();
-        try {
-            int rc = (int) Libbpf.PROGRAM_SET_AUTOLOAD.invokeExact(program(program), autoload);
-            if (rc != 0) throw new BpfException("cannot set autoload of " + program + ": " + Native.strerror(-rc), -rc);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        int rc = Native.callInt(() -> (int) Libbpf.PROGRAM_SET_AUTOLOAD.invokeExact(program(program), autoload));
+        if (rc != 0) throw new BpfException("cannot set autoload of " + program + ": " + Native.strerror(-rc), -rc);
     }
 
     /**
@@ -113,28 +105,24 @@ public final class BpfObject implements AutoCloseable {
      */
     public void setNetfilterType(String program) {
         checkNotLoaded();
-        try {
-            int rc = (int) Libbpf.PROGRAM_SET_TYPE.invokeExact(program(program), BpfProgType.BPF_PROG_TYPE_NETFILTER);
-            if (rc == 0) rc = (int) Libbpf.PROGRAM_SET_EXPECTED_ATTACH_TYPE.invokeExact(program(program), BpfAttachType.BPF_NETFILTER);
-            if (rc != 0) throw new BpfException("cannot set program type of " + program, -rc);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+        int rc = Native.callInt(() -> (int) Libbpf.PROGRAM_SET_TYPE.invokeExact(program(program), BpfProgType.BPF_PROG_TYPE_NETFILTER));
+        if (rc == 0) {
+            rc = Native.callInt(() -> (int) Libbpf.PROGRAM_SET_EXPECTED_ATTACH_TYPE.invokeExact(program(program),
+                    BpfAttachType.BPF_NETFILTER));
         }
+        if (rc != 0) throw new BpfException("cannot set program type of " + program, -rc);
     }
 
     /** The object's own BTF (types of its events and globals), parsed. */
     public synchronized Btf btf() {
         if (btf == null) {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment b = (MemorySegment) Libbpf.OBJECT_BTF.invokeExact(obj);
+                MemorySegment b = Native.call(() -> (MemorySegment) Libbpf.OBJECT_BTF.invokeExact(obj));
                 if (b.equals(MemorySegment.NULL)) throw new BpfException("BPF object '" + name + "' has no BTF");
                 MemorySegment size = arena.allocate(JAVA_INT);
-                MemorySegment raw = (MemorySegment) Libbpf.BTF_RAW_DATA.invokeExact(b, size);
+                MemorySegment raw = Native.call(() -> (MemorySegment) Libbpf.BTF_RAW_DATA.invokeExact(b, size));
                 int n = size.get(JAVA_INT, 0);
-                byte[] bytes = raw.reinterpret(n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                btf = Btf.parse(ByteBuffer.wrap(bytes));
-            } catch (Throwable t) {
-                throw Native.rethrow(t);
+                btf = Btf.parse(ByteBuffer.wrap(raw.reinterpret(n).toArray(JAVA_BYTE)));
             }
         }
         return btf;
@@ -160,39 +148,29 @@ public final class BpfObject implements AutoCloseable {
                 .orElseThrow(() -> new BpfException("BPF object '" + name + "' has no .rodata map"));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment psize = arena.allocate(JAVA_LONG);
-            MemorySegment data = (MemorySegment) Libbpf.MAP_INITIAL_VALUE.invokeExact(map, psize);
+            MemorySegment data = Native.call(() -> (MemorySegment) Libbpf.MAP_INITIAL_VALUE.invokeExact(map, psize));
             long size = psize.get(JAVA_LONG, 0);
             if (data.equals(MemorySegment.NULL) || v.offset() + value.length > size)
                 throw new BpfException("cannot write .rodata of '" + name + "'");
-            MemorySegment.copy(value, 0, data.reinterpret(size), java.lang.foreign.ValueLayout.JAVA_BYTE, v.offset(), value.length);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            MemorySegment.copy(value, 0, data.reinterpret(size), JAVA_BYTE, v.offset(), value.length);
         }
     }
 
     /** Makes the object's map use an existing one (bpf_map__reuse_fd): several objects then share it. */
     public void reuseMap(String map, BpfMap existing) {
         checkNotLoaded();
-        try {
-            int rc = (int) Libbpf.MAP_REUSE_FD.invokeExact(mapPtr(map), existing.fd());
-            if (rc != 0) throw new BpfException("cannot share map " + existing.name() + " with " + name + ": " + Native.strerror(-rc), -rc);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        int rc = Native.callInt(() -> (int) Libbpf.MAP_REUSE_FD.invokeExact(mapPtr(map), existing.fd()));
+        if (rc != 0) throw new BpfException("cannot share map " + existing.name() + " with " + name + ": " + Native.strerror(-rc), -rc);
     }
 
     public void load() {
         checkNotLoaded();
-        try {
-            int rc = (int) Libbpf.OBJECT_LOAD.invokeExact(obj);
-            if (rc != 0) {
-                throw new BpfException("loading BPF object '" + name + "' failed: " + Native.strerror(-rc)
-                        + " (--debug shows the verifier log)", -rc);
-            }
-            loaded = true;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+        int rc = Native.callInt(() -> (int) Libbpf.OBJECT_LOAD.invokeExact(obj));
+        if (rc != 0) {
+            throw new BpfException("loading BPF object '" + name + "' failed: " + Native.strerror(-rc)
+                    + " (--debug shows the verifier log)", -rc);
         }
+        loaded = true;
     }
 
     /** Attaches by section name (tp/, raw_tp/, tp_btf/, ...). The link is fd-owned: process death detaches it. */
@@ -200,31 +178,28 @@ public final class BpfObject implements AutoCloseable {
         checkLoaded();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(Native.CAPTURE);
-            MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH.invokeExact(capture, program(program));
+            MemorySegment link = Native.call(() -> (MemorySegment) Libbpf.PROGRAM_ATTACH.invokeExact(capture, program(program)));
             if (link.equals(MemorySegment.NULL)) {
                 int errno = Native.errno(capture);
                 throw new BpfException("cannot attach " + program + " (" + sectionName(program) + "): "
                         + Native.strerror(errno), errno);
             }
             return remember(BpfLink.ofLibbpf(program, link));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
     /** cgroup_skb and friends, attached to the cgroup directory (fd-owned link). */
-    public BpfLink attachCgroup(String program, java.nio.file.Path cgroupDir) {
+    public BpfLink attachCgroup(String program, Path cgroupDir) {
         checkLoaded();
         try (Fd dir = Fd.openDirectory(cgroupDir); Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(Native.CAPTURE);
-            MemorySegment link = (MemorySegment) Libbpf.PROGRAM_ATTACH_CGROUP.invokeExact(capture, program(program), dir.fd());
+            MemorySegment link = Native.call(() -> (MemorySegment) Libbpf.PROGRAM_ATTACH_CGROUP.invokeExact(capture,
+                    program(program), dir.fd()));
             if (link.equals(MemorySegment.NULL)) {
                 int errno = Native.errno(capture);
                 throw new BpfException("cannot attach " + program + " to cgroup " + cgroupDir + ": " + Native.strerror(errno), errno);
             }
             return remember(BpfLink.ofLibbpf(program, link));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
@@ -243,13 +218,9 @@ public final class BpfObject implements AutoCloseable {
     public BpfMap map(String mapName) {
         checkLoaded();
         MemorySegment m = mapPtr(mapName);
-        try {
-            return new BpfMap(mapName, (int) Libbpf.MAP_FD.invokeExact(m), (int) Libbpf.MAP_TYPE.invokeExact(m),
-                    (int) Libbpf.MAP_KEY_SIZE.invokeExact(m), (int) Libbpf.MAP_VALUE_SIZE.invokeExact(m),
-                    (int) Libbpf.MAP_MAX_ENTRIES.invokeExact(m));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return Native.call(() -> new BpfMap(mapName, (int) Libbpf.MAP_FD.invokeExact(m), (int) Libbpf.MAP_TYPE.invokeExact(m),
+                (int) Libbpf.MAP_KEY_SIZE.invokeExact(m), (int) Libbpf.MAP_VALUE_SIZE.invokeExact(m),
+                (int) Libbpf.MAP_MAX_ENTRIES.invokeExact(m)));
     }
 
     /**
@@ -262,12 +233,8 @@ public final class BpfObject implements AutoCloseable {
         checkLoaded();
         List<ProgramStats> out = new ArrayList<>();
         for (String p : programs.keySet()) {
-            int fd;
-            try {
-                fd = (int) Libbpf.PROGRAM_FD.invokeExact(programs.get(p));
-            } catch (Throwable t) {
-                throw Native.rethrow(t);
-            }
+            MemorySegment prog = programs.get(p);
+            int fd = Native.callInt(() -> (int) Libbpf.PROGRAM_FD.invokeExact(prog));
             if (fd >= 0) out.add(ProgramStats.of(p, fd));
         }
         return out;
@@ -292,31 +259,23 @@ public final class BpfObject implements AutoCloseable {
             MemorySegment opts = a.allocate(TEST_RUN_OPTS_SIZE, 8);
             for (int cpu = 0; cpu < Libbpf.possibleCpus(); cpu++) {
                 opts.fill((byte) 0);
-                opts.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, TEST_RUN_OPTS_SIZE);
-                opts.set(java.lang.foreign.ValueLayout.JAVA_INT, TEST_RUN_FLAGS, BPF_F_TEST_RUN_ON_CPU);
-                opts.set(java.lang.foreign.ValueLayout.JAVA_INT, TEST_RUN_CPU, cpu);
-                int rc = (int) Libbpf.PROG_TEST_RUN_OPTS.invokeExact(fd, opts);
+                opts.set(JAVA_LONG, 0, TEST_RUN_OPTS_SIZE);
+                opts.set(JAVA_INT, TEST_RUN_FLAGS, BPF_F_TEST_RUN_ON_CPU);
+                opts.set(JAVA_INT, TEST_RUN_CPU, cpu);
+                int rc = Native.callInt(() -> (int) Libbpf.PROG_TEST_RUN_OPTS.invokeExact(fd, opts));
                 if (rc < 0 && rc != -ENXIO) throw new BpfException("running " + program + " on CPU " + cpu + " failed", -rc);
             }
-        } catch (BpfException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
     int programFd(String program) {
-        try {
-            int fd = (int) Libbpf.PROGRAM_FD.invokeExact(program(program));
-            if (fd < 0) throw new BpfException("program " + program + " is not loaded");
-            return fd;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        int fd = Native.callInt(() -> (int) Libbpf.PROGRAM_FD.invokeExact(program(program)));
+        if (fd < 0) throw new BpfException("program " + program + " is not loaded");
+        return fd;
     }
 
     /** The first link of program made by this object, if any. */
-    public synchronized java.util.Optional<BpfLink> link(String program) {
+    public synchronized Optional<BpfLink> link(String program) {
         return links.stream().filter(l -> l.program().equals(program)).findFirst();
     }
 
@@ -352,13 +311,11 @@ public final class BpfObject implements AutoCloseable {
         for (int i = links.size() - 1; i >= 0; i--) links.get(i).close();
         links.clear();
         if (obj != null) {
-            try {
-                Libbpf.OBJECT_CLOSE.invokeExact(obj);
-            } catch (Throwable t) {
-                throw Native.rethrow(t);
-            } finally {
-                obj = null;
-            }
+            MemorySegment o = obj;
+            obj = null;
+            Native.run(() -> {
+                Libbpf.OBJECT_CLOSE.invokeExact(o);
+            });
         }
     }
 }

@@ -25,23 +25,17 @@ record Fd(int fd) implements AutoCloseable {
     private static Fd open(Path dir, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(Native.CAPTURE);
-            int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(dir.toString()), flags);
+            int fd = Native.callInt(() -> (int) OPEN.invokeExact(capture, arena.allocateFrom(dir.toString()), flags));
             if (fd < 0) {
                 int errno = Native.errno(capture);
                 throw new BpfException("cannot open " + dir + ": " + Native.strerror(errno), errno);
             }
             return new Fd(fd);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
     @Override
     public void close() {
-        try {
-            int unused = (int) Native.Libc.CLOSE.invokeExact(fd);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        Native.callInt(() -> (int) Native.Libc.CLOSE.invokeExact(fd));
     }
 }

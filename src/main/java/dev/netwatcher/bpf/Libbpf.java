@@ -77,28 +77,20 @@ final class Libbpf {
      * stderr to one line per problem, so printing is off unless --debug asks for it.
      */
     static synchronized void setVerbose(boolean verbose) {
-        try {
-            if (verbose) {
-                if (defaultPrinter != null) {
-                    MemorySegment unused = (MemorySegment) SET_PRINT.invokeExact(defaultPrinter);
-                }
-            } else {
-                MemorySegment previous = (MemorySegment) SET_PRINT.invokeExact(MemorySegment.NULL);
-                if (defaultPrinter == null && !previous.equals(MemorySegment.NULL)) defaultPrinter = previous;
+        if (verbose) {
+            if (defaultPrinter != null) {
+                Native.call(() -> (MemorySegment) SET_PRINT.invokeExact(defaultPrinter));
             }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+        } else {
+            MemorySegment previous = Native.call(() -> (MemorySegment) SET_PRINT.invokeExact(MemorySegment.NULL));
+            if (defaultPrinter == null && !previous.equals(MemorySegment.NULL)) defaultPrinter = previous;
         }
     }
 
     static int possibleCpus() {
-        try {
-            int n = (int) NUM_POSSIBLE_CPUS.invokeExact();
-            if (n <= 0) throw new BpfException("cannot read the number of possible CPUs", -n);
-            return n;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        int n = Native.callInt(() -> (int) NUM_POSSIBLE_CPUS.invokeExact());
+        if (n <= 0) throw new BpfException("cannot read the number of possible CPUs", -n);
+        return n;
     }
 
     static String string(MemorySegment cstr) {

@@ -40,16 +40,12 @@ final class LinkCreate {
     }
 
     private static int create(Arena arena, MemorySegment attr, String what) {
-        try {
-            MemorySegment capture = arena.allocate(Native.CAPTURE);
-            long fd = (long) Native.Libc.SYSCALL4.invokeExact(capture, SYS_BPF, (long) BPF_LINK_CREATE, attr, (long) ATTR_SIZE);
-            if (fd < 0) {
-                int errno = Native.errno(capture);
-                throw new BpfException("cannot attach " + what + ": " + Native.strerror(errno), errno);
-            }
-            return (int) fd;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+        MemorySegment capture = arena.allocate(Native.CAPTURE);
+        long fd = Native.call(() -> (long) Native.Libc.SYSCALL4.invokeExact(capture, SYS_BPF, (long) BPF_LINK_CREATE, attr, (long) ATTR_SIZE));
+        if (fd < 0) {
+            int errno = Native.errno(capture);
+            throw new BpfException("cannot attach " + what + ": " + Native.strerror(errno), errno);
         }
+        return (int) fd;
     }
 }

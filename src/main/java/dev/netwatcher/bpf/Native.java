@@ -70,6 +70,51 @@ final class Native {
         }
     }
 
+    /** A native call (an invokeExact and what depends on it) that may throw what a method handle throws. */
+    @FunctionalInterface
+    interface Call<T> {
+        T call() throws Throwable;
+    }
+
+    @FunctionalInterface
+    interface IntCall {
+        int call() throws Throwable;
+    }
+
+    @FunctionalInterface
+    interface VoidCall {
+        void call() throws Throwable;
+    }
+
+    /*
+     * Setup calls (open, load, attach, map and program queries) go through these: a BpfException
+     * passes, anything else a method handle throws becomes one. Per-event paths (the ring buffer,
+     * epoll) keep their own try/catch around invokeExact, with no lambda in between.
+     */
+    static <T> T call(Call<T> c) {
+        try {
+            return c.call();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static int callInt(IntCall c) {
+        try {
+            return c.call();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static void run(VoidCall c) {
+        try {
+            c.call();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) return r;
         if (t instanceof Error e) throw e;

@@ -92,13 +92,11 @@ public final class NetNamespaces {
     private static void setns(int fd, Path what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(Native.CAPTURE);
-            int rc = (int) SETNS.invokeExact(capture, fd, CLONE_NEWNET);
+            int rc = Native.callInt(() -> (int) SETNS.invokeExact(capture, fd, CLONE_NEWNET));
             if (rc != 0) {
                 int errno = Native.errno(capture);
                 throw new BpfException("cannot enter network namespace " + what + ": " + Native.strerror(errno), errno);
             }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 }

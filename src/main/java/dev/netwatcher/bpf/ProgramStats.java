@@ -22,12 +22,10 @@ public record ProgramStats(String program, long runCount, long runTimeNs, long r
             MemorySegment info = arena.allocate(INFO_SIZE, 8);
             MemorySegment len = arena.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, INFO_SIZE);
-            int rc = (int) Libbpf.OBJ_GET_INFO_BY_FD.invokeExact(progFd, info, len);
+            int rc = Native.callInt(() -> (int) Libbpf.OBJ_GET_INFO_BY_FD.invokeExact(progFd, info, len));
             if (rc != 0) throw new BpfException("cannot read the stats of program " + program + ": " + Native.strerror(-rc), -rc);
             return new ProgramStats(program, info.get(JAVA_LONG, RUN_CNT), info.get(JAVA_LONG, RUN_TIME_NS),
                     info.get(JAVA_LONG, RECURSION_MISSES));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
@@ -38,12 +36,8 @@ public record ProgramStats(String program, long runCount, long runTimeNs, long r
      * program run.
      */
     public static AutoCloseable enableRunTime() {
-        try {
-            int fd = (int) Libbpf.ENABLE_STATS.invokeExact(0 /* BPF_STATS_RUN_TIME */);
-            if (fd < 0) throw new BpfException("cannot enable BPF run-time stats: " + Native.strerror(-fd), -fd);
-            return new Fd(fd);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        int fd = Native.callInt(() -> (int) Libbpf.ENABLE_STATS.invokeExact(0 /* BPF_STATS_RUN_TIME */));
+        if (fd < 0) throw new BpfException("cannot enable BPF run-time stats: " + Native.strerror(-fd), -fd);
+        return new Fd(fd);
     }
 }

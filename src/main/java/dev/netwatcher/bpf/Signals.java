@@ -33,12 +33,10 @@ public final class Signals {
     public static boolean unignoreInterrupt() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment old = arena.allocate(SIGACTION_SIZE, 8);
-            int rc = (int) SIGACTION.invokeExact(SIGINT, MemorySegment.NULL, old);
+            int rc = Native.callInt(() -> (int) SIGACTION.invokeExact(SIGINT, MemorySegment.NULL, old));
             if (rc != 0 || old.get(JAVA_LONG, 0) != SIG_IGN) return false;
-            long unused = (long) SIGNAL.invokeExact(SIGINT, SIG_DFL);
+            Native.call(() -> (long) SIGNAL.invokeExact(SIGINT, SIG_DFL));
             return true;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 }
