@@ -5,6 +5,15 @@ import dev.netwatcher.analysis.LatencyAnalysis;
 import dev.netwatcher.analysis.TimeLoad;
 import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.bpf.Privileges;
+import dev.netwatcher.cli.Converters.CidrConverter;
+import dev.netwatcher.cli.Converters.DurationConverter;
+import dev.netwatcher.cli.Converters.Endpoint;
+import dev.netwatcher.cli.Converters.EndpointConverter;
+import dev.netwatcher.cli.Converters.NetnsConverter;
+import dev.netwatcher.cli.Converters.PortConverter;
+import dev.netwatcher.cli.Converters.PositiveConverter;
+import dev.netwatcher.cli.Converters.RingConverter;
+import dev.netwatcher.cli.Converters.SampleConverter;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.FlowTotalsReport;
 import dev.netwatcher.event.IcmpEvent;
@@ -33,7 +42,6 @@ import dev.netwatcher.sink.OverviewSink;
 import dev.netwatcher.sink.RunSummary;
 import dev.netwatcher.stats.Health;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
@@ -240,7 +248,6 @@ final class Netwatcher implements Callable<Integer> {
         LatencyAnalysis analysis = timeload ? new LatencyAnalysis(new AnomalyDetector.Config(0.05, (int) anomalyWarmup,
                 anomalySigmas, anomalyFactor, (long) (anomalyFloorUs * 1000), (long) (thresholdUs * 1000), 4096),
                 (long) (interval * 1e9)) : null;
-        boolean totals = time || udp;
         Filter filter = new Filter(netns, sport, dport, saddr, daddr);
         if (check) {
             String attach = String.join(" ", probes.stream().map(Probe::option).toList());
@@ -302,11 +309,7 @@ final class Netwatcher implements Callable<Integer> {
         } else if (json) {
             sinks.addFirst(new JsonSink(stdout));
         } else if (console) {
-            List<String> legends = new ArrayList<>();
-            if (time || udp) legends.add(PacketEvent.legend());
-            if (icmp) legends.add(IcmpEvent.legend() + "; other ICMP as packet");
-            if (netfilter) legends.add(NetfilterEvent.legend());
-            consoleSink = new ConsoleSink(stdout, legends);
+            consoleSink = new ConsoleSink(stdout, legends());
             sinks.addFirst(consoleSink);
         }
         Fanout out = new Fanout(sinks);
@@ -325,42 +328,10 @@ final class Netwatcher implements Callable<Integer> {
         live.set(session);
         for (String u : session.unavailable()) stderr.println("netwatcher: unavailable: " + u);
         Clock clock = new Clock();
-        LossWarnings losses = new LossWarnings(() -> {
-            Map<String, Long> m = new LinkedHashMap<>();
-            m.put("events lost (ring buffer full)", session.lost());
-            m.put("hook hits missed (the kernel did not run the probe)", session.missed());
-            m.putAll(session.counters());
-            m.put("probe runs skipped by the kernel (recursion)", session.recursionMisses());
-            return m;
-        }, stderr, 5_000_000_000L);
-        boolean snapshots = extra || rtt || overview;
-        boolean[] connWarned = {false};
-        Periodic periodic = new Periodic()
-                // what probes' decoders have due (DNS timeouts)
-                .every(1_000_000_000L, () -> session.expire(clock.nowEpochNs()));
-        if (snapshots) {
-            periodic.fromStart((long) (connEvery * 1e9), () -> {
-                int failed = session.readIterators();
-                if (failed > 0 && !connWarned[0]) {
-                    connWarned[0] = true;
-                    stderr.println("netwatcher: -x/--rtt: could not enter " + failed + " network namespace(s); their sockets are not shown");
-                }
-                if (rtt) out.report(new RttReport(clock.nowEpochNs(), session.rttHistograms()));
-                out.walkDone(clock.nowEpochNs());
-            });
-        }
-        periodic.always(() -> losses.check(System.nanoTime()));
-        if (analysis != null) {
-            periodic.always(() -> {
-                TimeLoad.Report r = analysis.tick(System.nanoTime(), clock.nowEpochNs());
-                if (r != null) out.report(r);
-            });
-        }
-        if (totals) periodic.every((long) (totalsEvery * 1e9), () -> out.report(new FlowTotalsReport(clock.nowEpochNs(), session.flowTotals())));
-        periodic.always(out::flush);
+        Periodic periodic = periodicWork(session, out, analysis, clock, stderr);
         Runnable atEnd = () -> {
             if (analysis != null) out.report(analysis.finish(System.nanoTime(), clock.nowEpochNs()));
-            if (totals) out.report(new FlowTotalsReport(clock.nowEpochNs(), session.flowTotals()));
+            if (time || udp) out.report(new FlowTotalsReport(clock.nowEpochNs(), session.flowTotals()));
             if (rtt) out.report(new RttReport(clock.nowEpochNs(), session.rttHistograms()));
             out.flush();
             summary.print(stderr, session.packetHistograms());
@@ -368,12 +339,7 @@ final class Netwatcher implements Callable<Integer> {
         Runner runner = new Runner(session, out, stderr, atEnd, () -> analysis == null ? -1 : analysis.anomalies());
         Thread hook = new Thread(runner::onSignal, "netwatcher-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        stderr.println("netwatcher: attached " + String.join(" ", session.running())
-                + (sample > 1 ? " (following 1 packet in " + sample + ")" : "")
-                + (session.hookedNamespaces() > 0 ? " (netfilter hooks in " + session.hookedNamespaces() + (session.hookedNamespaces() == 1 ? " network namespace)" : " network namespaces)") : "")
-                + (server != null ? "; metrics on http://" + (metrics.host() == null ? "0.0.0.0" : metrics.host()) + ":"
-                        + server.port() + "/metrics" : "")
-                + (duration > 0 ? " for " + duration + " s" : "; Ctrl-C to stop"));
+        stderr.println(attachedLine(session, server));
         stderr.flush();
         if (consoleSink != null) {
             consoleSink.header();
@@ -391,6 +357,69 @@ final class Netwatcher implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The socket walk's namespace warning was printed (once per run). */
+    private boolean connWarned;
+
+    /**
+     * What the run loop does between batches of records: decoders' timeouts each second, the socket
+     * walk (-x, --rtt, the overview), loss warnings, -L's interval, flow totals, and a flush.
+     */
+    private Periodic periodicWork(Session session, Fanout out, LatencyAnalysis analysis, Clock clock, PrintWriter stderr) {
+        LossWarnings losses = new LossWarnings(() -> {
+            Map<String, Long> m = new LinkedHashMap<>();
+            m.put("events lost (ring buffer full)", session.lost());
+            m.put("hook hits missed (the kernel did not run the probe)", session.missed());
+            m.putAll(session.counters());
+            m.put("probe runs skipped by the kernel (recursion)", session.recursionMisses());
+            return m;
+        }, stderr, 5_000_000_000L);
+        boolean snapshots = extra || rtt || overview;
+        Periodic periodic = new Periodic()
+                // what probes' decoders have due (DNS timeouts)
+                .every(1_000_000_000L, () -> session.expire(clock.nowEpochNs()));
+        if (snapshots) {
+            periodic.fromStart((long) (connEvery * 1e9), () -> {
+                int failed = session.readIterators();
+                if (failed > 0 && !connWarned) {
+                    connWarned = true;
+                    stderr.println("netwatcher: -x/--rtt: could not enter " + failed + " network namespace(s); their sockets are not shown");
+                }
+                if (rtt) out.report(new RttReport(clock.nowEpochNs(), session.rttHistograms()));
+                out.walkDone(clock.nowEpochNs());
+            });
+        }
+        periodic.always(() -> losses.check(System.nanoTime()));
+        if (analysis != null) {
+            periodic.always(() -> {
+                TimeLoad.Report r = analysis.tick(System.nanoTime(), clock.nowEpochNs());
+                if (r != null) out.report(r);
+            });
+        }
+        if (time || udp) periodic.every((long) (totalsEvery * 1e9), () -> out.report(new FlowTotalsReport(clock.nowEpochNs(), session.flowTotals())));
+        periodic.always(out::flush);
+        return periodic;
+    }
+
+    /** "netwatcher: attached -t -k (netfilter hooks in 3 network namespaces) for 5.0 s". */
+    private String attachedLine(Session session, MetricsServer server) {
+        int spaces = session.hookedNamespaces();
+        return "netwatcher: attached " + String.join(" ", session.running())
+                + (sample > 1 ? " (following 1 packet in " + sample + ")" : "")
+                + (spaces > 0 ? " (netfilter hooks in " + spaces + (spaces == 1 ? " network namespace)" : " network namespaces)") : "")
+                + (server != null ? "; metrics on http://" + (metrics.host() == null ? "0.0.0.0" : metrics.host()) + ":"
+                        + server.port() + "/metrics" : "")
+                + (duration > 0 ? " for " + duration + " s" : "; Ctrl-C to stop");
+    }
+
+    /** The console's legend lines: what the columns of packet, icmp and netfilter lines mean. */
+    private List<String> legends() {
+        List<String> legends = new ArrayList<>();
+        if (time || udp) legends.add(PacketEvent.legend());
+        if (icmp) legends.add(IcmpEvent.legend() + "; other ICMP as packet");
+        if (netfilter) legends.add(NetfilterEvent.legend());
+        return legends;
     }
 
     private List<Probe> selectProbes(PacketProbe.Aggregate aggregate) {
@@ -438,128 +467,5 @@ final class Netwatcher implements Callable<Integer> {
 
     private int packetModes() {
         return (time ? PacketProbe.MODE_TCP : 0) | (udp ? PacketProbe.MODE_UDP : 0) | (icmp ? PacketProbe.MODE_ICMP : 0);
-    }
-
-    /** --metrics [HOST:]PORT; host null means every address. */
-    record Endpoint(String host, int port) {}
-
-    static final class EndpointConverter implements ITypeConverter<Endpoint> {
-        @Override
-        public Endpoint convert(String value) {
-            String v = value.trim();
-            String host = null, port = v;
-            int colon = v.lastIndexOf(':');
-            if (colon >= 0) {
-                host = v.substring(0, colon);
-                port = v.substring(colon + 1);
-                if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-                if (host.isEmpty()) throw new TypeConversionException("'" + value + "' has an empty host: use PORT or HOST:PORT");
-                if (host.indexOf(':') >= 0 && !v.startsWith("[")) {
-                    throw new TypeConversionException("'" + value + "': write an IPv6 host in brackets, e.g. [::1]:9464");
-                }
-            }
-            int p;
-            try {
-                p = Integer.parseInt(port);
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not [HOST:]PORT (port 1-65535)");
-            }
-            if (p < 1 || p > 65535) throw new TypeConversionException("metrics port " + p + " is out of range 1-65535");
-            return new Endpoint(host, p);
-        }
-    }
-
-    /** value as an int, or a conversion error saying what it should have been. */
-    static int integer(String value, String what) {
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new TypeConversionException("'" + value + "' is not " + what);
-        }
-    }
-
-    static final class RingConverter implements ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            int kb = integer(value, "a size in KiB");
-            if (kb < 4 || kb > 1 << 20 || Integer.bitCount(kb) != 1) {
-                throw new TypeConversionException("ring buffer size must be a power of 2 from 4 to 1048576 KiB, got " + value);
-            }
-            return kb;
-        }
-    }
-
-    static final class PortConverter implements ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            int p = integer(value, "a port number (1-65535)");
-            if (p < 1 || p > 65535) throw new TypeConversionException("port " + p + " is out of range 1-65535");
-            return p;
-        }
-    }
-
-    static final class CidrConverter implements ITypeConverter<Cidr> {
-        @Override
-        public Cidr convert(String value) {
-            try {
-                return Cidr.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    static final class DurationConverter implements ITypeConverter<Double> {
-        @Override
-        public Double convert(String value) {
-            double d;
-            try {
-                d = Double.parseDouble(value.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a number of seconds");
-            }
-            if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("duration must be more than 0 seconds, got " + value);
-            return d;
-        }
-    }
-
-    static final class SampleConverter implements ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            try {
-                int n = Integer.parseInt(value.trim());
-                if (n >= 1 && n <= 1_000_000) return n;
-            } catch (NumberFormatException e) {
-                // said below
-            }
-            throw new TypeConversionException("must be a whole number from 1 to 1000000, got '" + value + "'");
-        }
-    }
-
-    static final class PositiveConverter implements ITypeConverter<Double> {
-        @Override
-        public Double convert(String value) {
-            double d;
-            try {
-                d = Double.parseDouble(value.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a number");
-            }
-            if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("must be more than 0, got " + value);
-            return d;
-        }
-    }
-
-    static final class NetnsConverter implements ITypeConverter<Long> {
-        @Override
-        public Long convert(String value) {
-            try {
-                long v = Long.parseLong(value.trim());
-                if (v > 0 && v <= 0xffffffffL) return v;
-            } catch (NumberFormatException e) {
-                // fall through
-            }
-            throw new TypeConversionException("'" + value + "' is not a namespace inode number");
-        }
     }
 }

@@ -1,0 +1,133 @@
+package dev.netwatcher.cli;
+
+import dev.netwatcher.probe.Cidr;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** picocli converters of netwatcher's option values: each bad value is one line that says what was expected (exit 2). */
+final class Converters {
+    private Converters() {}
+
+    /** --metrics [HOST:]PORT; host null means every address. */
+    record Endpoint(String host, int port) {}
+
+    static final class EndpointConverter implements ITypeConverter<Endpoint> {
+        @Override
+        public Endpoint convert(String value) {
+            String v = value.trim();
+            String host = null, port = v;
+            int colon = v.lastIndexOf(':');
+            if (colon >= 0) {
+                host = v.substring(0, colon);
+                port = v.substring(colon + 1);
+                if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+                if (host.isEmpty()) throw new TypeConversionException("'" + value + "' has an empty host: use PORT or HOST:PORT");
+                if (host.indexOf(':') >= 0 && !v.startsWith("[")) {
+                    throw new TypeConversionException("'" + value + "': write an IPv6 host in brackets, e.g. [::1]:9464");
+                }
+            }
+            int p;
+            try {
+                p = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not [HOST:]PORT (port 1-65535)");
+            }
+            if (p < 1 || p > 65535) throw new TypeConversionException("metrics port " + p + " is out of range 1-65535");
+            return new Endpoint(host, p);
+        }
+    }
+
+    /** value as an int, or a conversion error saying what it should have been. */
+    static int integer(String value, String what) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("'" + value + "' is not " + what);
+        }
+    }
+
+    static final class RingConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int kb = integer(value, "a size in KiB");
+            if (kb < 4 || kb > 1 << 20 || Integer.bitCount(kb) != 1) {
+                throw new TypeConversionException("ring buffer size must be a power of 2 from 4 to 1048576 KiB, got " + value);
+            }
+            return kb;
+        }
+    }
+
+    static final class PortConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int p = integer(value, "a port number (1-65535)");
+            if (p < 1 || p > 65535) throw new TypeConversionException("port " + p + " is out of range 1-65535");
+            return p;
+        }
+    }
+
+    static final class CidrConverter implements ITypeConverter<Cidr> {
+        @Override
+        public Cidr convert(String value) {
+            try {
+                return Cidr.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class DurationConverter implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            double d;
+            try {
+                d = Double.parseDouble(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a number of seconds");
+            }
+            if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("duration must be more than 0 seconds, got " + value);
+            return d;
+        }
+    }
+
+    static final class SampleConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                int n = Integer.parseInt(value.trim());
+                if (n >= 1 && n <= 1_000_000) return n;
+            } catch (NumberFormatException e) {
+                // said below
+            }
+            throw new TypeConversionException("must be a whole number from 1 to 1000000, got '" + value + "'");
+        }
+    }
+
+    static final class PositiveConverter implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            double d;
+            try {
+                d = Double.parseDouble(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a number");
+            }
+            if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("must be more than 0, got " + value);
+            return d;
+        }
+    }
+
+    static final class NetnsConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                long v = Long.parseLong(value.trim());
+                if (v > 0 && v <= 0xffffffffL) return v;
+            } catch (NumberFormatException e) {
+                // fall through
+            }
+            throw new TypeConversionException("'" + value + "' is not a namespace inode number");
+        }
+    }
+}
