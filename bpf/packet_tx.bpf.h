@@ -661,7 +661,12 @@ static __always_inline int gso_segment_state(const struct sk_buff *skb, struct t
 	seg->len = nw_payload_len(skb, &l4);
 	seg->ifindex = skb->dev->ifindex;
 	seg->tcp_flags = l4.tcp_flags;
-	seg->flags = NW_PKT_GSO_SEG;
+	/*
+	 * A GSO skb here was not cut: it is a whole packet whose qdisc entry we did not see (the
+	 * kernel ran no BPF for its net_dev_queue hit), reported from the driver on, not a segment.
+	 */
+	struct skb_shared_info *shinfo = (struct skb_shared_info *)(skb->head + skb->end);
+	seg->flags = BPF_CORE_READ(shinfo, gso_size) ? 0 : NW_PKT_GSO_SEG;
 	seg->head = (__u64)skb->head;
 	if (g && before(g->next, l4.seq)) {
 		/* segments between were not seen at the driver: dropped in the qdisc, or no BPF ran */

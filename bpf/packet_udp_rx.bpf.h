@@ -33,6 +33,7 @@ struct udp_slot {
 struct udp_q {
 	__u32 enq, deq;                       /* enqueue numbers of the next queued and the next read */
 	__u32 early_n, early;                 /* early: datagram early_n was read before its sk_data_ready */
+	__u64 early_t;                        /* when it was read */
 	__u64 held[NW_UDP_WINDOW / 64];       /* bit n % NW_UDP_WINDOW: datagram n waits in udp_seq */
 	struct udp_slot s[NW_UDP_SLOTS];
 };
@@ -160,6 +161,16 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 		q->deq = queued ? 0 - (queued - 1) : 0;
 	}
 	__u32 n = q->enq++;
+	if (q->early && n == q->early_n && u && u->t_in > q->early_t) {
+		/*
+		 * The datagram read "early" was not this one: this one reached LOCAL_IN after that read.
+		 * That datagram's sk_data_ready ran no BPF (bench/tracepoint-misses.sh) and its record
+		 * is lost: counted, and this datagram takes the next number instead of reporting as it.
+		 */
+		q->early = 0;
+		count(NW_C_RX_UNSEEN);
+		n = q->enq++;
+	}
 	if (q->early && n == q->early_n) {
 		/*
 		 * A reader on another CPU took this datagram between the queue lock's release and
@@ -294,6 +305,7 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 	if (!udp_take(ctx, q, key, n, ret, flags, now) && !before(n, q->enq)) {
 		/* not queued yet by our count: its sk_data_ready is still to run (see udp_rx_queued()) */
 		q->early_n = n;
+		q->early_t = now;
 		q->early = 1;
 	}
 }

@@ -277,12 +277,14 @@ class PacketsIT extends LabTest {
 
     @Test
     void receiveTimesSurviveRps() throws Exception {
+        final String RX_UNSEEN = "datagrams read without a record (their sk_data_ready ran no BPF)";
         String rps = "/sys/class/net/veth0/queues/rx-0/rps_cpus";
         // the sender runs on CPU 0 (veth_xmit() calls netif_rx() there); RPS steers B's packets to CPU 1
         assertTrue(Runtime.getRuntime().availableProcessors() >= 2, "RPS across CPUs needs two");
         lab.inNs(lab.b, "sh", "-c", "echo 2 > " + rps);
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP)), Filter.NONE)) {
             int n = 40;
+            long unseen0 = c.session().counters().get(RX_UNSEEN);
             for (boolean v6 : new boolean[] {false, true}) {
                 String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
                 int port = v6 ? 9081 : 9080;
@@ -293,7 +295,12 @@ class PacketsIT extends LabTest {
                 assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
                 assertEquals(Integer.toString(n), Lab.readLine(recv.getInputStream()), "B read every datagram");
                 List<PacketEvent> rx = c.await(PacketEvent.class, e -> e.dir().equals("rx") && flow(a, 41080, b, port).test(e), n, WAIT);
-                assertEquals(n, rx.size(), "one rx record per datagram; counters " + c.session().counters()
+                // a datagram whose sk_data_ready hit the kernel ran no BPF for has no record, and is counted
+                // (bench/tracepoint-misses.sh: about 1 hit in 1,000 in softirq on this kernel)
+                long unseen = c.session().counters().get(RX_UNSEEN) - unseen0;
+                unseen0 += unseen;
+                assertTrue(unseen <= 1, "at most one datagram without a record: " + unseen);
+                assertEquals(n, rx.size() + unseen, "one rx record per datagram, or counted; counters " + c.session().counters()
                         + ", recursion misses " + c.session().recursionMisses() + "; " + (v6 ? "IPv6" : "IPv4")
                         + ", ms between records: " + gaps(rx));
                 for (PacketEvent e : rx) {
