@@ -8,6 +8,10 @@
 #include "drop.h"
 
 NW_BTF_EXPORT(drop_event);
+NW_BTF_EXPORT(drop_stack_event);
+
+/* --stack: each record carries the kernel stack of the drop (bpf_get_stack() into the record) */
+const volatile __u32 nw_drop_stack = 0;
 
 /* nw_drop's half of the --netns predicate its witness nw_w_drop applies: the probe needs netns anyway. */
 static __always_inline int nw_drop_watched(struct sk_buff *skb, struct sock *rx_sk, __u32 *netns)
@@ -41,6 +45,20 @@ int BPF_PROG(nw_w_drop, struct sk_buff *skb, void *location, enum skb_drop_reaso
 	return 0;
 }
 
+static __always_inline void drop_fill(void *ctx, struct drop_event *e, struct sk_buff *skb, void *location,
+				      enum skb_drop_reason reason, struct nw_flow *flow, struct nw_l4 *l4, __u32 netns)
+{
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_DROP, netns);
+	e->flow = *flow;
+	e->location = (__u64)location;
+	e->reason = reason;
+	e->len = BPF_CORE_READ(skb, len);
+	e->seq = l4->seq;
+	e->tcp_flags = l4->tcp_flags;
+	e->stack_len = 0;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
@@ -59,17 +77,21 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	if (!nw_filter_pass(&flow, netns))
 		return 0;
 
+	if (nw_drop_stack) {
+		struct drop_stack_event *s = nw_reserve(sizeof(*s));
+		if (!s)
+			return 0;
+		drop_fill(ctx, &s->drop, skb, location, reason, &flow, &l4, netns);
+		/* from the program's caller inward: the tracepoint's own frames first (user space skips them) */
+		long n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), 0);
+		s->drop.stack_len = n > 0 ? n / sizeof(__u64) : 0;
+		nw_submit(s);
+		return 0;
+	}
 	struct drop_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nw_fill_hdr(ctx, &e->hdr, NW_EV_DROP, netns);
-	e->flow = flow;
-	e->location = (__u64)location;
-	e->reason = reason;
-	e->len = BPF_CORE_READ(skb, len);
-	e->seq = l4.seq;
-	e->tcp_flags = l4.tcp_flags;
-	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	drop_fill(ctx, e, skb, location, reason, &flow, &l4, netns);
 	nw_submit(e);
 	return 0;
 }

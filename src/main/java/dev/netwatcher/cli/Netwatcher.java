@@ -116,6 +116,9 @@ final class Netwatcher implements Callable<Integer> {
     boolean time;
     @Option(names = {"-T", "--addr_to_func"}, description = "Show drop locations as function+0xoffset (needs -k).")
     boolean addrToFunc;
+    @Option(names = "--stack", description = "With -k: the kernel stack of each drop (JSON \"stack\", innermost frame first; "
+            + "the console shows its first functions) and the top stacks per reason at exit.")
+    boolean stack;
     @Option(names = {"-u", "--udp"}, description = "Per-layer time of every UDP packet, and packets/bytes per flow.")
     boolean udp;
     @Option(names = {"-x", "--extra"}, description = "TCP connection detail every --conn-every seconds and on state change: seq/ack, cwnd, "
@@ -320,7 +323,7 @@ final class Netwatcher implements Callable<Integer> {
         };
         Session session;
         try {
-            session = Session.open(new Session.Config(probes, filter, addrToFunc, bpfStats, ringKb * 1024), listener);
+            session = Session.open(new Session.Config(probes, filter, addrToFunc || stack, bpfStats, ringKb * 1024), listener);
         } catch (RuntimeException e) {
             if (server != null) server.close();
             throw e;
@@ -424,13 +427,14 @@ final class Netwatcher implements Callable<Integer> {
 
     private List<Probe> selectProbes(PacketProbe.Aggregate aggregate) {
         if (addrToFunc && !drops) throw new UsageException("-T (--addr_to_func) resolves drop locations: use it with -k");
+        if (stack && !drops) throw new UsageException("--stack shows the kernel stack of drops: use it with -k");
         if (httpFullPath && !http) throw new UsageException("--http-full-path belongs to -i: add -i");
         if (noLogs && spec.commandLine().getParseResult().hasMatchedOption("--log-dir"))
             throw new UsageException("--no-logs and --log-dir contradict each other");
         List<Probe> probes = new ArrayList<>();
         if (tcpstate) probes.add(Probes.TCP_STATE);
         if (retrans) probes.add(Probes.RETRANS);
-        if (drops) probes.add(Probes.DROP);
+        if (drops) probes.add(stack ? Probes.drops(true) : Probes.DROP);
         if (err) probes.add(Probes.TCP_ERROR);
         int modes = packetModes();
         if (sample > 1 && modes == 0) throw new UsageException("--sample belongs to -t, -u and -I: add one of them");

@@ -1,8 +1,18 @@
 package dev.netwatcher.event;
 
-/** -k: a packet freed with a drop reason. location is "func+0xoff" with -T, else the hex address. */
+import java.util.List;
+
+/**
+ * -k: a packet freed with a drop reason. location is "func+0xoff" with -T, else the hex address;
+ * stack (innermost frame first, "func+0xoff") only with --stack, else null.
+ */
 public record DropEvent(EventHeader header, Flow flow, String reason, int reasonCode, String location, int len,
-                        long seq, int tcpFlags) implements Event {
+                        long seq, int tcpFlags, List<String> stack) implements Event {
+    public DropEvent(EventHeader header, Flow flow, String reason, int reasonCode, String location, int len, long seq,
+                     int tcpFlags) {
+        this(header, flow, reason, reasonCode, location, len, seq, tcpFlags, null);
+    }
+
     @Override
     public String type() {
         return "drop";
@@ -18,10 +28,20 @@ public record DropEvent(EventHeader header, Flow flow, String reason, int reason
             out.number("seq", seq);
             out.string("tcp_flags", TcpFlags.format(tcpFlags));
         }
+        if (stack != null) out.strings("stack", stack);
     }
 
     @Override
     public String detail() {
-        return String.format("%-22s %s len=%d", reason, location, len);
+        String d = String.format("%-22s %s len=%d", reason, location, len);
+        return stack == null || stack.isEmpty() ? d : d + " stack=" + String.join("<", shortStack(stack, 4));
+    }
+
+    /** The first n frames' function names (no offsets): the console's view of a stack. */
+    static List<String> shortStack(List<String> stack, int n) {
+        return stack.stream().limit(n).map(f -> {
+            int plus = f.indexOf('+');
+            return plus > 0 ? f.substring(0, plus) : f;
+        }).toList();
     }
 }

@@ -1,5 +1,6 @@
 package dev.netwatcher.event;
 
+import java.util.List;
 import java.util.Map;
 
 /** Output of an event's own keys, so every sink renders the same fields. */
@@ -7,6 +8,11 @@ public interface FieldWriter {
     void string(String key, String value);
 
     void number(String key, long value);
+
+    /** A list of texts, in order (JSON: an array, e.g. a drop's "stack"); by default one space-separated text. */
+    default void strings(String key, List<String> values) {
+        string(key, String.join(" ", values));
+    }
 
     /** A group of named numbers, in order (JSON: a nested object, e.g. "layers_ns"). */
     void numbers(String key, Map<String, Long> values);

@@ -7,6 +7,11 @@ public final class Probes {
     public static final TcpStateProbe TCP_STATE = new TcpStateProbe();
     public static final RetransProbe RETRANS = new RetransProbe();
     public static final DropProbe DROP = new DropProbe();
+
+    /** -k, with the kernel stack of each drop when stacks (--stack). */
+    public static DropProbe drops(boolean stacks) {
+        return stacks ? new DropProbe(true) : DROP;
+    }
     public static final TcpErrorProbe TCP_ERROR = new TcpErrorProbe();
     public static final NetfilterProbe NETFILTER = new NetfilterProbe();
 

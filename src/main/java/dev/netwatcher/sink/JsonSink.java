@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** JSON Lines: one object per event, common keys first (see README "JSON keys"). */
@@ -153,6 +154,18 @@ public final class JsonSink implements EventSink, FieldWriter {
         try {
             json.writeFieldName(encode(key));
             json.writeNumber(value);
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    @Override
+    public void strings(String key, List<String> values) {
+        try {
+            json.writeFieldName(encode(key));
+            json.writeStartArray();
+            for (String v : values) json.writeString(v);
+            json.writeEndArray();
         } catch (IOException x) {
             throw new UncheckedIOException(x);
         }

@@ -39,6 +39,9 @@ public final class RunSummary implements EventSink {
         return this;
     }
     private final Map<String, Long> dropReasons = new HashMap<>();
+    /** --stack: reason -> the first STACK_FRAMES frames of its drops' stacks -> drops (bounded like the flows). */
+    private final Map<String, Map<String, Long>> dropStacks = new HashMap<>();
+    private static final int STACK_FRAMES = 6, STACKS_SHOWN = 3;
     private final Map<String, Long> retransFlows = new HashMap<>();
     private long retransOther;
     /** "http client" / "dns server" -> latency (ns) and answers by status class or rcode. */
@@ -65,7 +68,14 @@ public final class RunSummary implements EventSink {
                     h.recordValueWithCount(Math.max(1, Math.min(l.get(i), h.getHighestTrackableValue())), sample);
                 }
             }
-            case DropEvent d -> dropReasons.merge(d.reason(), 1L, Long::sum);
+            case DropEvent d -> {
+                dropReasons.merge(d.reason(), 1L, Long::sum);
+                if (d.stack() != null && !d.stack().isEmpty()) {
+                    Map<String, Long> stacks = dropStacks.computeIfAbsent(d.reason(), k -> new HashMap<>());
+                    String key = String.join(" < ", d.stack().subList(0, Math.min(STACK_FRAMES, d.stack().size())));
+                    if (stacks.containsKey(key) || stacks.size() < MAX_FLOWS) stacks.merge(key, 1L, Long::sum);
+                }
+            }
             case RetransEvent r -> {
                 String key = Flow.endpoint(r.flow().saddr(), r.flow().sport()) + " > "
                         + Flow.endpoint(r.flow().daddr(), r.flow().dport());
@@ -118,7 +128,13 @@ public final class RunSummary implements EventSink {
         }
         if (!dropReasons.isEmpty()) {
             out.println("  top drop reasons:");
-            top(dropReasons).forEach(e -> out.printf("    %8d  %s%n", e.getValue(), e.getKey()));
+            top(dropReasons).forEach(e -> {
+                out.printf("    %8d  %s%n", e.getValue(), e.getKey());
+                Map<String, Long> stacks = dropStacks.get(e.getKey());
+                if (stacks != null) {
+                    top(stacks).stream().limit(STACKS_SHOWN).forEach(s -> out.printf("    %8s  %8d  %s%n", "", s.getValue(), s.getKey()));
+                }
+            });
         }
         if (!retransFlows.isEmpty()) {
             out.println("  top retransmitting flows:");
