@@ -41,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DecoderFuzzTest {
     private static final DecodeContext CTX;
+    private static final Probe DROP_WITH_STACKS = Probes.drops(true);
     private static final Probe CONN = Probes.connections(ConnProbe.EXTRA | ConnProbe.ALL);
     private static final Path LOGS;
 
@@ -211,7 +212,7 @@ class DecoderFuzzTest {
         return switch (type) {
             case NW_EV_TCP_STATE -> Probes.TCP_STATE;
             case NW_EV_RETRANS -> Probes.RETRANS;
-            case NW_EV_DROP -> Probes.DROP;
+            case NW_EV_DROP -> DROP_WITH_STACKS; // decodes both shapes: a drop_event and a drop_stack_event
             case NW_EV_TCP_ERROR -> Probes.TCP_ERROR;
             case NW_EV_PACKET, NW_EV_ICMP -> Probes.packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP);
             case NW_EV_NETFILTER -> Probes.NETFILTER;
