@@ -77,17 +77,22 @@ final class Converters {
         }
     }
 
+    /** value as a finite number above 0; otherwise notANumber or notPositive, followed by the value. */
+    static double positive(String value, String notANumber, String notPositive) {
+        double d;
+        try {
+            d = Double.parseDouble(value.trim());
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("'" + value + "' is not " + notANumber);
+        }
+        if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException(notPositive + ", got " + value);
+        return d;
+    }
+
     static final class DurationConverter implements ITypeConverter<Double> {
         @Override
         public Double convert(String value) {
-            double d;
-            try {
-                d = Double.parseDouble(value.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a number of seconds");
-            }
-            if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("duration must be more than 0 seconds, got " + value);
-            return d;
+            return positive(value, "a number of seconds", "duration must be more than 0 seconds");
         }
     }
 
@@ -107,14 +112,7 @@ final class Converters {
     static final class PositiveConverter implements ITypeConverter<Double> {
         @Override
         public Double convert(String value) {
-            double d;
-            try {
-                d = Double.parseDouble(value.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a number");
-            }
-            if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("must be more than 0, got " + value);
-            return d;
+            return positive(value, "a number", "must be more than 0");
         }
     }
 
