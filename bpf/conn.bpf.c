@@ -33,6 +33,7 @@ enum nw_conn_mode {
 };
 NW_BTF_EXPORT_ENUM(nw_conn_mode);
 NW_BTF_EXPORT_ENUM(nw_conn_reason);
+NW_BTF_EXPORT_ENUM(nw_conn_shape);
 
 const volatile __u32 nw_conn_mode = 0;
 
@@ -160,6 +161,31 @@ static __always_inline void conn_emit(void *ctx, const struct sock *sk, const st
 	nw_submit(e);
 }
 
+/*
+ * Sockets per TCP state (enum of skc_state) seen by the walks since user space last read and
+ * cleared it: every socket the iterator visits, TIME_WAIT and request (NEW_SYN_RECV) ones too.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NW_CONN_STATES);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_states SEC(".maps");
+
+static __always_inline void conn_count_state(const struct sock_common *skc)
+{
+	struct nw_flow flow = {};
+	__u32 state = skc->skc_state;
+
+	nw_flow_from_skc(&flow, skc);
+	flow.proto = IPPROTO_TCP;
+	if (state >= NW_CONN_STATES || !nw_filter_pass(&flow, skc->skc_net.net->ns.inum))
+		return;
+	__u64 *n = bpf_map_lookup_elem(&conn_states, &state);
+	if (n)
+		(*n)++;
+}
+
 SEC("iter/tcp")
 int nw_conn_iter(struct bpf_iter__tcp *ctx)
 {
@@ -168,6 +194,7 @@ int nw_conn_iter(struct bpf_iter__tcp *ctx)
 
 	if (!skc)
 		return 0;
+	conn_count_state(skc);
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp) /* TIME_WAIT and request sockets have no tcp_sock */
 		return 0;

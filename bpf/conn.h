@@ -60,6 +60,11 @@ struct conn_event {
 /* --rtt: RTT samples per remote address, log2 buckets of microseconds. */
 #define NW_RTT_SLOTS 24
 
+/* Slots of the conn_states map: TCP states by number (include/net/tcp_states.h has 14 in 6.18). */
+enum nw_conn_shape {
+	NW_CONN_STATES = 16,
+};
+
 struct rtt_key {
 	__u8 addr[16];   /* IPv4 in the first 4 bytes */
 	__u32 netns;

@@ -266,31 +266,37 @@ static __always_inline __u32 nw_sk_netns(const struct sock *sk)
 	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
-static __always_inline void nw_flow_from_sk(struct nw_flow *f, const struct sock *sk)
+/* The addresses and ports of any socket, TIME_WAIT and request sockets included (struct sock_common). */
+static __always_inline void nw_flow_from_skc(struct nw_flow *f, const struct sock_common *skc)
 {
-	__u16 family = sk->__sk_common.skc_family;
+	__u16 family = skc->skc_family;
 
 	f->family = family;
-	f->proto = sk->sk_protocol;
-	f->sport = sk->__sk_common.skc_num;
-	f->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	f->sport = skc->skc_num;
+	f->dport = bpf_ntohs(skc->skc_dport);
 	if (family == AF_INET) {
-		__u32 s = sk->__sk_common.skc_rcv_saddr, d = sk->__sk_common.skc_daddr;
+		__u32 s = skc->skc_rcv_saddr, d = skc->skc_daddr;
 		__builtin_memcpy(f->saddr, &s, 4);
 		__builtin_memcpy(f->daddr, &d, 4);
 	} else if (family == AF_INET6) {
 		__u32 a[4];
-		a[0] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[0];
-		a[1] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[1];
-		a[2] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[2];
-		a[3] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[3];
+		a[0] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[0];
+		a[1] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[1];
+		a[2] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[2];
+		a[3] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[3];
 		__builtin_memcpy(f->saddr, a, 16);
-		a[0] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[0];
-		a[1] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[1];
-		a[2] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[2];
-		a[3] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[3];
+		a[0] = skc->skc_v6_daddr.in6_u.u6_addr32[0];
+		a[1] = skc->skc_v6_daddr.in6_u.u6_addr32[1];
+		a[2] = skc->skc_v6_daddr.in6_u.u6_addr32[2];
+		a[3] = skc->skc_v6_daddr.in6_u.u6_addr32[3];
 		__builtin_memcpy(f->daddr, a, 16);
 	}
+}
+
+static __always_inline void nw_flow_from_sk(struct nw_flow *f, const struct sock *sk)
+{
+	nw_flow_from_skc(f, &sk->__sk_common);
+	f->proto = sk->sk_protocol;
 }
 
 static __always_inline int nw_prefix_match(const __u8 *addr, const volatile __u8 *want, __u8 bits)

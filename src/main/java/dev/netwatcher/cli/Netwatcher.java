@@ -277,7 +277,8 @@ final class Netwatcher implements Callable<Integer> {
             registry.register(new KernelMetrics(new KernelMetrics.Sources(
                     () -> live.get() == null ? List.of() : live.get().packetHistograms(),
                     () -> live.get() == null ? List.of() : live.get().packetCounts(),
-                    () -> live.get() == null ? new Health(0, 0, 0, Map.of(), List.of()) : live.get().health())));
+                    () -> live.get() == null ? new Health(0, 0, 0, Map.of(), List.of()) : live.get().health(),
+                    () -> live.get() == null ? List.of() : live.get().connectionStates())));
             try {
                 server = MetricsServer.start(metrics.host(), metrics.port(), registry);
             } catch (UncheckedIOException e) {

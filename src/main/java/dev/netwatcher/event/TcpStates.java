@@ -9,6 +9,9 @@ public final class TcpStates {
 
     private TcpStates() {}
 
+    /** include/net/tcp_states.h: a request socket (SYN received, not accepted yet). */
+    public static final int NEW_SYN_RECV = 12;
+
     public static String name(int state) {
         return state > 0 && state < NAMES.length ? NAMES[state] : "STATE_" + state;
     }

@@ -3,10 +3,12 @@ package dev.netwatcher.metrics;
 import dev.netwatcher.stats.Health;
 import dev.netwatcher.stats.LayerHistogram;
 import dev.netwatcher.stats.PacketCount;
+import dev.netwatcher.stats.TcpStateCount;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
@@ -27,7 +29,11 @@ import java.util.function.Supplier;
 public final class KernelMetrics implements MultiCollector {
     /** What the running session can tell; each supplier is called on the scrape thread. */
     public record Sources(Supplier<List<LayerHistogram>> histograms, Supplier<List<PacketCount>> counts,
-                          Supplier<Health> health) {}
+                          Supplier<Health> health, Supplier<List<TcpStateCount>> connections) {
+        public Sources(Supplier<List<LayerHistogram>> histograms, Supplier<List<PacketCount>> counts, Supplier<Health> health) {
+            this(histograms, counts, health, List::of);
+        }
+    }
 
     private final Sources sources;
 
@@ -53,6 +59,15 @@ public final class KernelMetrics implements MultiCollector {
             }
             out.add(packets.build());
             out.add(bytes.build());
+        }
+        List<TcpStateCount> states = sources.connections().get();
+        if (!states.isEmpty()) {
+            GaugeSnapshot.Builder g = GaugeSnapshot.builder().name("netwatcher_tcp_connections")
+                    .help("TCP sockets per state in the last socket walk (-x or the overview), TIME_WAIT and request sockets included");
+            for (TcpStateCount s : states) {
+                g.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(Labels.of("state", s.state())).value(s.sockets()).build());
+            }
+            out.add(g.build());
         }
         health(sources.health().get(), out);
         return new MetricSnapshots(out);

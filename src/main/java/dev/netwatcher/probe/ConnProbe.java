@@ -5,6 +5,7 @@ import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.contract.ConnEventLayout;
 import dev.netwatcher.contract.NwConnMode;
 import dev.netwatcher.contract.NwConnReason;
+import dev.netwatcher.contract.NwConnShape;
 import dev.netwatcher.contract.NwEventType;
 import dev.netwatcher.contract.RttHistLayout;
 import dev.netwatcher.contract.RttKeyLayout;
@@ -17,6 +18,7 @@ import dev.netwatcher.event.TcpConnEvent;
 import dev.netwatcher.event.TcpInfo;
 import dev.netwatcher.event.TcpRttEvent;
 import dev.netwatcher.event.TcpStates;
+import dev.netwatcher.stats.TcpStateCount;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -149,6 +151,21 @@ public final class ConnProbe implements Probe {
         if ((modes & RTT) == 0) return out;
         BpfMap m = obj.map("rtt_hists");
         for (byte[] key : m.keys()) m.lookup(key).ifPresent(v -> out.add(histogram(key, v)));
+        return out;
+    }
+
+    /**
+     * Sockets per TCP state counted by the walks since the last call (map conn_states, then cleared):
+     * every state from ESTABLISHED to NEW_SYN_RECV, zeros included, so a gauge keeps its series.
+     */
+    List<TcpStateCount> takeStates(BpfObject obj) {
+        BpfMap m = obj.map("conn_states");
+        List<TcpStateCount> out = new ArrayList<>();
+        for (int s = 1; s < NwConnShape.NW_CONN_STATES; s++) {
+            long n = m.sumPerCpuWords(s)[0];
+            if (n > 0) m.setPerCpuWords(s, 0);
+            if (n > 0 || s <= TcpStates.NEW_SYN_RECV) out.add(new TcpStateCount(TcpStates.name(s), n));
+        }
         return out;
     }
 

@@ -21,6 +21,7 @@ import dev.netwatcher.kernel.KernelNames;
 import dev.netwatcher.stats.Health;
 import dev.netwatcher.stats.LayerHistogram;
 import dev.netwatcher.stats.PacketCount;
+import dev.netwatcher.stats.TcpStateCount;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -426,7 +427,15 @@ public final class Session implements AutoCloseable {
                 }
             }
         }
+        if (spaces != null) connectionStates = read(ConnProbe.class, ConnProbe::takeStates);
         return failed;
+    }
+
+    private volatile List<TcpStateCount> connectionStates = List.of();
+
+    /** TCP sockets per state in the last round of walks (readIterators), empty before the first. */
+    public List<TcpStateCount> connectionStates() {
+        return connectionStates;
     }
 
     /** Delivers what the probes' decoders have due by now (see Probe.expire). Call it from the thread that runs {@link #run}. */

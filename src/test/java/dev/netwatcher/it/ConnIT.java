@@ -263,4 +263,54 @@ class ConnIT extends LabTest {
             for (Process p : List.of(v4, v6)) say(p, "close");
         }
     }
+    /**
+     * The socket walk counts every socket by state, TIME_WAIT ones too (they have no tcp_sock):
+     * A closes 5 IPv4 and 3 IPv6 connections first, so they wait in TIME_WAIT there; the counts of
+     * A's namespace equal what ss shows, state by state, and B's listener is counted in B's.
+     */
+    @Test
+    void theWalkCountsSocketsPerStateAsSsDoes() throws Exception {
+        lab.spawn(lab.b, "socat", "-u", "TCP6-LISTEN:7110,reuseaddr,fork,ipv6only=0", "OPEN:/dev/null");
+        lab.awaitListening(lab.b, "t", 7110);
+        for (int i = 0; i < 5; i++) lab.inNs(lab.a, "socat", "-u", "/dev/null", "TCP4:" + Lab.B4 + ":7110");
+        for (int i = 0; i < 3; i++) lab.inNs(lab.a, "socat", "-u", "/dev/null", "TCP6:[" + Lab.B6 + "]:7110");
+        Map<String, Long> truthA = Map.of();
+        for (int i = 0; i < 200 && !Long.valueOf(8).equals(truthA.get("TIME_WAIT")); i++) {
+            truthA = ssStates(lab.a);
+            Thread.sleep(25);
+        }
+        assertEquals(8L, truthA.get("TIME_WAIT"), "A's closed connections wait in TIME_WAIT: " + truthA);
+        for (String ns : List.of(lab.a, lab.b)) {
+            try (Collector c = new Collector(List.of(Probes.connections(ConnProbe.EXTRA)), new Filter(lab.netns(ns), 0, 0, null, null))) {
+                Map<String, Long> before = ssStates(ns);
+                c.snapshot();
+                Map<String, Long> ours = new HashMap<>();
+                c.session().connectionStates().forEach(s -> {
+                    if (s.sockets() > 0) ours.put(s.state(), s.sockets());
+                });
+                assertEquals(before, ours, "sockets per state in " + ns + " (ss)");
+                assertTrue(c.session().connectionStates().stream().anyMatch(s -> s.state().equals("ESTABLISHED")),
+                        "every state is a series, zeros included: " + c.session().connectionStates());
+            }
+        }
+        assertEquals(1L, ssStates(lab.b).get("LISTEN"), "B's listener");
+    }
+
+    /** ss -tan in ns, as counts per kernel state name (ESTAB is ESTABLISHED, SYN-RECV a request socket). */
+    private Map<String, Long> ssStates(String ns) {
+        Map<String, Long> out = new HashMap<>();
+        for (String line : lab.inNs(ns, "ss", "-tanH").split("\n")) {
+            if (line.isBlank()) continue;
+            String st = line.trim().split("\\s+")[0];
+            String name = switch (st) {
+                case "ESTAB" -> "ESTABLISHED";
+                case "SYN-RECV" -> "NEW_SYN_RECV";
+                case "FIN-WAIT-1" -> "FIN_WAIT1";
+                case "FIN-WAIT-2" -> "FIN_WAIT2";
+                default -> st.replace('-', '_');
+            };
+            out.merge(name, 1L, Long::sum);
+        }
+        return out;
+    }
 }
