@@ -15,6 +15,7 @@
  */
 #define NW_UDP_SLOTS 16
 #define NW_UDP_WINDOW 1024
+#define NW_UDP_EARLY 2
 #define MSG_PEEK 2
 #define MSG_TRUNC 0x20
 
@@ -32,8 +33,9 @@ struct udp_slot {
 
 struct udp_q {
 	__u32 enq, deq;                       /* enqueue numbers of the next queued and the next read */
-	__u32 early_n, early;                 /* early: datagram early_n was read before its sk_data_ready */
-	__u64 early_t;                        /* when it was read */
+	/* early[i]: datagram early_n[i] was read, at early_t[i], before its sk_data_ready (two may wait) */
+	__u32 early_n[NW_UDP_EARLY], early[NW_UDP_EARLY];
+	__u64 early_t[NW_UDP_EARLY];
 	__u64 held[NW_UDP_WINDOW / 64];       /* bit n % NW_UDP_WINDOW: datagram n waits in udp_seq */
 	struct udp_slot s[NW_UDP_SLOTS];
 };
@@ -132,6 +134,16 @@ static __always_inline void udp_emit(void *ctx, const struct udp_rx *u, int ret,
 	add_totals(u->netns, &u->flow, NW_DIR_RX, u->len);
 }
 
+/* Which early mark (udp_read_done()) names datagram n, or -1. */
+static __always_inline int udp_early_find(struct udp_q *q, __u32 n)
+{
+	if (q->early[0] && q->early_n[0] == n)
+		return 0;
+	if (q->early[1] && q->early_n[1] == n)
+		return 1;
+	return -1;
+}
+
 /* sk_data_ready of a UDP socket: __udp_enqueue_schedule_skb() queued the skb at the tail just before. */
 static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 {
@@ -161,23 +173,26 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 		q->deq = queued ? 0 - (queued - 1) : 0;
 	}
 	__u32 n = q->enq++;
-	if (q->early && n == q->early_n && u && u->t_in > q->early_t) {
+	int e = udp_early_find(q, n);
+	if (e >= 0 && u && u->t_in > q->early_t[e & 1]) {
 		/*
 		 * The datagram read "early" was not this one: this one reached LOCAL_IN after that read.
 		 * That datagram's sk_data_ready ran no BPF (bench/tracepoint-misses.sh) and its record
-		 * is lost: counted, and this datagram takes the next number instead of reporting as it.
+		 * is lost: counted, and this datagram takes the next number instead of reporting as it
+		 * (which may be marked early too: the reader took it while this ran).
 		 */
-		q->early = 0;
+		q->early[e & 1] = 0;
 		count(NW_C_RX_UNSEEN);
 		n = q->enq++;
+		e = udp_early_find(q, n);
 	}
-	if (q->early && n == q->early_n) {
+	if (e >= 0) {
 		/*
 		 * A reader on another CPU took this datagram between the queue lock's release and
 		 * sk_data_ready (udp_read_done() found nothing for it): report it now, its socket
 		 * time 0 (it was read as soon as it was queued).
 		 */
-		q->early = 0;
+		q->early[e & 1] = 0;
 		if (u) {
 			u->t_q = now;
 			udp_emit(0, u, u->len, 0, now);
@@ -303,10 +318,16 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 		return;
 	}
 	if (!udp_take(ctx, q, key, n, ret, flags, now) && !before(n, q->enq)) {
-		/* not queued yet by our count: its sk_data_ready is still to run (see udp_rx_queued()) */
-		q->early_n = n;
-		q->early_t = now;
-		q->early = 1;
+		/*
+		 * Not queued yet by our count: its sk_data_ready is still to run (see udp_rx_queued()),
+		 * or ran no BPF. A free mark, else the older one (its datagram is then lost: counted).
+		 */
+		int i = !q->early[0] ? 0 : !q->early[1] ? 1 : before(q->early_n[0], q->early_n[1]) ? 0 : 1;
+		if (q->early[i & 1])
+			count(NW_C_RX_UNSEEN);
+		q->early_n[i & 1] = n;
+		q->early_t[i & 1] = now;
+		q->early[i & 1] = 1;
 	}
 }
 
