@@ -545,9 +545,7 @@ static __always_inline void count_unseen(__u32 bytes, __u32 mss)
 /* Remember a GSO packet per socket: the qdisc (tbf) or validate_xmit_skb() may split it. */
 static __always_inline void note_gso(const struct sk_buff *skb, const struct tx_state *st)
 {
-	unsigned char *head = skb->head;
-	__u32 end = skb->end;
-	struct skb_shared_info *shinfo = (struct skb_shared_info *)(head + end);
+	struct skb_shared_info *shinfo = nw_skb_shinfo(skb);
 
 	if (BPF_CORE_READ(shinfo, gso_segs) <= 1)
 		return;
@@ -665,8 +663,7 @@ static __always_inline int gso_segment_state(const struct sk_buff *skb, struct t
 	 * A GSO skb here was not cut: it is a whole packet whose qdisc entry we did not see (the
 	 * kernel ran no BPF for its net_dev_queue hit), reported from the driver on, not a segment.
 	 */
-	struct skb_shared_info *shinfo = (struct skb_shared_info *)(skb->head + skb->end);
-	seg->flags = BPF_CORE_READ(shinfo, gso_size) ? 0 : NW_PKT_GSO_SEG;
+	seg->flags = BPF_CORE_READ(nw_skb_shinfo(skb), gso_size) ? 0 : NW_PKT_GSO_SEG;
 	seg->head = (__u64)skb->head;
 	if (g && before(g->next, l4.seq)) {
 		/* segments between were not seen at the driver: dropped in the qdisc, or no BPF ran */

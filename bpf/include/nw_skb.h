@@ -36,6 +36,12 @@ struct nw_l4 {
 
 #define NW_IPPROTO_ICMPV6 58
 
+/* skb_shinfo(): the shared info at the end of the data buffer (include/linux/skbuff.h) */
+static __always_inline struct skb_shared_info *nw_skb_shinfo(const struct sk_buff *skb)
+{
+	return (struct skb_shared_info *)(skb->head + skb->end);
+}
+
 static __always_inline __u32 nw_skb_netns(const struct sk_buff *skb, const struct sock *sk)
 {
 	struct net_device *dev = skb->dev;

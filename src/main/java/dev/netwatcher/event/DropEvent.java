@@ -8,11 +8,6 @@ import java.util.List;
  */
 public record DropEvent(EventHeader header, Flow flow, String reason, int reasonCode, String location, int len,
                         long seq, int tcpFlags, List<String> stack) implements Event {
-    public DropEvent(EventHeader header, Flow flow, String reason, int reasonCode, String location, int len, long seq,
-                     int tcpFlags) {
-        this(header, flow, reason, reasonCode, location, len, seq, tcpFlags, null);
-    }
-
     @Override
     public String type() {
         return "drop";
