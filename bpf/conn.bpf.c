@@ -144,7 +144,7 @@ static __always_inline void conn_emit(void *ctx, const struct sock *sk, const st
 
 	if (!e)
 		return;
-	nw_fill_hdr(ctx, &e->hdr, NW_EV_CONN, netns);
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_CONN, netns, sk);
 	e->flow = *flow;
 	conn_fill(e, sk);
 	e->reason = reason;
@@ -202,11 +202,10 @@ int nw_conn_iter(struct bpf_iter__tcp *ctx)
 	__u32 netns = nw_sk_netns(sk);
 
 	conn_flow(&e.flow, sk);
-	if (!nw_filter_pass(&e.flow, netns))
+	/* the walk runs in netwatcher's own context: the owner is the socket's, never the current task */
+	if (!nw_filter_pass(&e.flow, netns) || !nw_owner_pass_at(sk, 0, 0))
 		return 0;
-	e.hdr.ts_ns = bpf_ktime_get_ns();
-	e.hdr.type = NW_EV_CONN;
-	e.hdr.netns = netns;
+	nw_fill_hdr_at(&e.hdr, NW_EV_CONN, netns, bpf_ktime_get_ns(), 0, 0, sk);
 	conn_fill(&e, sk);
 	e.reason = NW_CONN_SNAPSHOT;
 	bpf_seq_write(ctx->meta->seq, &e, sizeof(e));
@@ -242,7 +241,7 @@ int BPF_PROG(nw_conn_state, const struct sock *sk, int oldstate, int newstate)
 		return 0;
 	conn_flow(&flow, sk);
 	__u32 netns = nw_sk_netns(sk);
-	if (nw_filter_pass(&flow, netns)) {
+	if (nw_filter_pass(&flow, netns) && nw_owner_pass(ctx, sk)) {
 		if (nw_conn_mode & NW_CONN_EXTRA)
 			conn_emit(ctx, sk, &flow, netns, NW_CONN_STATE, oldstate, newstate, 0);
 		if (closing && (nw_conn_mode & NW_CONN_ALL))

@@ -46,9 +46,10 @@ int BPF_PROG(nw_w_drop, struct sk_buff *skb, void *location, enum skb_drop_reaso
 }
 
 static __always_inline void drop_fill(void *ctx, struct drop_event *e, struct sk_buff *skb, void *location,
-				      enum skb_drop_reason reason, struct nw_flow *flow, struct nw_l4 *l4, __u32 netns)
+				      enum skb_drop_reason reason, struct nw_flow *flow, struct nw_l4 *l4, __u32 netns,
+				      const struct sock *owner)
 {
-	nw_fill_hdr(ctx, &e->hdr, NW_EV_DROP, netns);
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_DROP, netns, owner);
 	e->flow = *flow;
 	e->location = (__u64)location;
 	e->reason = reason;
@@ -74,14 +75,16 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	if (reason == SKB_CONSUMED || reason == SKB_NOT_DROPPED_YET)
 		return 0;
 	nw_flow_from_skb(&flow, &l4, skb);
-	if (!nw_filter_pass(&flow, netns))
+	/* the receiving socket the packet was dropped for (rx_sk), else the one that owns it (tx) */
+	const struct sock *owner = rx_sk ? rx_sk : skb->sk;
+	if (!nw_filter_pass(&flow, netns) || !nw_owner_pass(ctx, owner))
 		return 0;
 
 	if (nw_drop_stack) {
 		struct drop_stack_event *s = nw_reserve(sizeof(*s));
 		if (!s)
 			return 0;
-		drop_fill(ctx, &s->drop, skb, location, reason, &flow, &l4, netns);
+		drop_fill(ctx, &s->drop, skb, location, reason, &flow, &l4, netns, owner);
 		/* from the program's caller inward: the tracepoint's own frames first (user space skips them) */
 		long n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), 0);
 		s->drop.stack_len = n > 0 ? n / sizeof(__u64) : 0;
@@ -91,7 +94,7 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	struct drop_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	drop_fill(ctx, e, skb, location, reason, &flow, &l4, netns);
+	drop_fill(ctx, e, skb, location, reason, &flow, &l4, netns, owner);
 	nw_submit(e);
 	return 0;
 }

@@ -92,9 +92,11 @@ static __always_inline void nf_last(void *ctx, struct sk_buff *skb, const struct
 	if (hook != NW_NF_LOCAL_IN && hook != NW_NF_POST_ROUTING)
 		return;
 
-	struct nf_event *e = nw_reserve(sizeof(*e));
+	const struct sock *sk = skb->sk;
+	int in_task = nw_in_task_context(ctx);
+	struct nf_event *e = nw_owner_pass_at(sk, in_task, skb_prog) ? nw_reserve(sizeof(*e)) : 0;
 	if (e) {
-		nw_fill_hdr_at(&e->hdr, NW_EV_NETFILTER, t->netns, now, nw_in_task_context(ctx), skb_prog);
+		nw_fill_hdr_at(&e->hdr, NW_EV_NETFILTER, t->netns, now, in_task, skb_prog, sk);
 		e->flow = t->flow;
 		__builtin_memcpy(e->hook_ns, t->hook_ns, sizeof(e->hook_ns));
 		e->len = BPF_CORE_READ(skb, len);

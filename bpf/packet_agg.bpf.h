@@ -103,6 +103,12 @@ static __always_inline void aggregate(const struct packet_event *e)
 		nw_hist_add(base * NW_L_COUNT + NW_L_SOCKET, e->layer_ns[NW_L_SOCKET]);
 }
 
+/* Does the record need to know whether it runs in task context (its header, or --pid/--comm/--cgroup)? */
+static __always_inline int pkt_in_task(void *ctx)
+{
+	return (nw_aggregate != NW_AGG_ONLY || nw_filter.owner) && nw_in_task_context(ctx);
+}
+
 /* The one exit of a packet record: histograms (--metrics), then user space unless metrics-only. */
 static __always_inline void publish(struct packet_event *e)
 {
@@ -116,16 +122,18 @@ static __always_inline void publish(struct packet_event *e)
 
 /*
  * A record stamped now (the hook's one clock read); in_task: nw_in_task_context() of the
- * hook; skb_prog: the hook is a netfilter program (see nw_skb_comm).
+ * hook; skb_prog: the hook is a netfilter program (see nw_skb_comm); sk: the socket whose
+ * owner the record names, 0 for the current task (a read: the reader) or nobody.
+ * The caller has checked nw_owner_pass_at() (pkt_in_task() gives in_task for both).
  */
 static __always_inline struct packet_event *new_packet(__u64 now, int in_task, int skb_prog, __u8 dir,
-						       const struct nw_flow *flow, __u32 netns)
+						       const struct nw_flow *flow, __u32 netns, const struct sock *sk)
 {
 	struct packet_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 0;
 	if (nw_aggregate != NW_AGG_ONLY) /* metrics-only: the header never leaves the kernel */
-		nw_fill_hdr_at(&e->hdr, NW_EV_PACKET, netns, now, in_task, skb_prog);
+		nw_fill_hdr_at(&e->hdr, NW_EV_PACKET, netns, now, in_task, skb_prog, sk);
 	e->flow = *flow;
 	__builtin_memset(e->layer_ns, 0, sizeof(e->layer_ns));
 	e->dir = dir;

@@ -206,8 +206,10 @@ int BPF_PROG(nw_pkt_receive, struct sk_buff *skb)
 static __always_inline void emit_rx_now(void *ctx, const struct nw_flow *flow, __u32 netns, const struct nw_l4 *l4,
 					__u32 len, __u32 ifindex, __u64 t_drv, __u64 t_rcv, __u64 t_in, int skb_prog)
 {
-	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
-	struct packet_event *e = new_packet(t_in, in_task, skb_prog, NW_DIR_RX, flow, netns);
+	int in_task = pkt_in_task(ctx);
+	if (!nw_owner_pass_at(0, in_task, skb_prog))
+		return;
+	struct packet_event *e = new_packet(t_in, in_task, skb_prog, NW_DIR_RX, flow, netns, 0);
 	if (!e)
 		return;
 	layer(e, NW_L_DRIVER, t_drv, t_rcv);

@@ -120,11 +120,14 @@ struct tcp_copy {
 	__u32 netns, from, to;
 	__u64 now;
 	int in_task;
+	int pass; /* the reader passes --pid/--comm/--cgroup */
 };
 
 static __always_inline void emit_tcp_slot(struct tcp_copy *c, struct rx_slot *s, int copied_now)
 {
-	struct packet_event *e = new_packet(c->now, c->in_task, 0, NW_DIR_RX, &c->wire, c->netns);
+	if (!c->pass)
+		return;
+	struct packet_event *e = new_packet(c->now, c->in_task, 0, NW_DIR_RX, &c->wire, c->netns, 0);
 	if (e) {
 		if (s->d_drv && s->d_rcv)
 			layer(e, NW_L_DRIVER, s->t_in - s->d_drv, s->t_in - s->d_rcv);
@@ -180,7 +183,8 @@ static __always_inline void tcp_rx_copied(void *ctx, const struct sock *sk, int 
 	/* skb->sk is an RCU pointer, which bpf_skc_to_tcp_sock() does not take: one helper read */
 	c.from = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
 	c.to = c.from + (__u32)len;
-	c.in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
+	c.in_task = pkt_in_task(ctx);
+	c.pass = nw_owner_pass_at(0, c.in_task, 0);
 	bpf_loop(NW_RX_SLOTS, tcp_copy_one, &c, 0);
 }
 

@@ -727,10 +727,12 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 
 static __always_inline void emit_echo(void *ctx, struct tx_state *st, __u64 now)
 {
+	if (!nw_owner_pass_at(0, 0, 0)) /* the kernel answers a ping: no process owns it */
+		return;
 	struct icmp_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return;
-	nw_fill_hdr_at(&e->hdr, NW_EV_ICMP, st->netns, now, nw_in_task_context(ctx), 0);
+	nw_fill_hdr_at(&e->hdr, NW_EV_ICMP, st->netns, now, nw_in_task_context(ctx), 0, 0);
 	e->flow = st->flow;
 	nw_flow_reverse(&e->flow); /* the request's direction */
 	__builtin_memset(e->rx_ns, 0, sizeof(e->rx_ns));
@@ -757,14 +759,17 @@ static __always_inline void emit_echo(void *ctx, struct tx_state *st, __u64 now)
 	nw_submit(e);
 }
 
-static __always_inline void emit_tx(void *ctx, struct tx_state *st, __u64 now)
+/* sk: the sending socket (skb->sk at the driver), whose owner the record names. */
+static __always_inline void emit_tx(void *ctx, struct tx_state *st, __u64 now, const struct sock *sk)
 {
 	if (st->echo_reply) {
 		emit_echo(ctx, st, now);
 		return;
 	}
-	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
-	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_TX, &st->flow, st->netns);
+	int in_task = pkt_in_task(ctx);
+	if (!nw_owner_pass_at(sk, in_task, 0))
+		return;
+	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_TX, &st->flow, st->netns, sk);
 	if (e) {
 		if (st->len)
 			layer(e, NW_L_TRANSPORT, st->t_app, st->t_out);
@@ -811,7 +816,7 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 	int i = tx_scratch_find(c, key, (__u64)skb->head);
 	if (i >= 0 && i < NW_TX_SCRATCH) {
 		if (sent)
-			emit_tx(ctx, &c->st[i], bpf_ktime_get_ns());
+			emit_tx(ctx, &c->st[i], bpf_ktime_get_ns(), skb->sk);
 		c->skb[i] = 0;
 		return 0;
 	}
@@ -821,7 +826,7 @@ int BPF_PROG(nw_pkt_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 	if (!st)
 		return 0;
 	if (sent)
-		emit_tx(ctx, st, bpf_ktime_get_ns());
+		emit_tx(ctx, st, bpf_ktime_get_ns(), skb->sk);
 	if (!bpf_map_delete_elem(&tx_pkt, &key))
 		__sync_fetch_and_add(&tx_in_table, -1);
 	return 0;

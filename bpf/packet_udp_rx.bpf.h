@@ -113,15 +113,21 @@ static __always_inline void udp_rx_arrived(__u64 head, const struct udp_rx *u)
 	c->head = head;
 }
 
-/* The record of a datagram read now (ret bytes, or its length with MSG_TRUNC). */
-static __always_inline void udp_emit(void *ctx, const struct udp_rx *u, int ret, int flags, __u64 now)
+/*
+ * The record of a datagram read now (ret bytes, or its length with MSG_TRUNC). sk: 0 when
+ * the reader is the current task, else the socket (a read seen from sk_data_ready).
+ */
+static __always_inline void udp_emit(void *ctx, const struct udp_rx *u, int ret, int flags, __u64 now,
+				     const struct sock *sk)
 {
 	if ((__u32)ret != u->len && !(flags & MSG_TRUNC)) {
 		count(NW_C_UNMATCHED); /* not the datagram we expected: do not guess */
 		return;
 	}
-	int in_task = nw_aggregate != NW_AGG_ONLY && nw_in_task_context(ctx);
-	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_RX, &u->flow, u->netns);
+	int in_task = ctx ? pkt_in_task(ctx) : 0;
+	if (!nw_owner_pass_at(sk, in_task, 0))
+		return;
+	struct packet_event *e = new_packet(now, in_task, 0, NW_DIR_RX, &u->flow, u->netns, sk);
 	if (e) {
 		layer(e, NW_L_DRIVER, u->t_drv, u->t_rcv);
 		layer(e, NW_L_IP, u->t_rcv, u->t_in);
@@ -195,7 +201,7 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 		q->early[e & 1] = 0;
 		if (u) {
 			u->t_q = now;
-			udp_emit(0, u, u->len, 0, now);
+			udp_emit(0, u, u->len, 0, now, sk);
 			c->head = 0;
 		}
 		return;
@@ -262,7 +268,7 @@ static __always_inline int udp_take(void *ctx, struct udp_q *q, __u64 key, __u32
 	struct udp_slot *slot = &q->s[n % NW_UDP_SLOTS];
 	if (slot->used && slot->enq == n) {
 		slot->used = 0;
-		udp_emit(ctx, &slot->r, ret, flags, now);
+		udp_emit(ctx, &slot->r, ret, flags, now, 0);
 		return 1;
 	}
 	__u64 *held = udp_held_word(q, n);
@@ -285,7 +291,7 @@ static __always_inline int udp_take(void *ctx, struct udp_q *q, __u64 key, __u32
 			count(NW_C_EVICTED); /* followed, then pushed out of the LRU table */
 		return 1;
 	}
-	udp_emit(ctx, u, ret, flags, now);
+	udp_emit(ctx, u, ret, flags, now, 0);
 	/* last: a preallocated table may hand the element to the next update at once */
 	bpf_map_delete_elem(&udp_seq, &k);
 	return 1;

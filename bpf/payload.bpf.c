@@ -129,19 +129,33 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 		struct sock *sk = kskb->sk;
 		netns = sk ? nw_sk_netns(sk) : 0;
 	}
-	if (!nw_filter_pass(&flow, netns))
+	/* the socket's owner (nw_owners): cgroup_skb may read socket storage of a full socket */
+	struct bpf_sock *bsk = skb->sk;
+	if (bsk)
+		bsk = bpf_sk_fullsock(bsk);
+	struct nw_owner *o = bsk ? bpf_sk_storage_get(&nw_owners, bsk, 0, 0) : 0;
+	if (o && !o->pid)
+		o = 0;
+	if (!nw_filter_pass(&flow, netns) || (nw_filter.owner && !(o && o->match)))
 		return 1;
 
 	struct payload_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 1;
 	__u64 marker = 0;
-	nw_fill_hdr_skb(&marker, &e->hdr, NW_EV_PAYLOAD, netns);
-	if (!egress) { /* received in softirq: whatever task it interrupted is not the owner */
+	nw_fill_hdr_skb(&marker, &e->hdr, NW_EV_PAYLOAD, netns, 0);
+	if (o) {
+		e->hdr.pid = o->pid;
+		e->hdr.tid = o->tid;
+		__builtin_memcpy(e->hdr.comm, o->comm, sizeof(e->hdr.comm));
+		e->hdr.cgroup = o->cgroup;
+	} else if (!egress) { /* received in softirq: whatever task it interrupted is not the owner */
 		e->hdr.pid = 0;
 		e->hdr.tid = 0;
 		__builtin_memset(e->hdr.comm, 0, sizeof(e->hdr.comm));
 	}
+	if (!o) /* the cgroup the socket was made in */
+		e->hdr.cgroup = bsk ? bpf_sk_cgroup_id(bsk) : 0;
 	e->flow = flow;
 	e->cookie = bpf_get_socket_cookie(skb);
 	e->seq = seq;

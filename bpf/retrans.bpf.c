@@ -29,13 +29,13 @@ int BPF_PROG(nw_retrans, const struct sock *sk, const struct sk_buff *skb)
 	nw_hook_run(0);
 	nw_flow_from_sk(&flow, sk);
 	netns = nw_sk_netns(sk);
-	if (!nw_filter_pass(&flow, netns))
+	if (!nw_filter_pass(&flow, netns) || !nw_owner_pass(ctx, sk))
 		return 0;
 
 	struct retrans_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nw_fill_hdr(ctx, &e->hdr, NW_EV_RETRANS, netns);
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_RETRANS, netns, sk);
 	e->flow = flow;
 	e->skaddr = (__u64)sk;
 	/* struct tcp_skb_cb lives in skb->cb and starts with seq, end_seq. */

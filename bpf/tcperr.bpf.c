@@ -42,13 +42,15 @@ static __always_inline int nw_emit_state(void *ctx, __u32 kind, __u32 reason, co
 		if (state_sk)
 			state = BPF_CORE_READ(state_sk, __sk_common.skc_state);
 	}
-	if (!nw_filter_pass(&flow, netns))
+	/* the socket whose owner the event names: its own, else the one the segment was for */
+	const struct sock *owner = sk ? sk : state_sk;
+	if (!nw_filter_pass(&flow, netns) || !nw_owner_pass(ctx, owner))
 		return 0;
 
 	struct tcp_error_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nw_fill_hdr(ctx, &e->hdr, NW_EV_TCP_ERROR, netns);
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_TCP_ERROR, netns, owner);
 	e->flow = flow;
 	e->kind = kind;
 	e->reason = reason;

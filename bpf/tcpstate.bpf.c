@@ -63,13 +63,13 @@ int BPF_PROG(nw_tcp_state, const struct sock *sk, int oldstate, int newstate)
 		bpf_map_update_elem(&nw_state_since, &key, &next, BPF_ANY);
 	}
 	netns = nw_sk_netns(sk);
-	if (!nw_filter_pass(&flow, netns))
+	if (!nw_filter_pass(&flow, netns) || !nw_owner_pass(ctx, sk))
 		return 0;
 
 	struct tcp_state_event *e = nw_reserve(sizeof(*e));
 	if (!e)
 		return 0;
-	nw_fill_hdr(ctx, &e->hdr, NW_EV_TCP_STATE, netns);
+	nw_fill_hdr(ctx, &e->hdr, NW_EV_TCP_STATE, netns, sk);
 	e->flow = flow;
 	e->skaddr = key;
 	e->old_state_ns = since_ns;

@@ -128,4 +128,44 @@ final class Converters {
             throw new TypeConversionException("'" + value + "' is not a namespace inode number");
         }
     }
+
+    /** --pid: a running process. */
+    static final class PidConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            int pid;
+            try {
+                pid = Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a process id");
+            }
+            if (pid <= 0) throw new TypeConversionException("'" + value + "' is not a process id");
+            if (!java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc", Integer.toString(pid))))
+                throw new TypeConversionException("no process " + pid + " is running");
+            return pid;
+        }
+    }
+
+    /** --comm: a task name as the kernel keeps it (TASK_COMM_LEN 16, with its terminating NUL). */
+    static final class CommConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (value.isEmpty()) throw new TypeConversionException("a task name cannot be empty");
+            if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 15)
+                throw new TypeConversionException("'" + value + "' is longer than a task name can be (15 bytes: the kernel "
+                        + "keeps the first 15, as /proc/PID/comm shows)");
+            return value;
+        }
+    }
+
+    /** --cgroup: a cgroup v2 directory, absolute or relative to the cgroup2 mount; its id. */
+    static final class CgroupConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            long id = dev.netwatcher.kernel.CgroupPaths.system().idOf(value);
+            if (id <= 0) throw new TypeConversionException("'" + value + "' is not a cgroup (a directory of the cgroup v2 "
+                    + "hierarchy, e.g. /system.slice/ssh.service, as in /proc/PID/cgroup)");
+            return id;
+        }
+    }
 }

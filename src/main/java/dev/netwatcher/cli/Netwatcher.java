@@ -5,11 +5,14 @@ import dev.netwatcher.analysis.LatencyAnalysis;
 import dev.netwatcher.analysis.TimeLoad;
 import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.bpf.Privileges;
+import dev.netwatcher.cli.Converters.CgroupConverter;
 import dev.netwatcher.cli.Converters.CidrConverter;
+import dev.netwatcher.cli.Converters.CommConverter;
 import dev.netwatcher.cli.Converters.DurationConverter;
 import dev.netwatcher.cli.Converters.Endpoint;
 import dev.netwatcher.cli.Converters.EndpointConverter;
 import dev.netwatcher.cli.Converters.NetnsConverter;
+import dev.netwatcher.cli.Converters.PidConverter;
 import dev.netwatcher.cli.Converters.PortConverter;
 import dev.netwatcher.cli.Converters.PositiveConverter;
 import dev.netwatcher.cli.Converters.RingConverter;
@@ -142,6 +145,17 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--netns", paramLabel = "INODE", converter = NetnsConverter.class,
             description = "Only events in this network namespace (inode, as in 'ls -L -i /proc/PID/ns/net').")
     long netns;
+    @Option(names = "--pid", paramLabel = "PID", converter = PidConverter.class,
+            description = "Only events of this process (its threads too): its sockets' packets, drops, retransmits and "
+                    + "states, whatever context the kernel handled them in.")
+    int pid;
+    @Option(names = "--comm", paramLabel = "NAME", converter = CommConverter.class,
+            description = "Only events of processes with this task name (as /proc/PID/comm shows it).")
+    String comm;
+    @Option(names = "--cgroup", paramLabel = "PATH", converter = CgroupConverter.class,
+            description = "Only events of processes in this cgroup v2 or below it (a path as in /proc/PID/cgroup, "
+                    + "or under /sys/fs/cgroup).")
+    long cgroup;
     @Option(names = "--interval", paramLabel = "SECONDS", converter = DurationConverter.class, defaultValue = "1",
             description = "Time-load table period with -L (default: ${DEFAULT-VALUE}).")
     double interval;
@@ -251,7 +265,7 @@ final class Netwatcher implements Callable<Integer> {
         LatencyAnalysis analysis = timeload ? new LatencyAnalysis(new AnomalyDetector.Config(0.05, (int) anomalyWarmup,
                 anomalySigmas, anomalyFactor, (long) (anomalyFloorUs * 1000), (long) (thresholdUs * 1000), 4096),
                 (long) (interval * 1e9)) : null;
-        Filter filter = new Filter(netns, sport, dport, saddr, daddr);
+        Filter filter = new Filter(netns, sport, dport, saddr, daddr).withOwner(pid, comm, cgroup);
         if (check) {
             String attach = String.join(" ", probes.stream().map(Probe::option).toList());
             spec.commandLine().getOut().println("netwatcher: options ok; would attach "

@@ -103,7 +103,7 @@ public final class ConnProbe implements Probe {
     /** Records are written by the kernel; a snapshot without -x becomes a tcp_rtt event (--rtt). */
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        EventHeader h = Records.header(b, off, ctx.clock());
+        EventHeader h = Records.header(b, off, ctx);
         Flow flow = Records.flow(b, off);
         long sk = ConnEventLayout.skaddr(b, off);
         int reason = ConnEventLayout.reason(b, off);

@@ -51,7 +51,7 @@ public final class DropProbe implements Probe {
         List<String> stack = null;
         int frames = DropEventLayout.stackLen(b, off);
         if (frames > 0 && len >= DropStackEventLayout.SIZE) stack = stack(b, off, Math.min(frames, DropStackEventLayout.IPS_LEN), ctx.symbols());
-        return new DropEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), ctx.names().dropReason(reason),
+        return new DropEvent(Records.header(b, off, ctx), Records.flow(b, off), ctx.names().dropReason(reason),
                 reason, where, DropEventLayout.len(b, off), Integer.toUnsignedLong(DropEventLayout.seq(b, off)),
                 DropEventLayout.tcpFlags(b, off), stack);
     }

@@ -8,10 +8,24 @@ import java.nio.ByteOrder;
 /**
  * What the kernel side lets through (struct nw_filter in bpf/include/nw_common.h).
  * Ports and addresses match the flow as reported: local/remote for socket events,
- * source/destination for packet events. 0 or null means "any".
+ * source/destination for packet events. 0 or null means "any". pid, comm and cgroup (a cgroup
+ * v2 id: that cgroup and those below it) match the event's owner (nw_owner_pass_at()).
  */
-public record Filter(long netns, int sport, int dport, Cidr saddr, Cidr daddr) {
+public record Filter(long netns, int sport, int dport, Cidr saddr, Cidr daddr, int pid, String comm, long cgroup) {
     public static final Filter NONE = new Filter(0, 0, 0, null, null);
+
+    public Filter(long netns, int sport, int dport, Cidr saddr, Cidr daddr) {
+        this(netns, sport, dport, saddr, daddr, 0, null, 0);
+    }
+
+    /** This filter, keeping only events whose owner is this process, task name and cgroup (0/null: any). */
+    public Filter withOwner(int pid, String comm, long cgroup) {
+        return new Filter(netns, sport, dport, saddr, daddr, pid, comm, cgroup);
+    }
+
+    public boolean byOwner() {
+        return pid != 0 || (comm != null && !comm.isEmpty()) || cgroup != 0;
+    }
     /** sizeof(struct nw_filter): the bytes of the .rodata variable nw_filter. */
     public static final int SIZE = NwFilterLayout.SIZE;
 
@@ -27,6 +41,13 @@ public record Filter(long netns, int sport, int dport, Cidr saddr, Cidr daddr) {
         if (daddr != null) {
             b.put(NwFilterLayout.DADDR_FAMILY, (byte) daddr.family()).put(NwFilterLayout.DADDR_PREFIX, (byte) daddr.prefix());
             b.put(NwFilterLayout.DADDR, daddr.address().getAddress());
+        }
+        if (byOwner()) {
+            b.putInt(NwFilterLayout.OWNER, 1).putInt(NwFilterLayout.PID, pid).putLong(NwFilterLayout.CGROUP, cgroup);
+            if (comm != null) {
+                byte[] c = comm.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                b.put(NwFilterLayout.COMM, c, 0, Math.min(c.length, NwFilterLayout.COMM_LEN - 1));
+            }
         }
         return b.array();
     }

@@ -46,7 +46,7 @@ public final class NetfilterProbe implements Probe {
         long[] ns = new long[NfEventLayout.HOOK_NS_LEN];
         for (int i = 0; i < ns.length; i++) ns[i] = NfEventLayout.hookNs(b, off, i);
         int dir = NfEventLayout.dir(b, off);
-        return new NetfilterEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off),
+        return new NetfilterEvent(Records.header(b, off, ctx), Records.flow(b, off),
                 dir >= 0 && dir < DIRS.length ? DIRS[dir] : "?",
                 new Layers(NetfilterEvent.HOOKS, ns, NfEventLayout.hookMask(b, off)),
                 NfEventLayout.len(b, off), NfEventLayout.ifindex(b, off));

@@ -180,7 +180,7 @@ public final class PacketProbe implements Probe {
             }
         }
         int flags = PacketEventLayout.flags(b, off);
-        return new PacketEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), rx ? "rx" : "tx",
+        return new PacketEvent(Records.header(b, off, ctx), Records.flow(b, off), rx ? "rx" : "tx",
                 new Layers(rx ? Layers.RX : Layers.TX, ns, m), Integer.toUnsignedLong(PacketEventLayout.seq(b, off)),
                 Integer.toUnsignedLong(PacketEventLayout.ack(b, off)), PacketEventLayout.len(b, off), PacketEventLayout.ifindex(b, off), PacketEventLayout.tcpFlags(b, off),
                 (flags & NwPktFlag.NW_PKT_RETRANS) != 0, (flags & NwPktFlag.NW_PKT_GSO_SEG) != 0, PacketEventLayout.icmpType(b, off));
@@ -190,7 +190,7 @@ public final class PacketProbe implements Probe {
         long[] rx = new long[IcmpEventLayout.RX_NS_LEN], tx = new long[IcmpEventLayout.TX_NS_LEN];
         for (int i = 0; i < rx.length; i++) rx[i] = IcmpEventLayout.rxNs(b, off, i);
         for (int i = 0; i < tx.length; i++) tx[i] = IcmpEventLayout.txNs(b, off, i);
-        return new IcmpEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), IcmpEventLayout.id(b, off), IcmpEventLayout.seq(b, off),
+        return new IcmpEvent(Records.header(b, off, ctx), Records.flow(b, off), IcmpEventLayout.id(b, off), IcmpEventLayout.seq(b, off),
                 new Layers(IcmpEvent.RX, rx, IcmpEventLayout.rxMask(b, off)), IcmpEventLayout.icmpNs(b, off),
                 new Layers(IcmpEvent.TX, tx, IcmpEventLayout.txMask(b, off)), IcmpEventLayout.totalNs(b, off), IcmpEventLayout.ifindex(b, off));
     }

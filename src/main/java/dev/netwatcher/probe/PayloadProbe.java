@@ -88,7 +88,7 @@ public final class PayloadProbe implements Probe {
         byte[] data = new byte[n];
         b.get(off + PayloadEventLayout.DATA, data);
         Segment.Kind kind = PayloadEventLayout.kind(b, off) == NwPayloadKind.NW_PAYLOAD_DNS ? Segment.Kind.DNS : Segment.Kind.HTTP;
-        return new Segment(Records.header(b, off, ctx.clock()), Records.flow(b, off), PayloadEventLayout.cookie(b, off),
+        return new Segment(Records.header(b, off, ctx), Records.flow(b, off), PayloadEventLayout.cookie(b, off),
                 Integer.toUnsignedLong(PayloadEventLayout.seq(b, off)), PayloadEventLayout.egress(b, off) != 0, kind, PayloadEventLayout.payloadLen(b, off), data);
     }
 

@@ -4,7 +4,6 @@ import dev.netwatcher.contract.NwFlowLayout;
 import dev.netwatcher.contract.NwHdrLayout;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
-import dev.netwatcher.kernel.Clock;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -27,11 +26,11 @@ final class Records {
         return NwHdrLayout.type(b, off);
     }
 
-    static EventHeader header(ByteBuffer b, int off, Clock clock) {
+    static EventHeader header(ByteBuffer b, int off, DecodeContext ctx) {
         int pid = NwHdrLayout.pid(b, off), tid = NwHdrLayout.tid(b, off);
         String comm = b.get(off + NwHdrLayout.COMM) != 0 ? comm(b, off + NwHdrLayout.COMM) : pid == 0 ? null : procComm(tid);
-        return new EventHeader(clock.toEpochNs(NwHdrLayout.tsNs(b, off)), Integer.toUnsignedLong(NwHdrLayout.netns(b, off)),
-                pid, tid, comm);
+        return new EventHeader(ctx.clock().toEpochNs(NwHdrLayout.tsNs(b, off)), Integer.toUnsignedLong(NwHdrLayout.netns(b, off)),
+                pid, tid, comm, ctx.cgroups().of(NwHdrLayout.cgroup(b, off)));
     }
 
     private static final int PROC_COMM_SLOTS = 256;

@@ -19,7 +19,7 @@ public final class RetransProbe implements Probe {
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
         long seq = Integer.toUnsignedLong(RetransEventLayout.seq(b, off));
         int length = RetransEventLayout.endSeq(b, off) - RetransEventLayout.seq(b, off);
-        return new RetransEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), RetransEventLayout.skaddr(b, off),
+        return new RetransEvent(Records.header(b, off, ctx), Records.flow(b, off), RetransEventLayout.skaddr(b, off),
                 TcpStates.name(RetransEventLayout.state(b, off)), seq, length, RetransEventLayout.err(b, off),
                 Integer.toUnsignedLong(RetransEventLayout.totalRetrans(b, off)), TcpStates.caName(RetransEventLayout.caState(b, off)));
     }

@@ -71,6 +71,9 @@ public final class Session implements AutoCloseable {
     private RingBuffer ring;
 
     private final List<Loaded> loaded = new ArrayList<>();
+    /** owner.bpf.c and the socket-owner map every object shares (startOwners); null when it could not start. */
+    private BpfObject owners;
+    private BpfMap ownerMap;
     private final List<String> unavailable = new ArrayList<>();
     /**
      * How long a record may wait in a ring buffer: the BPF side wakes the consumer only when a
@@ -121,6 +124,7 @@ public final class Session implements AutoCloseable {
             s.ringMap = BpfMap.createRingBuffer("nw_events", config.ringBytes() > 0 ? config.ringBytes() : DEFAULT_RING_BYTES);
             s.ring = new RingBuffer(s.ringMap);
             s.poller.add(s.ring);
+            s.startOwners(kernel, config.filter());
             s.startAll(config.probes(), kernel, config.filter());
 
             if (s.loaded.isEmpty()) {
@@ -147,6 +151,21 @@ public final class Session implements AutoCloseable {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Loads owner.bpf.c before every other object, which then reads its socket-storage map
+     * (nw_owners), and walks every process's open files once so sockets open now have owners.
+     * Without it the probes still run: their records name the task they ran in, as before.
+     */
+    private void startOwners(Btf kernel, Filter filter) {
+        start(new OwnerProbe(), kernel, filter);
+        if (owners == null) return;
+        try {
+            owners.link(OwnerProbe.SEED).ifPresent(BpfLink::readIterator);
+        } catch (BpfException e) {
+            note("socket owners open at start: " + e.getMessage());
         }
     }
 
@@ -292,6 +311,7 @@ public final class Session implements AutoCloseable {
             }
             obj.setRodata("nw_filter", filter.toBytes());
             obj.reuseMap("events", ringMap);
+            if (ownerMap != null) obj.reuseMap(OwnerProbe.MAP, ownerMap);
             for (Map.Entry<String, byte[]> r : p.rodata().entrySet()) obj.setRodata(r.getKey(), r.getValue());
             // tracepoint arguments newer kernels added (tcp_retransmit_skb's err, kfree_skb's rx_sk,
             // tcp_send_reset's reason): the programs read them only where the kernel passes them
@@ -314,6 +334,11 @@ public final class Session implements AutoCloseable {
             if (p.witnessed()) { // every program is attached: the witnesses may start counting (nw_hook_hit)
                 BpfMap hook = obj.map("nw_hook");
                 for (int slot = 0; slot < hook.maxEntries(); slot++) hook.setPerCpuWords(slot, 1, 0, 0, 0);
+            }
+            if (p instanceof OwnerProbe) { // started alone, before the others (startOwners)
+                owners = obj;
+                ownerMap = obj.map(OwnerProbe.MAP);
+                return;
             }
             synchronized (this) {
                 loaded.add(new Loaded(p, obj));
@@ -462,8 +487,10 @@ public final class Session implements AutoCloseable {
     public synchronized Health health() {
         List<Health.ProgramRun> runs = new ArrayList<>();
         if (!closed) {
-            for (Loaded l : loaded) {
-                for (ProgramStats p : l.object().programStats()) {
+            List<BpfObject> objects = new ArrayList<>(loaded.stream().map(Loaded::object).toList());
+            if (owners != null) objects.add(owners);
+            for (BpfObject o : objects) {
+                for (ProgramStats p : o.programStats()) {
                     runs.add(new Health.ProgramRun(p.program(), p.runCount(), p.runTimeNs(),
                             p.recursionMisses()));
                 }
@@ -645,6 +672,13 @@ public final class Session implements AutoCloseable {
             for (int i = loaded.size() - 1; i >= 0; i--) {
                 try {
                     loaded.get(i).object().close();
+                } catch (RuntimeException e) {
+                    if (first == null) first = e;
+                }
+            }
+            if (owners != null) {
+                try {
+                    owners.close();
                 } catch (RuntimeException e) {
                     if (first == null) first = e;
                 }

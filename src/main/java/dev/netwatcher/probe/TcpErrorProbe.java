@@ -37,7 +37,7 @@ public final class TcpErrorProbe implements Probe {
             case NW_ERR_BAD_SEQ -> ctx.names().dropReason(reason);
             default -> null;
         };
-        return new TcpErrorEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), kindName, reasonName,
+        return new TcpErrorEvent(Records.header(b, off, ctx), Records.flow(b, off), kindName, reasonName,
                 state == 0 ? null : TcpStates.name(state), Integer.toUnsignedLong(TcpErrorEventLayout.seq(b, off)),
                 Integer.toUnsignedLong(TcpErrorEventLayout.ack(b, off)));
     }

@@ -18,7 +18,7 @@ public final class TcpStateProbe implements Probe {
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
         long since = TcpStateEventLayout.oldStateNs(b, off);
-        return new TcpStateEvent(Records.header(b, off, ctx.clock()), Records.flow(b, off), TcpStateEventLayout.skaddr(b, off),
+        return new TcpStateEvent(Records.header(b, off, ctx), Records.flow(b, off), TcpStateEventLayout.skaddr(b, off),
                 TcpStates.name(TcpStateEventLayout.oldstate(b, off)), TcpStates.name(TcpStateEventLayout.newstate(b, off)),
                 since == 0 ? -1 : since);
     }

@@ -1,5 +1,6 @@
 package dev.netwatcher.sink;
 
+import dev.netwatcher.event.CgroupNames;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
@@ -14,7 +15,7 @@ import java.util.List;
 
 /** Aligned columns with one header line, in the style of the bcc tools. */
 public final class ConsoleSink implements EventSink {
-    static final String FORMAT = "%-15s %-9s %-10s %-7s %-15s %-5s %-22s %-22s %s%n";
+    static final String FORMAT = "%-15s %-9s %-10s %-7s %-15s %-24s %-5s %-22s %-22s %s%n";
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(ZoneId.systemDefault());
 
     private final PrintStream out;
@@ -34,7 +35,7 @@ public final class ConsoleSink implements EventSink {
     public void header() {
         if (!headerDone) {
             for (String l : legends) out.println("# " + l);
-            out.printf(FORMAT, "TIME", "EVENT", "NETNS", "PID", "COMM", "PROTO", "SOURCE", "DESTINATION", "DETAIL");
+            out.printf(FORMAT, "TIME", "EVENT", "NETNS", "PID", "COMM", "CGROUP", "PROTO", "SOURCE", "DESTINATION", "DETAIL");
             headerDone = true;
         }
     }
@@ -77,6 +78,7 @@ public final class ConsoleSink implements EventSink {
             Text.left(sb, h.netns() == 0 ? "-" : Long.toString(h.netns()), 10).append(' ');
             Text.left(sb, h.hasTask() ? Integer.toString(h.pid()) : "-", 7).append(' ');
             Text.left(sb, h.hasTask() ? h.comm() : "-", 15).append(' ');
+            Text.left(sb, CgroupNames.shortName(h.cgroup(), 24), 24).append(' ');
             Text.left(sb, f.protoName() == null ? "-" : f.protoName(), 5).append(' ');
             Text.left(sb, Flow.endpoint(f.saddr(), f.sport()), 22).append(' ');
             Text.left(sb, Flow.endpoint(f.daddr(), f.dport()), 22).append(' ');

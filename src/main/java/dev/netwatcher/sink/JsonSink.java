@@ -1,6 +1,7 @@
 package dev.netwatcher.sink;
 
 import dev.netwatcher.event.Event;
+import dev.netwatcher.event.Cgroup;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.FieldWriter;
 import dev.netwatcher.event.Flow;
@@ -31,7 +32,8 @@ public final class JsonSink implements EventSink, FieldWriter {
             FAMILY = new SerializedString("family"), PROTO = new SerializedString("proto"),
             SADDR = new SerializedString("saddr"), SPORT = new SerializedString("sport"),
             DADDR = new SerializedString("daddr"), DPORT = new SerializedString("dport"),
-            NETNS = new SerializedString("netns"), PID = new SerializedString("pid"), COMM = new SerializedString("comm");
+            NETNS = new SerializedString("netns"), PID = new SerializedString("pid"), COMM = new SerializedString("comm"),
+            CGROUP = new SerializedString("cgroup"), CONTAINER = new SerializedString("container"), POD_UID = new SerializedString("pod_uid");
 
     public JsonSink(OutputStream out) {
         try {
@@ -59,6 +61,18 @@ public final class JsonSink implements EventSink, FieldWriter {
             json.writeFieldName(COMM);
             if (h.hasTask()) json.writeString(h.comm());
             else json.writeNull();
+            Cgroup cg = h.cgroup();
+            json.writeFieldName(CGROUP);
+            if (cg != null) json.writeString(cg.path());
+            else json.writeNull();
+            if (cg != null && cg.container() != null) {
+                json.writeFieldName(CONTAINER);
+                json.writeString(cg.container());
+            }
+            if (cg != null && cg.podUid() != null) {
+                json.writeFieldName(POD_UID);
+                json.writeString(cg.podUid());
+            }
             e.writeFields(this);
             json.writeEndObject();
             json.writeRaw('\n');

@@ -70,6 +70,11 @@ public final class LogFileSink implements EventSink {
             kv(sb, "pid", Integer.toString(h.pid()));
             kv(sb, "comm", h.comm());
         }
+        if (h.cgroup() != null) {
+            kv(sb, "cgroup", h.cgroup().path());
+            if (h.cgroup().container() != null) kv(sb, "container", h.cgroup().container());
+            if (h.cgroup().podUid() != null) kv(sb, "pod_uid", h.cgroup().podUid());
+        }
         if (f.protoName() != null) kv(sb, "proto", f.protoName());
         if (f.saddr() != null) {
             kv(sb, "saddr", Flow.address(f.saddr()));
