@@ -4,7 +4,7 @@
  * connected or listened on it. Loaded before every other object, which reads the same
  * socket-storage map (Session shares it), so an event in softirq names its process.
  * No event of its own. Sockets opened before netwatcher started get their owner from a walk
- * of every process's open files (nw_owner_seed), then from their next use.
+ * of every process's open files (nw_own_seed), then from their next use.
  */
 #include "nw_common.h"
 
@@ -30,14 +30,14 @@ static __always_inline void owner_set(struct sock *sk)
 
 /* sock_send_length/sock_recv_length fire at the end of sock_sendmsg()/sock_recvmsg() (net/socket.c, 6.3+). */
 SEC("tp_btf/sock_send_length")
-int BPF_PROG(nw_owner_send, struct sock *sk, int ret, int flags)
+int BPF_PROG(nw_own_send, struct sock *sk, int ret, int flags)
 {
 	owner_set(sk);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
-int BPF_PROG(nw_owner_recv, struct sock *sk, int ret, int flags)
+int BPF_PROG(nw_own_recv, struct sock *sk, int ret, int flags)
 {
 	owner_set(sk);
 	return 0;
@@ -45,14 +45,14 @@ int BPF_PROG(nw_owner_recv, struct sock *sk, int ret, int flags)
 
 /* Kernels without those tracepoints (6.1): the calls themselves. */
 SEC("fentry/sock_sendmsg")
-int BPF_PROG(nw_owner_send_f1, struct socket *sock)
+int BPF_PROG(nw_own_send_f1, struct socket *sock)
 {
 	owner_set(sock->sk);
 	return 0;
 }
 
 SEC("fentry/sock_recvmsg")
-int BPF_PROG(nw_owner_recv_f1, struct socket *sock)
+int BPF_PROG(nw_own_recv_f1, struct socket *sock)
 {
 	owner_set(sock->sk);
 	return 0;
@@ -64,7 +64,7 @@ int BPF_PROG(nw_owner_recv_f1, struct socket *sock)
  * sockets then start with the listener's owner (BPF_F_CLONE), before its first read.
  */
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(nw_owner_state, struct sock *sk, int oldstate, int newstate)
+int BPF_PROG(nw_own_state, struct sock *sk, int oldstate, int newstate)
 {
 	if ((newstate == TCP_SYN_SENT || newstate == TCP_LISTEN) && nw_in_task_context(ctx))
 		owner_set(sk);
@@ -78,7 +78,7 @@ int BPF_PROG(nw_owner_state, struct sock *sk, int oldstate, int newstate)
  * walk visits one thread per file table (task_file_seq_get_next(), kernel/bpf/task_iter.c).
  */
 SEC("iter/task_file")
-int nw_owner_seed(struct bpf_iter__task_file *ctx)
+int nw_own_seed(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;

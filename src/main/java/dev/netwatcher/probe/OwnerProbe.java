@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
 final class OwnerProbe implements Probe {
     static final String MAP = "nw_owners";
     /** The walk of every process's open files that names the sockets open at start. */
-    static final String SEED = "nw_owner_seed";
+    static final String SEED = "nw_own_seed";
 
     @Override
     public String name() {
@@ -47,8 +47,8 @@ final class OwnerProbe implements Probe {
     @Override
     public String describe(String program) {
         return switch (Fallbacks.primaryOf(program)) {
-            case "nw_owner_send", "nw_owner_recv" -> "owners of sockets that send or receive";
-            case "nw_owner_state" -> "owners of sockets that connect or listen";
+            case "nw_own_send", "nw_own_recv" -> "owners of sockets that send or receive";
+            case "nw_own_state" -> "owners of sockets that connect or listen";
             case SEED -> "owners of sockets open at start";
             default -> program;
         };

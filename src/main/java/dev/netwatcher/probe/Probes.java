@@ -47,6 +47,16 @@ public final class Probes {
         return new PayloadProbe(modes, fullPaths);
     }
 
+    /** owner.bpf.c (socket owners): Session loads it before any other; it has no option of its own. */
+    public static final Probe OWNERS = new OwnerProbe();
+
+    /** Every object the jar ships: all() and OWNERS. */
+    public static List<Probe> everyObject() {
+        List<Probe> every = new java.util.ArrayList<>(all());
+        every.add(OWNERS);
+        return every;
+    }
+
     public static List<Probe> all() {
         return List.of(TCP_STATE, RETRANS, DROP, TCP_ERROR,
                 packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP), NETFILTER,

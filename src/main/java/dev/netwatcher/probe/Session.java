@@ -160,7 +160,7 @@ public final class Session implements AutoCloseable {
      * Without it the probes still run: their records name the task they ran in, as before.
      */
     private void startOwners(Btf kernel, Filter filter) {
-        start(new OwnerProbe(), kernel, filter);
+        start(Probes.OWNERS, kernel, filter);
         if (owners == null) return;
         try {
             owners.link(OwnerProbe.SEED).ifPresent(BpfLink::readIterator);

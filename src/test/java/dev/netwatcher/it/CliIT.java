@@ -213,7 +213,7 @@ class CliIT {
             Process p = startAttached(stderr, "-S", "-r", "-k", "-e", "--no-logs");
             try {
                 // each hook's program and its witness (nw_w_*), as the objects in the jar hold them
-                long programs = programsIn("tcpstate", "retrans", "drop", "tcperr");
+                long programs = programsIn("owner", "tcpstate", "retrans", "drop", "tcperr");
                 assertEquals(programs, ourPrograms(), "all programs loaded while running");
                 assertTrue(ourLinks() >= programs, "links while running");
                 Lab.run("kill", "-" + signal, Long.toString(p.pid()));
@@ -448,9 +448,13 @@ class CliIT {
         awaitClean("earlier tests");
         List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
         Process p = startAttached(stderr, "-x", "-a", "-i", "--dns", "--rtt", "--no-logs");
-        assertEquals(6, ourPrograms(), "4 connection programs and 2 cgroup programs while running: " + stderr);
-        Lab.run("kill", "-KILL", Long.toString(p.pid()));
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        try {
+            assertEquals(10, ourPrograms(), "4 connection programs, 2 cgroup programs and 4 socket-owner programs while running: " + stderr);
+            Lab.run("kill", "-KILL", Long.toString(p.pid()));
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        } finally {
+            p.destroyForcibly(); // a failed assertion must not leave it attached for the tests after it
+        }
         awaitClean("SIGKILL");
         assertFalse(cgroupPrograms().contains("nw_payload"), "cgroup hooks left: " + cgroupPrograms());
     }

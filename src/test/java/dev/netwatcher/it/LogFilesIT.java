@@ -226,12 +226,12 @@ class LogFilesIT extends LabTest {
     }
 
     /**
-     * A console event line's nine columns. TIME, EVENT, NETNS and PID hold no space; COMM may
+     * A console event line's ten columns. TIME, EVENT, NETNS and PID hold no space; COMM may
      * ("C2 CompilerThre"), so it is the 15 characters after PID's column (7 wide, or the pid's
-     * length); PROTO, SOURCE and DESTINATION hold no space; DETAIL is the rest.
+     * length); CGROUP, PROTO, SOURCE and DESTINATION hold no space; DETAIL is the rest.
      */
     static String[] columns(String l) {
-        String[] c = new String[9];
+        String[] c = new String[10];
         int at = 0;
         for (int k = 0; k < 4; k++) {
             while (l.charAt(at) == ' ') at++;
@@ -240,9 +240,9 @@ class LogFilesIT extends LabTest {
             at = k == 3 ? at + Math.max(7, c[k].length()) + 1 : end;
         }
         c[4] = l.substring(at, Math.min(l.length(), at + 15)).strip();
-        String[] rest = l.substring(Math.min(l.length(), at + 15)).strip().split(" +", 4);
+        String[] rest = l.substring(Math.min(l.length(), at + 15)).strip().split(" +", 5);
         System.arraycopy(rest, 0, c, 5, rest.length);
-        if (rest.length < 4) c[8] = "";
+        if (rest.length < 5) c[9] = "";
         return c;
     }
 
@@ -254,14 +254,14 @@ class LogFilesIT extends LabTest {
         List<String> stderr = r.stderr();
 
         List<String> text = Files.readAllLines(out.toPath());
-        assertTrue(text.stream().anyMatch(l -> l.matches("^TIME +EVENT +NETNS +PID +COMM +PROTO +SOURCE +DESTINATION +DETAIL$")),
+        assertTrue(text.stream().anyMatch(l -> l.matches("^TIME +EVENT +NETNS +PID +COMM +CGROUP +PROTO +SOURCE +DESTINATION +DETAIL$")),
                 "the header: " + text.subList(0, Math.min(5, text.size())));
         Map<String, List<String[]>> console = new HashMap<>();
         for (String l : text) {
             if (!EVENT_LINE.matcher(l).matches()) continue; // header, legends, periodic reports
             String[] col = columns(l);
             String type = col[1];
-            String file = FILES.get(type.equals("packet") && col[5].equals("udp") ? "udp_packet" : type);
+            String file = FILES.get(type.equals("packet") && col[6].equals("udp") ? "udp_packet" : type);
             if (file != null) console.computeIfAbsent(file, k -> new ArrayList<>()).add(col);
         }
         for (String file : files(true)) {
@@ -280,10 +280,13 @@ class LogFilesIT extends LabTest {
                 assertEquals(kv.get("netns"), c[2], "NETNS " + where);
                 assertEquals(kv.getOrDefault("pid", "-"), c[3], "PID " + where);
                 assertEquals(kv.getOrDefault("comm", "-"), c[4], "COMM " + where);
-                assertEquals(kv.getOrDefault("proto", "-"), c[5], "PROTO " + where);
-                assertEquals(endpoint(kv, "saddr", "sport"), c[6], "SOURCE " + where);
-                assertEquals(endpoint(kv, "daddr", "dport"), c[7], "DESTINATION " + where);
-                String detail = c[8];
+                String cgroup = kv.get("cgroup");
+                assertEquals(cgroup == null ? "-" : kv.containsKey("container") ? c[5] : cgroup.length() <= 24 ? cgroup
+                        : "…" + cgroup.substring(cgroup.length() - 23), c[5], "CGROUP " + where);
+                assertEquals(kv.getOrDefault("proto", "-"), c[6], "PROTO " + where);
+                assertEquals(endpoint(kv, "saddr", "sport"), c[7], "SOURCE " + where);
+                assertEquals(endpoint(kv, "daddr", "dport"), c[8], "DESTINATION " + where);
+                String detail = c[9];
                 assertTrue(!detail.isBlank(), "DETAIL " + where);
                 for (String key : DETAIL.get(l.type()))
                     assertTrue(detail.contains(kv.get(key)), "DETAIL shows " + key + " " + where);

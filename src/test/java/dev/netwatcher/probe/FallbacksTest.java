@@ -59,7 +59,7 @@ class FallbacksTest {
     void everyStandInNamesARealFunctionAndPrimary() throws Exception {
         Btf kernel = Btf.kernel();
         int standIns = 0;
-        for (Probe p : Probes.all()) {
+        for (Probe p : Probes.everyObject()) {
             try (BpfObject obj = BpfObject.open(p.name(), Session.objectBytes(p))) {
                 List<String> programs = obj.programNames();
                 for (String prog : programs) {

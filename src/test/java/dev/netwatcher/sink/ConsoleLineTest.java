@@ -1,5 +1,6 @@
 package dev.netwatcher.sink;
 
+import dev.netwatcher.event.Cgroup;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.Layers;
@@ -39,7 +40,8 @@ class ConsoleLineTest {
         InetAddress d = InetAddress.getByName(v6 ? "fd00:198::abcd:2" : "198.18.200.254");
         Flow f = new Flow(v6 ? Flow.AF_INET6 : Flow.AF_INET, proto, s, proto == 6 || proto == 17 ? 40000 : 0, d,
                 proto == 6 || proto == 17 ? 5201 : 0);
-        EventHeader h = new EventHeader(ts, task ? 4026531840L : 0, task ? 1234 : 0, task ? 1234 : 0, task ? "iperf3" : null);
+        EventHeader h = new EventHeader(ts, task ? 4026531840L : 0, task ? 1234 : 0, task ? 1234 : 0, task ? "iperf3" : null,
+                task ? new Cgroup("/user.slice/user-0.slice/session-1.scope") : null);
         long[] ns = {a, b, a / 7, b * 13 + 49};
         Layers l = new Layers(tx ? Layers.TX : Layers.RX, ns, mask);
         PacketEvent e = new PacketEvent(h, f, tx ? "tx" : "rx", l, seq, 7, len, 3, flags, (flags & 1) != 0, false, 8);
@@ -54,7 +56,7 @@ class ConsoleLineTest {
         String detail = String.format("%-2s %6d %s%s", e.dir(), len, cols, extra);
         String expected = String.format(ConsoleSink.FORMAT, TIME.format(Instant.ofEpochSecond(0, ts)), "packet",
                 h.netns() == 0 ? "-" : Long.toString(h.netns()), h.hasTask() ? Integer.toString(h.pid()) : "-",
-                h.hasTask() ? h.comm() : "-", f.protoName(), Flow.endpoint(s, f.sport()), Flow.endpoint(d, f.dport()), detail);
+                h.hasTask() ? h.comm() : "-", task ? "…0.slice/session-1.scope" : "-", f.protoName(), Flow.endpoint(s, f.sport()), Flow.endpoint(d, f.dport()), detail);
         assertEquals(expected, ConsoleSink.line(e));
         assertEquals(detail, e.detail());
     }
