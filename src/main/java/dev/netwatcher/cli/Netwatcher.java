@@ -44,6 +44,7 @@ import dev.netwatcher.sink.LogFolder;
 import dev.netwatcher.sink.OverviewSink;
 import dev.netwatcher.sink.RunSummary;
 import dev.netwatcher.stats.Health;
+import dev.netwatcher.stats.ProtoShares;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -108,6 +109,9 @@ final class Netwatcher implements Callable<Integer> {
     boolean timeload;
     @Option(names = {"-n", "--net_filter"}, description = "Time each packet spends in each netfilter hook.")
     boolean netfilter;
+    @Option(names = {"-p", "--proto"}, description = "Protocol share: packets and bytes per protocol (all of IP, ARP, "
+            + "other frames) received and sent by every interface, each --interval, counted in the kernel.")
+    boolean proto;
     @Option(names = {"-r", "--retrans"}, description = "TCP retransmissions, one event each.")
     boolean retrans;
     @Option(names = {"-s", "--sport"}, paramLabel = "PORT", converter = PortConverter.class,
@@ -292,7 +296,8 @@ final class Netwatcher implements Callable<Integer> {
                     () -> live.get() == null ? List.of() : live.get().packetHistograms(),
                     () -> live.get() == null ? List.of() : live.get().packetCounts(),
                     () -> live.get() == null ? new Health(0, 0, 0, Map.of(), List.of()) : live.get().health(),
-                    () -> live.get() == null ? List.of() : live.get().connectionStates())));
+                    () -> live.get() == null ? List.of() : live.get().connectionStates(),
+                    () -> live.get() == null ? List.of() : live.get().protoCounts())));
             try {
                 server = MetricsServer.start(metrics.host(), metrics.port(), registry);
             } catch (UncheckedIOException e) {
@@ -416,6 +421,10 @@ final class Netwatcher implements Callable<Integer> {
             });
         }
         if (time || udp) periodic.every((long) (totalsEvery * 1e9), () -> out.report(new FlowTotalsReport(clock.nowEpochNs(), session.flowTotals())));
+        if (proto) {
+            ProtoShares shares = new ProtoShares(session.protoCounts(), System.nanoTime());
+            periodic.every((long) (interval * 1e9), () -> out.report(shares.next(clock.nowEpochNs(), System.nanoTime(), session.protoCounts())));
+        }
         periodic.always(out::flush);
         return periodic;
     }
@@ -455,6 +464,7 @@ final class Netwatcher implements Callable<Integer> {
         if (sample > 1 && modes == 0) throw new UsageException("--sample belongs to -t, -u and -I: add one of them");
         if (modes != 0) probes.add(Probes.packets(modes, aggregate, sample));
         if (netfilter) probes.add(Probes.NETFILTER);
+        if (proto) probes.add(Probes.PROTO);
         int conn = (extra ? ConnProbe.EXTRA : 0) | (all ? ConnProbe.ALL : 0)
                 | (rtt ? ConnProbe.RTT : 0);
         if (conn != 0) probes.add(Probes.connections(conn));
@@ -468,7 +478,8 @@ final class Netwatcher implements Callable<Integer> {
         if (events && json) throw new UsageException("--events and --json contradict each other: choose one output");
         for (String o : new String[] {"--interval", "--anomaly-factor", "--anomaly-sigmas", "--anomaly-floor-us",
                 "--anomaly-warmup", "--latency-threshold-us"}) {
-            if (pr.hasMatchedOption(o) && !timeload) throw new UsageException(o + " belongs to -L (--timeload): add -L");
+            if (pr.hasMatchedOption(o) && !timeload && !(proto && o.equals("--interval")))
+                throw new UsageException(o + " belongs to -L (--timeload)" + (o.equals("--interval") ? " or -p (--proto)" : "") + ": add it");
         }
         if (pr.hasMatchedOption("--totals-every") && !time && !udp)
             throw new UsageException("--totals-every belongs to -t/-u: add one of them");

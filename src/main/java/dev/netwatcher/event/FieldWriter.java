@@ -9,6 +9,11 @@ public interface FieldWriter {
 
     void number(String key, long value);
 
+    /** A number with a fraction, rounded to two decimals (JSON: a number; text elsewhere). */
+    default void decimal(String key, double value) {
+        string(key, String.format(java.util.Locale.ROOT, "%.2f", value));
+    }
+
     /** A list of texts, in order (JSON: an array, e.g. a drop's "stack"); by default one space-separated text. */
     default void strings(String key, List<String> values) {
         string(key, String.join(" ", values));

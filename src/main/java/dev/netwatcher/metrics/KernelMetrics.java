@@ -3,6 +3,7 @@ package dev.netwatcher.metrics;
 import dev.netwatcher.stats.Health;
 import dev.netwatcher.stats.LayerHistogram;
 import dev.netwatcher.stats.PacketCount;
+import dev.netwatcher.stats.ProtoCount;
 import dev.netwatcher.stats.TcpStateCount;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
@@ -29,9 +30,10 @@ import java.util.function.Supplier;
 public final class KernelMetrics implements MultiCollector {
     /** What the running session can tell; each supplier is called on the scrape thread. */
     public record Sources(Supplier<List<LayerHistogram>> histograms, Supplier<List<PacketCount>> counts,
-                          Supplier<Health> health, Supplier<List<TcpStateCount>> connections) {
+                          Supplier<Health> health, Supplier<List<TcpStateCount>> connections,
+                          Supplier<List<ProtoCount>> protocols) {
         public Sources(Supplier<List<LayerHistogram>> histograms, Supplier<List<PacketCount>> counts, Supplier<Health> health) {
-            this(histograms, counts, health, List::of);
+            this(histograms, counts, health, List::of, List::of);
         }
     }
 
@@ -68,6 +70,22 @@ public final class KernelMetrics implements MultiCollector {
                 g.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(Labels.of("state", s.state())).value(s.sockets()).build());
             }
             out.add(g.build());
+        }
+        List<ProtoCount> protocols = sources.protocols().get();
+        if (!protocols.isEmpty()) {
+            CounterSnapshot.Builder packets = CounterSnapshot.builder().name("netwatcher_ip_packets")
+                    .help("-p: packets received and sent by every interface, by family and protocol (counted in the kernel)");
+            CounterSnapshot.Builder bytes = CounterSnapshot.builder().name("netwatcher_ip_bytes")
+                    .help("-p: their bytes from the network header on").unit(Unit.BYTES);
+            for (ProtoCount c : protocols) {
+                for (String dir : new String[] {"rx", "tx"}) {
+                    Labels l = Labels.of("dir", dir, "family", c.family(), "proto", c.proto());
+                    packets.dataPoint(point(l, dir.equals("rx") ? c.rxPackets() : c.txPackets()));
+                    bytes.dataPoint(point(l, dir.equals("rx") ? c.rxBytes() : c.txBytes()));
+                }
+            }
+            out.add(packets.build());
+            out.add(bytes.build());
         }
         health(sources.health().get(), out);
         return new MetricSnapshots(out);

@@ -14,6 +14,7 @@ public final class Probes {
     }
     public static final TcpErrorProbe TCP_ERROR = new TcpErrorProbe();
     public static final NetfilterProbe NETFILTER = new NetfilterProbe();
+    public static final ProtoProbe PROTO = new ProtoProbe();
 
     private Probes() {}
 
@@ -60,6 +61,6 @@ public final class Probes {
     public static List<Probe> all() {
         return List.of(TCP_STATE, RETRANS, DROP, TCP_ERROR,
                 packets(PacketProbe.MODE_TCP | PacketProbe.MODE_UDP | PacketProbe.MODE_ICMP), NETFILTER,
-                connections(ConnProbe.EXTRA | ConnProbe.ALL | ConnProbe.RTT), payload(PayloadProbe.HTTP | PayloadProbe.DNS));
+                connections(ConnProbe.EXTRA | ConnProbe.ALL | ConnProbe.RTT), payload(PayloadProbe.HTTP | PayloadProbe.DNS), PROTO);
     }
 }

@@ -21,6 +21,7 @@ import dev.netwatcher.kernel.KernelNames;
 import dev.netwatcher.stats.Health;
 import dev.netwatcher.stats.LayerHistogram;
 import dev.netwatcher.stats.PacketCount;
+import dev.netwatcher.stats.ProtoCount;
 import dev.netwatcher.stats.TcpStateCount;
 
 import java.io.IOException;
@@ -409,6 +410,11 @@ public final class Session implements AutoCloseable {
     /** --metrics: packets and bytes per direction and protocol, counted in the kernel (empty without a packet probe). */
     public List<PacketCount> packetCounts() {
         return read(PacketProbe.class, PacketProbe::counts);
+    }
+
+    /** -p: packets and bytes per protocol since start (empty without -p). */
+    public List<ProtoCount> protoCounts() {
+        return read(ProtoProbe.class, ProtoProbe::totals);
     }
 
     /** --rtt: RTT samples per remote address (empty without --rtt). */

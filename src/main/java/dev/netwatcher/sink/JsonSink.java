@@ -174,6 +174,16 @@ public final class JsonSink implements EventSink, FieldWriter {
     }
 
     @Override
+    public void decimal(String key, double value) {
+        try {
+            json.writeFieldName(encode(key));
+            json.writeNumber(java.math.BigDecimal.valueOf(value).setScale(2, java.math.RoundingMode.HALF_UP));
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    @Override
     public void strings(String key, List<String> values) {
         try {
             json.writeFieldName(encode(key));
