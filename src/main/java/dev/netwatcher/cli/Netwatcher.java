@@ -23,6 +23,7 @@ import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.NetfilterEvent;
 import dev.netwatcher.event.PacketEvent;
 import dev.netwatcher.event.RttReport;
+import dev.netwatcher.event.TcpStatesReport;
 import dev.netwatcher.event.TcpConnEvent;
 import dev.netwatcher.kernel.Clock;
 import dev.netwatcher.metrics.KernelMetrics;
@@ -410,6 +411,10 @@ final class Netwatcher implements Callable<Integer> {
                     stderr.println("netwatcher: -x/--rtt: could not enter " + failed + " network namespace(s); their sockets are not shown");
                 }
                 if (rtt) out.report(new RttReport(clock.nowEpochNs(), session.rttHistograms()));
+                if (extra || overview) {
+                    out.report(new TcpStatesReport(clock.nowEpochNs(), session.connectionStates().stream()
+                            .map(s -> new TcpStatesReport.Row(s.state(), s.sockets())).toList()));
+                }
                 out.walkDone(clock.nowEpochNs());
             });
         }

@@ -8,8 +8,10 @@ import dev.netwatcher.event.DropEvent;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.TcpConnEvent;
+import dev.netwatcher.event.Report;
 import dev.netwatcher.event.TcpErrorEvent;
 import dev.netwatcher.event.TcpInfo;
+import dev.netwatcher.event.TcpStatesReport;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,6 +41,8 @@ public final class OverviewSink implements EventSink {
     private final boolean redraw;
     private final List<TcpConnEvent> walk = new ArrayList<>();
     private final Map<String, Long> drops = new TreeMap<>(), errors = new TreeMap<>();
+    /** The socket walk's count per state (it comes just before walkDone). */
+    private TcpStatesReport states;
 
     /** redraw: clear the screen before each table (a terminal); json: JSON Lines instead of tables. */
     public OverviewSink(PrintStream out, boolean json, boolean redraw) {
@@ -62,6 +66,11 @@ public final class OverviewSink implements EventSink {
         }
     }
 
+    @Override
+    public void report(Report r) {
+        if (r instanceof TcpStatesReport s) states = s;
+    }
+
     /** The socket walk is complete: show what it found. */
     @Override
     public void walkDone(long epochNs) {
@@ -79,6 +88,7 @@ public final class OverviewSink implements EventSink {
         if (redraw) out.print("\033[H\033[2J");
         out.printf("--- netwatcher %s: %d TCP connections, %d listening; drops and TCP errors since start ---%n",
                 TIME.format(Instant.ofEpochSecond(0, epochNs)), conns.size(), listeners.size());
+        if (states != null) out.println("TCP sockets by state: " + states.summary());
         out.printf(ROW, "PID", "COMM", "ROLE", "LOCAL", "REMOTE", "STATE", "AGE", "SRTT_MS", "CWND", "TX_BYTES",
                 "RX_BYTES", "RETRANS");
         for (TcpConnEvent c : conns) {
@@ -121,6 +131,11 @@ public final class OverviewSink implements EventSink {
             json.writeArrayFieldStart("listeners");
             for (TcpConnEvent c : listeners) connection(c);
             json.writeEndArray();
+            if (states != null) {
+                json.writeObjectFieldStart("tcp_states");
+                for (TcpStatesReport.Row s : states.rows()) json.writeNumberField(s.state(), s.sockets());
+                json.writeEndObject();
+            }
             json.writeObjectFieldStart("drops");
             for (Map.Entry<String, Long> e : drops.entrySet()) json.writeNumberField(e.getKey(), e.getValue());
             json.writeEndObject();

@@ -276,17 +276,17 @@ class ConnIT extends LabTest {
         for (int i = 0; i < 3; i++) lab.inNs(lab.a, "socat", "-u", "/dev/null", "TCP6:[" + Lab.B6 + "]:7110");
         // until A's sockets stop changing state (the last FIN answered); in one CI run 7 of the 8 were in
         // TIME_WAIT there: what ss shows is the truth the walk is held to, not the 8 the test made
-        Map<String, Long> truthA = ssStates(lab.a), last = Map.of();
+        Map<String, Long> truthA = ssStates(lab, lab.a), last = Map.of();
         for (int i = 0; i < 200 && !(truthA.equals(last) && truthA.getOrDefault("TIME_WAIT", 0L) > 0
                 && truthA.keySet().stream().noneMatch(k -> k.startsWith("FIN_WAIT"))); i++) {
             Thread.sleep(25);
             last = truthA;
-            truthA = ssStates(lab.a);
+            truthA = ssStates(lab, lab.a);
         }
         assertTrue(truthA.getOrDefault("TIME_WAIT", 0L) > 0, "A's closed connections wait in TIME_WAIT: " + truthA);
         for (String ns : List.of(lab.a, lab.b)) {
             try (Collector c = new Collector(List.of(Probes.connections(ConnProbe.EXTRA)), new Filter(lab.netns(ns), 0, 0, null, null))) {
-                Map<String, Long> before = ssStates(ns);
+                Map<String, Long> before = ssStates(lab, ns);
                 c.snapshot();
                 Map<String, Long> ours = new HashMap<>();
                 c.session().connectionStates().forEach(s -> {
@@ -297,11 +297,11 @@ class ConnIT extends LabTest {
                         "every state is a series, zeros included: " + c.session().connectionStates());
             }
         }
-        assertEquals(1L, ssStates(lab.b).get("LISTEN"), "B's listener");
+        assertEquals(1L, ssStates(lab, lab.b).get("LISTEN"), "B's listener");
     }
 
     /** ss -tan in ns, as counts per kernel state name (ESTAB is ESTABLISHED, SYN-RECV a request socket). */
-    private Map<String, Long> ssStates(String ns) {
+    static Map<String, Long> ssStates(Lab lab, String ns) {
         Map<String, Long> out = new HashMap<>();
         for (String line : lab.inNs(ns, "ss", "-tanH").split("\n")) {
             if (line.isBlank()) continue;

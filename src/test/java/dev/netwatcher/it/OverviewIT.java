@@ -91,6 +91,14 @@ class OverviewIT extends LabTest {
             assertEquals(KNOCKS, rsts, "the kernel's own count of resets B sent");
             assertEquals(KNOCKS, sum(last.get("drops"), "NO_SOCKET"), "drops " + last.get("drops"));
             assertEquals(rsts, sum(last.get("tcp_errors"), "rst_sent"), "tcp errors " + last.get("tcp_errors"));
+            // the last walk's sockets per state are what ss shows in B now (nothing in B changed since)
+            Map<String, Long> ss = ConnIT.ssStates(lab, lab.b), walked = new java.util.HashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = last.get("tcp_states").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getValue().asLong() > 0) walked.put(e.getKey(), e.getValue().asLong());
+            }
+            assertEquals(ss, walked, "tcp_states against ss -tan in B");
+            assertEquals(1L, walked.get("LISTEN"), "B's listener: " + walked);
         } finally {
             p.destroyForcibly();
         }
