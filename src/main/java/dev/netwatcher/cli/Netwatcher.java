@@ -29,6 +29,7 @@ import dev.netwatcher.kernel.Clock;
 import dev.netwatcher.metrics.KernelMetrics;
 import dev.netwatcher.metrics.MetricsServer;
 import dev.netwatcher.metrics.MetricsSink;
+import dev.netwatcher.metrics.OwnerLabels;
 import dev.netwatcher.probe.Cidr;
 import dev.netwatcher.probe.ConnProbe;
 import dev.netwatcher.probe.Filter;
@@ -187,6 +188,10 @@ final class Netwatcher implements Callable<Integer> {
                     + "Turns per-event console output and log files off unless --events, --json or --log-dir ask for them; "
                     + "per-layer latency is then aggregated in the kernel.")
     Endpoint metrics;
+    @Option(names = "--metrics-labels", paramLabel = "LABELS", split = ",",
+            description = "With --metrics: label event metrics (drops, retransmits, states, errors, HTTP, DNS, ...) by their "
+                    + "owner's cgroup and/or container (cgroup,container), each with at most 100 values (then \"other\").")
+    List<String> metricsLabels;
     @Option(names = "--events", description = "With --metrics: print events on the console as well.")
     boolean events;
     @Option(names = "--bpf-stats", description = "With --metrics: turn on the kernel's per-program run count and time "
@@ -310,7 +315,7 @@ final class Netwatcher implements Callable<Integer> {
         List<EventSink> sinks = new ArrayList<>();
         RunSummary summary = new RunSummary().sampling(sample);
         sinks.add(summary);
-        if (registry != null) sinks.add(new MetricsSink(registry));
+        if (registry != null) sinks.add(new MetricsSink(registry, metricsLabels == null ? OwnerLabels.none() : new OwnerLabels(metricsLabels)));
         if (logs) {
             try {
                 LogFileSink files = new LogFileSink(logDir);
@@ -479,6 +484,13 @@ final class Netwatcher implements Callable<Integer> {
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
         ParseResult pr = spec.commandLine().getParseResult();
         if (metrics == null && events) throw new UsageException("--events belongs to --metrics (without it events are always shown)");
+        if (metricsLabels != null) {
+            if (metrics == null) throw new UsageException("--metrics-labels belongs to --metrics: add --metrics [HOST:]PORT");
+            for (String l : metricsLabels) {
+                if (!OwnerLabels.KNOWN.contains(l))
+                    throw new UsageException("--metrics-labels: '" + l + "' is not one of " + String.join(", ", OwnerLabels.KNOWN));
+            }
+        }
         if (metrics == null && bpfStats) throw new UsageException("--bpf-stats belongs to --metrics: add --metrics [HOST:]PORT");
         if (events && json) throw new UsageException("--events and --json contradict each other: choose one output");
         for (String o : new String[] {"--interval", "--anomaly-factor", "--anomaly-sigmas", "--anomaly-floor-us",

@@ -20,43 +20,52 @@ import io.prometheus.metrics.model.snapshots.Unit;
 /**
  * Counts events into Prometheus metrics. Labels are bounded sets only (drop
  * reasons, TCP states, hooks, layers, HTTP status classes, DNS response codes): no per-flow label, so a busy host does not
- * grow the series count. Per-packet latency is not counted here: the kernel keeps
+ * grow the series count. With --metrics-labels, each also carries the event owner's cgroup and/or container, at most
+ * OwnerLabels.MAX_VALUES of each. Per-packet latency is not counted here: the kernel keeps
  * those histograms (see {@link KernelMetrics}).
  */
 public final class MetricsSink implements EventSink {
     private final Counter drops, retransmits, transitions, tcpErrors, anomalies, closed, httpResponses, dnsAnswers;
     private final Histogram netfilter, icmp, httpLatency, dnsLatency;
 
+    private final OwnerLabels owners;
+
     public MetricsSink(PrometheusRegistry registry) {
+        this(registry, OwnerLabels.none());
+    }
+
+    /** owners: --metrics-labels, appended to every metric's own labels (bounded, see OwnerLabels). */
+    public MetricsSink(PrometheusRegistry registry, OwnerLabels owners) {
+        this.owners = owners;
         drops = Counter.builder().name("netwatcher_drops").help("Packets freed with a drop reason (kfree_skb), by reason")
-                .labelNames("reason").register(registry);
+                .labelNames(names("reason")).register(registry);
         retransmits = Counter.builder().name("netwatcher_tcp_retransmits").help("TCP segments retransmitted, by socket state")
-                .labelNames("state").register(registry);
+                .labelNames(names("state")).register(registry);
         transitions = Counter.builder().name("netwatcher_tcp_state_transitions").help("TCP state changes")
-                .labelNames("from", "to").register(registry);
+                .labelNames(names("from", "to")).register(registry);
         tcpErrors = Counter.builder().name("netwatcher_tcp_errors").help("TCP resets sent/received, bad checksums, socket errors")
-                .labelNames("kind").register(registry);
+                .labelNames(names("kind")).register(registry);
         anomalies = Counter.builder().name("netwatcher_latency_anomalies").help("Packets far outside their layer's baseline (-L)")
-                .labelNames("source", "dir", "layer").register(registry);
+                .labelNames(names("source", "dir", "layer")).register(registry);
         netfilter = Histogram.builder().name("netwatcher_netfilter_hook_latency_seconds")
                 .help("Time packets spent in each netfilter hook (-n)").unit(Unit.SECONDS)
-                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames("hook").register(registry);
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("hook")).register(registry);
         icmp = Histogram.builder().name("netwatcher_icmp_reply_latency_seconds")
                 .help("Time from an echo request entering ICMP to its reply leaving it (-I)").unit(Unit.SECONDS)
-                .classicOnly().classicUpperBounds(Buckets.seconds()).register(registry);
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names()).register(registry);
         closed = Counter.builder().name("netwatcher_tcp_connections_closed")
-                .help("TCP connections that reached CLOSE (-a), by the state before").labelNames("last_state").register(registry);
+                .help("TCP connections that reached CLOSE (-a), by the state before").labelNames(names("last_state")).register(registry);
         httpResponses = Counter.builder().name("netwatcher_http_responses")
-                .help("HTTP/1.x exchanges (-i), by side and status class").labelNames("side", "status_class").register(registry);
+                .help("HTTP/1.x exchanges (-i), by side and status class").labelNames(names("side", "status_class")).register(registry);
         httpLatency = Histogram.builder().name("netwatcher_http_response_latency_seconds")
                 .help("HTTP request to first response byte (-i)").unit(Unit.SECONDS)
-                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames("side").register(registry);
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("side")).register(registry);
         dnsAnswers = Counter.builder().name("netwatcher_dns_answers")
                 .help("DNS transactions (--dns), by side and response code (TIMEOUT: no answer in 5 s)")
-                .labelNames("side", "rcode").register(registry);
+                .labelNames(names("side", "rcode")).register(registry);
         dnsLatency = Histogram.builder().name("netwatcher_dns_latency_seconds")
                 .help("DNS query to answer (--dns)").unit(Unit.SECONDS)
-                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames("side").register(registry);
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("side")).register(registry);
     }
 
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -64,29 +73,44 @@ public final class MetricsSink implements EventSink {
     @Override
     public void accept(Event event) {
         switch (event) {
-            case DropEvent d -> drops.labelValues(d.reason()).inc();
-            case RetransEvent r -> retransmits.labelValues(r.state()).inc();
-            case TcpStateEvent s -> transitions.labelValues(s.oldState(), s.newState()).inc();
-            case TcpErrorEvent e -> tcpErrors.labelValues(e.kind()).inc();
-            case LatencyAnomalyEvent a -> anomalies.labelValues(a.source(), a.dir(), a.layer()).inc();
+            case DropEvent d -> drops.labelValues(values(event, d.reason())).inc();
+            case RetransEvent r -> retransmits.labelValues(values(event, r.state())).inc();
+            case TcpStateEvent s -> transitions.labelValues(values(event, s.oldState(), s.newState())).inc();
+            case TcpErrorEvent e -> tcpErrors.labelValues(values(event, e.kind())).inc();
+            case LatencyAnomalyEvent a -> anomalies.labelValues(values(event, a.source(), a.dir(), a.layer())).inc();
             case NetfilterEvent n -> {
                 for (int i = 0; i < n.hooks().size(); i++) {
-                    if (n.hooks().has(i)) netfilter.labelValues(n.hooks().name(i)).observe(n.hooks().get(i) / 1e9);
+                    if (n.hooks().has(i)) netfilter.labelValues(values(event, n.hooks().name(i))).observe(n.hooks().get(i) / 1e9);
                 }
             }
-            case IcmpEvent i -> icmp.observe(i.icmpNs() / 1e9);
-            case TcpCloseEvent c -> closed.labelValues(c.lastState()).inc();
+            case IcmpEvent i -> icmp.labelValues(values(event)).observe(i.icmpNs() / 1e9);
+            case TcpCloseEvent c -> closed.labelValues(values(event, c.lastState())).inc();
             case HttpEvent h -> {
                 int cls = h.status() / 100;
-                httpResponses.labelValues(h.side(), cls >= 1 && cls <= 5 ? STATUS_CLASSES[cls - 1] : "other").inc();
-                httpLatency.labelValues(h.side()).observe(h.latencyNs() / 1e9);
+                httpResponses.labelValues(values(event, h.side(), cls >= 1 && cls <= 5 ? STATUS_CLASSES[cls - 1] : "other")).inc();
+                httpLatency.labelValues(values(event, h.side())).observe(h.latencyNs() / 1e9);
             }
             case DnsEvent d -> {
-                dnsAnswers.labelValues(d.side(), d.rcode()).inc();
-                if (!d.rcode().equals("TIMEOUT")) dnsLatency.labelValues(d.side()).observe(d.latencyNs() / 1e9);
+                dnsAnswers.labelValues(values(event, d.side(), d.rcode())).inc();
+                if (!d.rcode().equals("TIMEOUT")) dnsLatency.labelValues(values(event, d.side())).observe(d.latencyNs() / 1e9);
             }
             default -> { }
         }
+    }
+
+    private String[] names(String... own) {
+        return concat(own, owners.names());
+    }
+
+    private String[] values(Event e, String... own) {
+        return concat(own, owners.values(e.header()));
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        if (b.length == 0) return a;
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Override
