@@ -13,11 +13,13 @@ import dev.netwatcher.event.Event;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.RttHistogram;
+import dev.netwatcher.event.SocketOwner;
 import dev.netwatcher.event.TcpCloseEvent;
 import dev.netwatcher.event.TcpConnEvent;
 import dev.netwatcher.event.TcpInfo;
 import dev.netwatcher.event.TcpRttEvent;
 import dev.netwatcher.event.TcpStates;
+import dev.netwatcher.kernel.SocketOwners;
 import dev.netwatcher.stats.TcpStateCount;
 
 import java.net.InetAddress;
@@ -38,7 +40,7 @@ public final class ConnProbe implements Probe {
 
     private final int modes;
     private final ConnRoles roles = new ConnRoles();
-    private dev.netwatcher.kernel.SocketOwners owners;
+    private SocketOwners owners;
 
     public ConnProbe(int modes) {
         if (modes == 0 || (modes & ~(EXTRA | ALL | RTT)) != 0) throw new IllegalArgumentException("modes " + modes);
@@ -124,8 +126,15 @@ public final class ConnProbe implements Probe {
                     seen == null ? -1 : h.tsNs() - seen.sinceNs(), seen != null && seen.atLeast());
         }
         ConnRoles.Seen seen = roles.snapshot(sk, h.netns(), flow.sport(), h.tsNs(), info.listening());
-        if (owners == null) owners = new dev.netwatcher.kernel.SocketOwners();
-        return new TcpConnEvent(h, flow, sk, "snapshot", null, info, owners.owner(ConnEventLayout.ino(b, off)), seen.role(),
+        // the socket's owner from socket storage (owner.bpf.c); else the process holding it open, from /proc
+        SocketOwner owner;
+        if (h.hasTask()) {
+            owner = new SocketOwner(h.pid(), h.comm());
+        } else {
+            if (owners == null) owners = new SocketOwners();
+            owner = owners.owner(ConnEventLayout.ino(b, off));
+        }
+        return new TcpConnEvent(h, flow, sk, "snapshot", null, info, owner, seen.role(),
                 Math.max(0, h.tsNs() - seen.sinceNs()), seen.atLeast());
     }
 
