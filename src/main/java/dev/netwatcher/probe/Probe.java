@@ -92,6 +92,11 @@ public interface Probe {
         return List.of();
     }
 
+    /** False for a probe whose records name no one (-p counts only): socket owners are then not kept for it. */
+    default boolean needsOwners() {
+        return true;
+    }
+
     /** Kernel-side counters (index in the per-CPU array map counterMap()) by name, for the summary. */
     default Map<String, Integer> counters() {
         return Map.of();

@@ -50,6 +50,11 @@ public final class ProtoProbe implements Probe {
     }
 
     @Override
+    public boolean needsOwners() {
+        return false;
+    }
+
+    @Override
     public boolean essential(String program) {
         return true;
     }

@@ -125,7 +125,7 @@ public final class Session implements AutoCloseable {
             s.ringMap = BpfMap.createRingBuffer("nw_events", config.ringBytes() > 0 ? config.ringBytes() : DEFAULT_RING_BYTES);
             s.ring = new RingBuffer(s.ringMap);
             s.poller.add(s.ring);
-            s.startOwners(kernel, config.filter());
+            if (config.probes().stream().anyMatch(Probe::needsOwners)) s.startOwners(kernel, config.filter());
             s.startAll(config.probes(), kernel, config.filter());
 
             if (s.loaded.isEmpty()) {
