@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # -k under a drop flood from every CPU (not a test; DropFloodIT is the test). As root:
-#   sudo bench/dropflood.sh [ROUNDS] [SECONDS]
+#   sudo [NW_EXTRA=--stack] bench/dropflood.sh [ROUNDS] [SECONDS]
 # Builds namespaces nwflood-a/-b (198.19.3.1/.2, a veth), a UDP receiver in B that never reads
 # (4 KiB buffer), and per round: netwatcher -k --netns B --metrics --bpf-stats, one sender per CPU
 # at full speed for SECONDS, then prints the kernel's count of the drops (UdpRcvbufErrors), what
@@ -29,7 +29,8 @@ stat_of() { # program field: from bpftool's JSON
 }
 printf '%5s %10s %10s %8s %8s %10s %10s %8s %8s\n' round kernel events lost missed drop_runs hit_runs drop_ns hit_ns
 for r in $(seq "$ROUNDS"); do
-  "$root/netwatcher" -k --netns "$inode" --metrics 127.0.0.1:$PORT --bpf-stats 2>"$M/nw.err" >/dev/null & NW=$!
+  # shellcheck disable=SC2086  # NW_EXTRA: more options, e.g. --stack
+  "$root/netwatcher" -k ${NW_EXTRA:-} --netns "$inode" --metrics 127.0.0.1:$PORT --bpf-stats 2>"$M/nw.err" >/dev/null & NW=$!
   for _ in $(seq 200); do grep -q attached "$M/nw.err" && break; sleep 0.1; done
   before=$(ip netns exec $B nstat -asz UdpRcvbufErrors | awk '/UdpRcvbufErrors/{print $2}')
   pids=()
