@@ -34,6 +34,7 @@ nw_install() {
         bind9-dnsutils) pkgs[$i]=bind-utils ;;
         iproute2) pkgs[$i]=iproute ;;
         prometheus) pkgs[$i]=golang-github-prometheus ;;
+        chromium-driver) pkgs[$i]=chromedriver ;;
       esac
     done
   else
@@ -79,6 +80,8 @@ nw_check_test_tools() {
   command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   command -v dig >/dev/null || missing+=(bind9-dnsutils)
   command -v curl >/dev/null || missing+=(curl)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || [ -x /usr/lib/chromium/chromedriver ] || missing+=(chromium-driver)
   [ ${#missing[@]} -eq 0 ] || nw_install "test tools" "${missing[@]}"
 }
 

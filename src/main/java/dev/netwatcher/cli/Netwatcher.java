@@ -47,6 +47,8 @@ import dev.netwatcher.sink.OverviewSink;
 import dev.netwatcher.sink.RunSummary;
 import dev.netwatcher.stats.Health;
 import dev.netwatcher.stats.ProtoShares;
+import dev.netwatcher.ui.LiveView;
+import dev.netwatcher.ui.UiServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -192,8 +194,13 @@ final class Netwatcher implements Callable<Integer> {
             description = "With --metrics: label event metrics (drops, retransmits, states, errors, HTTP, DNS, ...) by their "
                     + "owner's cgroup and/or container (cgroup,container), each with at most 100 values (then \"other\").")
     List<String> metricsLabels;
-    @Option(names = "--events", description = "With --metrics: print events on the console as well.")
+    @Option(names = "--events", description = "With --metrics or --ui: print events on the console as well.")
     boolean events;
+    @Option(names = "--ui", paramLabel = "[HOST:]PORT", converter = EndpointConverter.class,
+            description = "Serve a live view in the browser on http://HOST:PORT/ (127.0.0.1 without HOST; the --metrics "
+                    + "server when both name the same port): per-layer latency, flows, drops, retransmissions, anomalies, "
+                    + "connections. Read-only. Turns per-event console output and log files off, as --metrics does.")
+    Endpoint ui;
     @Option(names = "--bpf-stats", description = "With --metrics: turn on the kernel's per-program run count and time "
             + "(netwatcher_bpf_program_*; costs two clock reads per program run).")
     boolean bpfStats;
@@ -265,11 +272,11 @@ final class Netwatcher implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stderr = spec.commandLine().getErr();
         ParseResult pr = spec.commandLine().getParseResult();
-        boolean logs = !noLogs && (metrics == null || pr.hasMatchedOption("--log-dir"));
-        boolean console = !json && (metrics == null || events);
+        boolean logs = !noLogs && (metrics == null && ui == null || pr.hasMatchedOption("--log-dir"));
+        boolean console = !json && (metrics == null && ui == null || events);
         // --metrics aggregates packet latency in the kernel; records go to user space only if something reads them
         PacketProbe.Aggregate aggregate = metrics == null ? PacketProbe.Aggregate.NONE
-                : console || json || logs || timeload ? PacketProbe.Aggregate.ALSO : PacketProbe.Aggregate.ONLY;
+                : console || json || logs || timeload || ui != null ? PacketProbe.Aggregate.ALSO : PacketProbe.Aggregate.ONLY;
         List<Probe> probes = selectProbes(aggregate);
         if (overview && !pr.hasMatchedOption("--conn-every")) connEvery = 1;
         LatencyAnalysis analysis = timeload ? new LatencyAnalysis(new AnomalyDetector.Config(0.05, (int) anomalyWarmup,
@@ -296,6 +303,11 @@ final class Netwatcher implements Callable<Integer> {
         io.prometheus.metrics.model.registry.PrometheusRegistry registry = null;
         MetricsServer server = null;
         AtomicReference<Session> live = new AtomicReference<>();
+        LiveView view = ui == null ? null : new LiveView();
+        Clock uiClock = new Clock();
+        UiServer uiServer = ui == null ? null : new UiServer(view, uiClock::nowEpochNs);
+        boolean uiShared = ui != null && metrics != null && ui.port() == metrics.port()
+                && (ui.host() == null || ui.host().equals(metrics.host()));
         if (metrics != null) {
             registry = new io.prometheus.metrics.model.registry.PrometheusRegistry();
             registry.register(new KernelMetrics(new KernelMetrics.Sources(
@@ -305,16 +317,29 @@ final class Netwatcher implements Callable<Integer> {
                     () -> live.get() == null ? List.of() : live.get().connectionStates(),
                     () -> live.get() == null ? List.of() : live.get().protoCounts())));
             try {
-                server = MetricsServer.start(metrics.host(), metrics.port(), registry);
+                server = MetricsServer.start(metrics.host(), metrics.port(), registry, uiShared ? uiServer : null);
             } catch (UncheckedIOException e) {
                 stderr.println("netwatcher: " + e.getMessage());
+                if (uiServer != null) uiServer.close();
                 return 1;
             }
         }
+        if (uiServer != null && !uiShared) {
+            try {
+                uiServer.listen(ui.host() == null ? "127.0.0.1" : ui.host(), ui.port());
+            } catch (UncheckedIOException e) {
+                stderr.println("netwatcher: " + e.getMessage());
+                uiServer.close();
+                if (server != null) server.close();
+                return 1;
+            }
+        }
+        AutoCloseable servers = closing(server, uiServer);
 
         List<EventSink> sinks = new ArrayList<>();
         RunSummary summary = new RunSummary().sampling(sample);
         sinks.add(summary);
+        if (view != null) sinks.add(view);
         if (registry != null) sinks.add(new MetricsSink(registry, metricsLabels == null ? OwnerLabels.none() : new OwnerLabels(metricsLabels)));
         if (logs) {
             try {
@@ -323,7 +348,7 @@ final class Netwatcher implements Callable<Integer> {
                 sinks.add(overview ? new OverviewLogs(files) : files);
             } catch (LogFolder.Unsafe e) {
                 stderr.println("netwatcher: " + e.getMessage() + " (choose another --log-dir, or --no-logs)");
-                if (server != null) server.close();
+                servers.close();
                 return 1;
             }
         }
@@ -351,7 +376,7 @@ final class Netwatcher implements Callable<Integer> {
         try {
             session = Session.open(new Session.Config(probes, filter, addrToFunc || stack, bpfStats, ringKb * 1024), listener);
         } catch (RuntimeException e) {
-            if (server != null) server.close();
+            servers.close();
             throw e;
         }
         live.set(session);
@@ -368,7 +393,7 @@ final class Netwatcher implements Callable<Integer> {
         Runner runner = new Runner(session, out, stderr, atEnd, () -> analysis == null ? -1 : analysis.anomalies());
         Thread hook = new Thread(runner::onSignal, "netwatcher-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        stderr.println(attachedLine(session, server));
+        stderr.println(attachedLine(session, server, uiServer, uiShared));
         stderr.flush();
         if (consoleSink != null) {
             consoleSink.header();
@@ -378,7 +403,7 @@ final class Netwatcher implements Callable<Integer> {
             session.run(duration > 0 ? (long) (duration * 1e9) : 0, periodic);
         } finally {
             runner.finish();
-            if (server != null) server.close();
+            servers.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -386,6 +411,14 @@ final class Netwatcher implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Closes the servers that were started (null: not started); never throws. */
+    private static AutoCloseable closing(MetricsServer metricsServer, UiServer uiServer) {
+        return () -> {
+            if (metricsServer != null) metricsServer.close();
+            if (uiServer != null) uiServer.close();
+        };
     }
 
     /** The socket walk's namespace warning was printed (once per run). */
@@ -440,13 +473,15 @@ final class Netwatcher implements Callable<Integer> {
     }
 
     /** "netwatcher: attached -t -k (netfilter hooks in 3 network namespaces) for 5.0 s". */
-    private String attachedLine(Session session, MetricsServer server) {
+    private String attachedLine(Session session, MetricsServer server, UiServer uiServer, boolean uiShared) {
         int spaces = session.hookedNamespaces();
         return "netwatcher: attached " + String.join(" ", session.running())
                 + (sample > 1 ? " (following 1 packet in " + sample + ")" : "")
                 + (spaces > 0 ? " (netfilter hooks in " + spaces + (spaces == 1 ? " network namespace)" : " network namespaces)") : "")
                 + (server != null ? "; metrics on http://" + (metrics.host() == null ? "0.0.0.0" : metrics.host()) + ":"
                         + server.port() + "/metrics" : "")
+                + (uiServer != null ? "; live view (read-only) on http://" + (uiShared ? (metrics.host() == null ? "0.0.0.0" : metrics.host())
+                        + ":" + server.port() : (ui.host() == null ? "127.0.0.1" : ui.host()) + ":" + uiServer.port()) + "/" : "")
                 + (duration > 0 ? " for " + duration + " s" : "; Ctrl-C to stop");
     }
 
@@ -483,7 +518,8 @@ final class Netwatcher implements Callable<Integer> {
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
         ParseResult pr = spec.commandLine().getParseResult();
-        if (metrics == null && events) throw new UsageException("--events belongs to --metrics (without it events are always shown)");
+        if (metrics == null && ui == null && events)
+            throw new UsageException("--events belongs to --metrics or --ui (without them events are always shown)");
         if (metricsLabels != null) {
             if (metrics == null) throw new UsageException("--metrics-labels belongs to --metrics: add --metrics [HOST:]PORT");
             for (String l : metricsLabels) {

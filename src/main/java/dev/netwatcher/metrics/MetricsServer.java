@@ -1,5 +1,6 @@
 package dev.netwatcher.metrics;
 
+import dev.netwatcher.ui.UiServer;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -16,9 +17,15 @@ public final class MetricsServer implements AutoCloseable {
 
     /** host null: every address. Throws UncheckedIOException when the port cannot be bound. */
     public static MetricsServer start(String host, int port, PrometheusRegistry registry) {
+        return start(host, port, registry, null);
+    }
+
+    /** The same, also serving the live view (--ui on the same port) at every other path. */
+    public static MetricsServer start(String host, int port, PrometheusRegistry registry, UiServer ui) {
         try {
             HTTPServer.Builder b = HTTPServer.builder().port(port).registry(registry);
             if (host != null) b.hostname(host);
+            if (ui != null) b.defaultHandler(ui.handler()).executorService(ui.executor());
             return new MetricsServer(b.buildAndStart());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serve metrics on " + (host == null ? "" : host + ":") + port
