@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * traffic whose dominant layers it knows: A sends to B through tbf at 2 Mbit/s (sent packets wait
  * in the qdisc), and B sends to a reader in A that sleeps before reading (received packets wait
  * in the socket queue); knocks from B on a closed port of A are dropped (NO_SOCKET). The page
- * must show qdisc and socket as the dominant layers, the flows' ports, and that drop reason, as
- * text. The screenshot goes to target/live-view.png (README's picture is one of these).
+ * must show qdisc and socket as the dominant layers, the flows' ports, that drop reason and (-x)
+ * the connection, as text. The screenshot goes to target/live-view.png (README's picture is one of these).
  */
 class UiIT extends LabTest {
     private static final int PORT = 19480;
@@ -38,7 +38,7 @@ class UiIT extends LabTest {
         CliIT.awaitClean("earlier tests");
         lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
         List<String> stderr = new CopyOnWriteArrayList<>();
-        Process nw = CliIT.startAttached(stderr, "-t", "-k", "--netns", Long.toString(lab.netns(lab.a)), "--ui", Integer.toString(PORT));
+        Process nw = CliIT.startAttached(stderr, "-t", "-k", "-x", "--conn-every", "1", "--netns", Long.toString(lab.netns(lab.a)), "--ui", Integer.toString(PORT));
         WebDriver browser = null;
         try {
             assertTrue(stderr.stream().anyMatch(l -> l.contains("live view (read-only) on http://127.0.0.1:" + PORT + "/")),
@@ -59,11 +59,12 @@ class UiIT extends LabTest {
                 wait.until(d -> text(d, "tx-dominant").equals("qdisc") && text(d, "rx-dominant").equals("socket")
                         && text(d, "tx-layers").contains("qdisc (dominant)")
                         && text(d, "busiest").contains(Lab.B4 + ":8401") && text(d, "busiest").contains(Lab.A4 + ":8402")
-                        && text(d, "drops").contains("NO_SOCKET") && text(d, "recent-drops").contains(":8499"));
+                        && text(d, "drops").contains("NO_SOCKET") && text(d, "recent-drops").contains(":8499")
+                        && text(d, "connections").contains(Lab.A4 + ":8402"));
             } catch (org.openqa.selenium.TimeoutException e) {
                 throw new AssertionError("the page never showed it all: tx " + text(browser, "tx-layers") + "; rx "
                         + text(browser, "rx-layers") + "; busiest " + text(browser, "busiest") + "; drops "
-                        + text(browser, "recent-drops") + "; stderr " + stderr, e);
+                        + text(browser, "recent-drops") + "; connections " + text(browser, "connections") + "; stderr " + stderr, e);
             }
             File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
             Files.copy(shot.toPath(), Path.of("target", "live-view.png"), StandardCopyOption.REPLACE_EXISTING);
