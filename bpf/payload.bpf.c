@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * -i, --dns: application payload for user-space parsers (HTTP/1.x, DNS).
+ * -i, --dns, --tls: application payload for user-space parsers (HTTP/1.x, DNS, TLS hellos).
  * cgroup_skb programs on the root of the cgroup v2 hierarchy see every socket
  * of every process below it, in every network namespace, after GSO is undone on
  * receive and before segmentation on send; skb data starts at the IP header.
  * bpf_skb_load_bytes() reads across paged fragments (TCP sends its payload in
  * page frags). Only packets that carry the first bytes of a message are copied:
  * for HTTP, payloads that start with a request method or "HTTP/1."; for DNS,
- * payloads to or from port 53. Both programs always let the packet pass.
+ * payloads to or from port 53; for TLS, a handshake record that starts with a ClientHello or
+ * ServerHello. Both programs always let the packet pass.
  */
 #include "nw_common.h"
 #include "payload.h"
@@ -17,6 +18,7 @@ NW_BTF_EXPORT(payload_event);
 enum nw_payload_want {
 	NW_WANT_HTTP = 1,
 	NW_WANT_DNS = 2,
+	NW_WANT_TLS = 4,
 };
 NW_BTF_EXPORT_ENUM(nw_payload_want);
 NW_BTF_EXPORT_ENUM(nw_payload_kind);
@@ -109,15 +111,21 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	__u8 kind = 0;
 	if ((nw_payload_mode & NW_WANT_DNS) && (flow.sport == 53 || flow.dport == 53)) {
 		kind = NW_PAYLOAD_DNS;
-	} else if ((nw_payload_mode & NW_WANT_HTTP) && proto == IPPROTO_TCP && plen >= 4) {
+	} else if ((nw_payload_mode & (NW_WANT_HTTP | NW_WANT_TLS)) && proto == IPPROTO_TCP && plen >= 6) {
+		__u8 h[8] = {};
+		if (off <= 120 && data + off + 6 <= end) /* the payload starts in the linear part */
+			__builtin_memcpy(h, data + off, 6);
+		else if (bpf_skb_load_bytes(skb, off, h, 6)) /* in page fragments (TCP sends) */
+			return 1;
 		__u32 w;
-		if (off <= 120 && data + off + sizeof(w) <= end) /* the payload starts in the linear part */
-			__builtin_memcpy(&w, data + off, sizeof(w));
-		else if (bpf_skb_load_bytes(skb, off, &w, sizeof(w))) /* in page fragments (TCP sends) */
+		__builtin_memcpy(&w, h, sizeof(w));
+		if ((nw_payload_mode & NW_WANT_HTTP) && http_start(w))
+			kind = NW_PAYLOAD_HTTP;
+		/* a TLS handshake record (type 22, version 3.x) holding a ClientHello (1) or ServerHello (2) */
+		else if ((nw_payload_mode & NW_WANT_TLS) && h[0] == 22 && h[1] == 3 && h[2] <= 4 && (h[5] == 1 || h[5] == 2))
+			kind = NW_PAYLOAD_TLS;
+		else
 			return 1;
-		if (!http_start(w))
-			return 1;
-		kind = NW_PAYLOAD_HTTP;
 	} else {
 		return 1;
 	}

@@ -7,6 +7,7 @@
 enum nw_payload_kind {
 	NW_PAYLOAD_HTTP = 1, /* a TCP segment whose payload starts like an HTTP/1.x request or response */
 	NW_PAYLOAD_DNS = 2,  /* UDP or TCP to or from port 53 */
+	NW_PAYLOAD_TLS = 3,  /* a TCP segment that starts a TLS handshake record with a ClientHello or ServerHello */
 };
 
 /*

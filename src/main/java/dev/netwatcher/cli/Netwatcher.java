@@ -137,6 +137,9 @@ final class Netwatcher implements Callable<Integer> {
     boolean extra;
     @Option(names = "--dns", description = "DNS queries and answers (UDP and TCP port 53): name, type, response code, latency.")
     boolean dns;
+    @Option(names = "--tls", description = "TLS handshakes: server name (SNI), versions offered and chosen, ALPN, cipher, "
+            + "and the time from ClientHello to ServerHello.")
+    boolean tls;
     @Option(names = "--rtt", description = "Smoothed RTT per TCP connection every --conn-every seconds, and RTT samples per remote address.")
     boolean rtt;
     @Option(names = "--conn-every", paramLabel = "SECONDS", converter = DurationConverter.class, defaultValue = "5",
@@ -513,7 +516,7 @@ final class Netwatcher implements Callable<Integer> {
         int conn = (extra ? ConnProbe.EXTRA : 0) | (all ? ConnProbe.ALL : 0)
                 | (rtt ? ConnProbe.RTT : 0);
         if (conn != 0) probes.add(Probes.connections(conn));
-        int payload = (http ? PayloadProbe.HTTP : 0) | (dns ? PayloadProbe.DNS : 0);
+        int payload = (http ? PayloadProbe.HTTP : 0) | (dns ? PayloadProbe.DNS : 0) | (tls ? PayloadProbe.TLS : 0);
         if (payload != 0) probes.add(Probes.payload(payload, httpFullPath));
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");

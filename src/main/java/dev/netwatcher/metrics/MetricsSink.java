@@ -11,6 +11,7 @@ import dev.netwatcher.event.NetfilterEvent;
 import dev.netwatcher.event.RetransEvent;
 import dev.netwatcher.event.TcpErrorEvent;
 import dev.netwatcher.event.TcpStateEvent;
+import dev.netwatcher.event.TlsEvent;
 import dev.netwatcher.sink.EventSink;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -25,8 +26,8 @@ import io.prometheus.metrics.model.snapshots.Unit;
  * those histograms (see {@link KernelMetrics}).
  */
 public final class MetricsSink implements EventSink {
-    private final Counter drops, retransmits, transitions, tcpErrors, anomalies, closed, httpResponses, dnsAnswers;
-    private final Histogram netfilter, icmp, httpLatency, dnsLatency;
+    private final Counter drops, retransmits, transitions, tcpErrors, anomalies, closed, httpResponses, dnsAnswers, tlsHandshakes;
+    private final Histogram netfilter, icmp, httpLatency, dnsLatency, tlsLatency;
 
     private final OwnerLabels owners;
 
@@ -66,6 +67,11 @@ public final class MetricsSink implements EventSink {
         dnsLatency = Histogram.builder().name("netwatcher_dns_latency_seconds")
                 .help("DNS query to answer (--dns)").unit(Unit.SECONDS)
                 .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("side")).register(registry);
+        tlsHandshakes = Counter.builder().name("netwatcher_tls_handshakes")
+                .help("TLS handshakes (--tls), by side and the version the server chose").labelNames(names("side", "version")).register(registry);
+        tlsLatency = Histogram.builder().name("netwatcher_tls_hello_latency_seconds")
+                .help("ClientHello to ServerHello (--tls)").unit(Unit.SECONDS)
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("side")).register(registry);
     }
 
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -93,6 +99,10 @@ public final class MetricsSink implements EventSink {
             case DnsEvent d -> {
                 dnsAnswers.labelValues(values(event, d.side(), d.rcode())).inc();
                 if (!d.rcode().equals("TIMEOUT")) dnsLatency.labelValues(values(event, d.side())).observe(d.latencyNs() / 1e9);
+            }
+            case TlsEvent t -> {
+                tlsHandshakes.labelValues(values(event, t.side(), t.version())).inc();
+                tlsLatency.labelValues(values(event, t.side())).observe(t.handshakeNs() / 1e9);
             }
             default -> { }
         }

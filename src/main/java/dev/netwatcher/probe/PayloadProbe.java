@@ -21,7 +21,7 @@ import java.util.Map;
  */
 public final class PayloadProbe implements Probe {
     /** -i and --dns: the kernel's enum nw_payload_want. */
-    public static final int HTTP = NwPayloadWant.NW_WANT_HTTP, DNS = NwPayloadWant.NW_WANT_DNS;
+    public static final int HTTP = NwPayloadWant.NW_WANT_HTTP, DNS = NwPayloadWant.NW_WANT_DNS, TLS = NwPayloadWant.NW_WANT_TLS;
 
     private final int modes;
     private final Exchanges exchanges;
@@ -33,7 +33,7 @@ public final class PayloadProbe implements Probe {
     /** fullPaths: HTTP paths with their query values (--http-full-path). */
     public PayloadProbe(int modes, boolean fullPaths) {
         this.exchanges = new Exchanges(fullPaths);
-        if (modes == 0 || (modes & ~(HTTP | DNS)) != 0) throw new IllegalArgumentException("modes " + modes);
+        if (modes == 0 || (modes & ~(HTTP | DNS | TLS)) != 0) throw new IllegalArgumentException("modes " + modes);
         this.modes = modes;
     }
 
@@ -45,6 +45,7 @@ public final class PayloadProbe implements Probe {
         List<String> o = new ArrayList<>();
         if ((modes & HTTP) != 0) o.add("-i");
         if ((modes & DNS) != 0) o.add("--dns");
+        if ((modes & TLS) != 0) o.add("--tls");
         return String.join(" ", o);
     }
 
@@ -87,7 +88,9 @@ public final class PayloadProbe implements Probe {
         int n = Math.min(PayloadEventLayout.captured(b, off), PayloadEventLayout.DATA_LEN);
         byte[] data = new byte[n];
         b.get(off + PayloadEventLayout.DATA, data);
-        Segment.Kind kind = PayloadEventLayout.kind(b, off) == NwPayloadKind.NW_PAYLOAD_DNS ? Segment.Kind.DNS : Segment.Kind.HTTP;
+        int k = PayloadEventLayout.kind(b, off);
+        Segment.Kind kind = k == NwPayloadKind.NW_PAYLOAD_DNS ? Segment.Kind.DNS : k == NwPayloadKind.NW_PAYLOAD_TLS ? Segment.Kind.TLS
+                : Segment.Kind.HTTP;
         return new Segment(Records.header(b, off, ctx), Records.flow(b, off), PayloadEventLayout.cookie(b, off),
                 Integer.toUnsignedLong(PayloadEventLayout.seq(b, off)), PayloadEventLayout.egress(b, off) != 0, kind, PayloadEventLayout.payloadLen(b, off), data);
     }

@@ -5,6 +5,7 @@ import dev.netwatcher.event.Event;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.HttpEvent;
+import dev.netwatcher.event.TlsEvent;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,7 +19,8 @@ import java.util.Optional;
  * Pairs requests with responses on the same socket: a request sent and a response
  * received make a client-side exchange, a request received and a response sent a
  * server-side one. HTTP/1.x answers in order on a connection, so pending requests
- * are a queue per socket; DNS pairs by socket and message id. Both tables are
+ * are a queue per socket; DNS pairs by socket and message id; a TLS ClientHello by socket with
+ * the ServerHello that answers it. The tables are
  * bounded: the oldest sockets are forgotten first, counted in {@link #forgotten()}.
  */
 public final class Exchanges {
@@ -51,6 +53,7 @@ public final class Exchanges {
 
     private final Map<Object, ArrayDeque<Pending>> http = bounded();
     private final Map<Object, Pending> dns = bounded();
+    private final Map<Object, Pending> tls = bounded();
     private long forgotten;
 
     private <K, V> Map<K, V> bounded() {
@@ -85,7 +88,7 @@ public final class Exchanges {
             if (!p.egress()) continue;
             Dns.Message q = (Dns.Message) p.request();
             out.add(new DnsEvent(new EventHeader(nowEpochNs, p.header().netns(), p.header().pid(), p.header().tid(),
-                    p.header().comm()), p.flow(), "client", q.id(), q.name(), q.qtype(), "TIMEOUT", List.of(), waited));
+                    p.header().comm(), p.header().cgroup()), p.flow(), "client", q.id(), q.name(), q.qtype(), "TIMEOUT", List.of(), waited));
         }
         return out;
     }
@@ -95,6 +98,7 @@ public final class Exchanges {
         return switch (s.kind()) {
             case HTTP -> http(s);
             case DNS -> dns(s);
+            case TLS -> tls(s);
         };
     }
 
@@ -156,9 +160,30 @@ public final class Exchanges {
                 q.qtype(), msg.rcode(), msg.answers(), s.header().tsNs() - p.header().tsNs()));
     }
 
+    /** A ClientHello waits for the ServerHello on the same socket, in the other direction. */
+    private Optional<Event> tls(Segment s) {
+        byte[] d = s.data();
+        Object key = socket(s);
+        Long last = lastStart.put(new Start(key, s.egress()), s.seq());
+        if (last != null && last == s.seq()) return Optional.empty(); // a retransmitted hello
+        Optional<Tls.ClientHello> hello = Tls.clientHello(d, d.length);
+        if (hello.isPresent()) {
+            tls.put(key, new Pending(s.header(), s.flow(), s.egress(), s.seq(), hello.get()));
+            return Optional.empty();
+        }
+        Optional<Tls.ServerHello> answer = Tls.serverHello(d, d.length);
+        Pending p = tls.get(key);
+        if (answer.isEmpty() || p == null || p.egress() == s.egress()) return Optional.empty();
+        tls.remove(key);
+        Tls.ClientHello c = (Tls.ClientHello) p.request();
+        Tls.ServerHello sh = answer.get();
+        return Optional.of(new TlsEvent(header(p, s), p.flow(), p.egress() ? "client" : "server", c.sni(), c.versions(),
+                sh.version(), c.alpn(), sh.alpn(), sh.cipher(), s.header().tsNs() - p.header().tsNs()));
+    }
+
     /** The answer's time and namespace, with the task of whichever side of the exchange this host sent from. */
     private static EventHeader header(Pending p, Segment s) {
         EventHeader task = p.egress() ? p.header() : s.header();
-        return new EventHeader(s.header().tsNs(), s.header().netns(), task.pid(), task.tid(), task.comm());
+        return new EventHeader(s.header().tsNs(), s.header().netns(), task.pid(), task.tid(), task.comm(), task.cgroup());
     }
 }

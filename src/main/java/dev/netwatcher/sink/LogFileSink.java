@@ -36,6 +36,7 @@ public final class LogFileSink implements EventSink {
             Map.entry("tcp_rtt", "rtt.log"),
             Map.entry("http", "http.log"),
             Map.entry("dns", "dns.log"),
+            Map.entry("tls", "tls.log"),
             Map.entry("udp_packet", "udp.log"));
 
     private final LogFolder folder;
