@@ -19,12 +19,15 @@ enum nw_payload_want {
 	NW_WANT_HTTP = 1,
 	NW_WANT_DNS = 2,
 	NW_WANT_TLS = 4,
+	NW_WANT_MYSQL = 8,
 };
 NW_BTF_EXPORT_ENUM(nw_payload_want);
 NW_BTF_EXPORT_ENUM(nw_payload_kind);
 _Static_assert(NW_PAYLOAD_MAX == 512, "the asm mask below is NW_PAYLOAD_MAX - 1");
 
 const volatile __u32 nw_payload_mode = 0;
+/* -M: the server port of MySQL/MariaDB (--mysql-port, default 3306) */
+const volatile __u16 nw_mysql_port = 3306;
 
 /* A kfunc since 6.2: weak, so the object loads without it (the netns is then unknown, 0). */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
@@ -111,6 +114,22 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	__u8 kind = 0;
 	if ((nw_payload_mode & NW_WANT_DNS) && (flow.sport == 53 || flow.dport == 53)) {
 		kind = NW_PAYLOAD_DNS;
+	} else if ((nw_payload_mode & NW_WANT_MYSQL) && proto == IPPROTO_TCP && plen >= 5 &&
+		   (flow.dport == nw_mysql_port || flow.sport == nw_mysql_port)) {
+		/*
+		 * A MySQL packet header (3-byte length, sequence id) starting the segment: a command is
+		 * sequence 0 towards the server, the first packet of its answer sequence 1 from it
+		 * (the handshake's packets are the other way round, and the rest of an answer has
+		 * higher numbers). User space checks the rest.
+		 */
+		__u8 h[4] = {};
+		if (off <= 120 && data + off + 4 <= end)
+			__builtin_memcpy(h, data + off, 4);
+		else if (bpf_skb_load_bytes(skb, off, h, 4))
+			return 1;
+		if (!((flow.dport == nw_mysql_port && h[3] == 0) || (flow.sport == nw_mysql_port && h[3] == 1)))
+			return 1;
+		kind = NW_PAYLOAD_MYSQL;
 	} else if ((nw_payload_mode & (NW_WANT_HTTP | NW_WANT_TLS)) && proto == IPPROTO_TCP && plen >= 6) {
 		__u8 h[8] = {};
 		if (off <= 120 && data + off + 6 <= end) /* the payload starts in the linear part */

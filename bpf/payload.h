@@ -7,7 +7,8 @@
 enum nw_payload_kind {
 	NW_PAYLOAD_HTTP = 1, /* a TCP segment whose payload starts like an HTTP/1.x request or response */
 	NW_PAYLOAD_DNS = 2,  /* UDP or TCP to or from port 53 */
-	NW_PAYLOAD_TLS = 3,  /* a TCP segment that starts a TLS handshake record with a ClientHello or ServerHello */
+	NW_PAYLOAD_TLS = 3,
+	NW_PAYLOAD_MYSQL = 4, /* a TCP segment to or from the MySQL port that starts a command (seq 0) or its answer (seq 1) */  /* a TCP segment that starts a TLS handshake record with a ClientHello or ServerHello */
 };
 
 /*

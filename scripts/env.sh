@@ -35,6 +35,7 @@ nw_install() {
         iproute2) pkgs[$i]=iproute ;;
         prometheus) pkgs[$i]=golang-github-prometheus ;;
         chromium-driver) pkgs[$i]=chromedriver ;;
+        mariadb-client) pkgs[$i]=mariadb ;;
       esac
     done
   else
@@ -81,6 +82,8 @@ nw_check_test_tools() {
   command -v dig >/dev/null || missing+=(bind9-dnsutils)
   command -v curl >/dev/null || missing+=(curl)
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+  command -v mariadb >/dev/null || missing+=(mariadb-client)
   command -v chromedriver >/dev/null || [ -x /usr/lib/chromium/chromedriver ] || missing+=(chromium-driver)
   [ ${#missing[@]} -eq 0 ] || nw_install "test tools" "${missing[@]}"
 }

@@ -137,6 +137,15 @@ final class Netwatcher implements Callable<Integer> {
     boolean extra;
     @Option(names = "--dns", description = "DNS queries and answers (UDP and TCP port 53): name, type, response code, latency.")
     boolean dns;
+    @Option(names = {"-M", "--mysql"}, description = "MySQL/MariaDB commands (query text, statement ids, other commands by "
+            + "name) with the time to the first byte of the answer and its outcome (OK, ERR code and message, result set columns).")
+    boolean mysql;
+    @Option(names = "--mysql-port", paramLabel = "PORT", converter = PortConverter.class, defaultValue = "3306",
+            description = "With -M: the server port (default: ${DEFAULT-VALUE}).")
+    int mysqlPort;
+    @Option(names = "--mysql-slow-ms", paramLabel = "MS", converter = DurationConverter.class,
+            description = "With -M: only commands answered in MS milliseconds or more (the slow-query log's threshold).")
+    double mysqlSlowMs;
     @Option(names = "--tls", description = "TLS handshakes: server name (SNI), versions offered and chosen, ALPN, cipher, "
             + "and the time from ClientHello to ServerHello.")
     boolean tls;
@@ -516,8 +525,12 @@ final class Netwatcher implements Callable<Integer> {
         int conn = (extra ? ConnProbe.EXTRA : 0) | (all ? ConnProbe.ALL : 0)
                 | (rtt ? ConnProbe.RTT : 0);
         if (conn != 0) probes.add(Probes.connections(conn));
-        int payload = (http ? PayloadProbe.HTTP : 0) | (dns ? PayloadProbe.DNS : 0) | (tls ? PayloadProbe.TLS : 0);
-        if (payload != 0) probes.add(Probes.payload(payload, httpFullPath));
+        int payload = (http ? PayloadProbe.HTTP : 0) | (dns ? PayloadProbe.DNS : 0) | (tls ? PayloadProbe.TLS : 0)
+                | (mysql ? PayloadProbe.MYSQL : 0);
+        ParseResult mp = spec.commandLine().getParseResult();
+        if (!mysql && (mp.hasMatchedOption("--mysql-port") || mp.hasMatchedOption("--mysql-slow-ms")))
+            throw new UsageException("--mysql-port and --mysql-slow-ms belong to -M (--mysql): add -M");
+        if (payload != 0) probes.add(Probes.payload(payload, httpFullPath).mysql(mysqlPort, (long) (mysqlSlowMs * 1e6)));
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
         ParseResult pr = spec.commandLine().getParseResult();

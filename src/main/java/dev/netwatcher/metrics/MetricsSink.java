@@ -7,6 +7,7 @@ import dev.netwatcher.event.TcpCloseEvent;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.LatencyAnomalyEvent;
+import dev.netwatcher.event.MysqlEvent;
 import dev.netwatcher.event.NetfilterEvent;
 import dev.netwatcher.event.RetransEvent;
 import dev.netwatcher.event.TcpErrorEvent;
@@ -26,8 +27,8 @@ import io.prometheus.metrics.model.snapshots.Unit;
  * those histograms (see {@link KernelMetrics}).
  */
 public final class MetricsSink implements EventSink {
-    private final Counter drops, retransmits, transitions, tcpErrors, anomalies, closed, httpResponses, dnsAnswers, tlsHandshakes;
-    private final Histogram netfilter, icmp, httpLatency, dnsLatency, tlsLatency;
+    private final Counter drops, retransmits, transitions, tcpErrors, anomalies, closed, httpResponses, dnsAnswers, tlsHandshakes, mysqlCommands;
+    private final Histogram netfilter, icmp, httpLatency, dnsLatency, tlsLatency, mysqlLatency;
 
     private final OwnerLabels owners;
 
@@ -67,6 +68,12 @@ public final class MetricsSink implements EventSink {
         dnsLatency = Histogram.builder().name("netwatcher_dns_latency_seconds")
                 .help("DNS query to answer (--dns)").unit(Unit.SECONDS)
                 .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("side")).register(registry);
+        mysqlCommands = Counter.builder().name("netwatcher_mysql_commands")
+                .help("MySQL/MariaDB commands answered (-M), by side, command and outcome").labelNames(names("side", "command", "outcome"))
+                .register(registry);
+        mysqlLatency = Histogram.builder().name("netwatcher_mysql_latency_seconds")
+                .help("MySQL/MariaDB command to the first byte of its answer (-M)").unit(Unit.SECONDS)
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("side", "outcome")).register(registry);
         tlsHandshakes = Counter.builder().name("netwatcher_tls_handshakes")
                 .help("TLS handshakes (--tls), by side and the version the server chose").labelNames(names("side", "version")).register(registry);
         tlsLatency = Histogram.builder().name("netwatcher_tls_hello_latency_seconds")
@@ -99,6 +106,10 @@ public final class MetricsSink implements EventSink {
             case DnsEvent d -> {
                 dnsAnswers.labelValues(values(event, d.side(), d.rcode())).inc();
                 if (!d.rcode().equals("TIMEOUT")) dnsLatency.labelValues(values(event, d.side())).observe(d.latencyNs() / 1e9);
+            }
+            case MysqlEvent m -> {
+                mysqlCommands.labelValues(values(event, m.side(), m.command(), m.outcome())).inc();
+                mysqlLatency.labelValues(values(event, m.side(), m.outcome())).observe(m.latencyNs() / 1e9);
             }
             case TlsEvent t -> {
                 tlsHandshakes.labelValues(values(event, t.side(), t.version())).inc();

@@ -21,7 +21,13 @@ import java.util.Map;
  */
 public final class PayloadProbe implements Probe {
     /** -i and --dns: the kernel's enum nw_payload_want. */
-    public static final int HTTP = NwPayloadWant.NW_WANT_HTTP, DNS = NwPayloadWant.NW_WANT_DNS, TLS = NwPayloadWant.NW_WANT_TLS;
+    public static final int HTTP = NwPayloadWant.NW_WANT_HTTP, DNS = NwPayloadWant.NW_WANT_DNS, TLS = NwPayloadWant.NW_WANT_TLS,
+            MYSQL = NwPayloadWant.NW_WANT_MYSQL;
+    /** The default server port of -M (--mysql-port). */
+    public static final int MYSQL_PORT = 3306;
+
+    private int mysqlPort = MYSQL_PORT;
+    private long mysqlSlowNs;
 
     private final int modes;
     private final Exchanges exchanges;
@@ -33,7 +39,7 @@ public final class PayloadProbe implements Probe {
     /** fullPaths: HTTP paths with their query values (--http-full-path). */
     public PayloadProbe(int modes, boolean fullPaths) {
         this.exchanges = new Exchanges(fullPaths);
-        if (modes == 0 || (modes & ~(HTTP | DNS | TLS)) != 0) throw new IllegalArgumentException("modes " + modes);
+        if (modes == 0 || (modes & ~(HTTP | DNS | TLS | MYSQL)) != 0) throw new IllegalArgumentException("modes " + modes);
         this.modes = modes;
     }
 
@@ -46,6 +52,7 @@ public final class PayloadProbe implements Probe {
         if ((modes & HTTP) != 0) o.add("-i");
         if ((modes & DNS) != 0) o.add("--dns");
         if ((modes & TLS) != 0) o.add("--tls");
+        if ((modes & MYSQL) != 0) o.add("-M");
         return String.join(" ", o);
     }
 
@@ -61,7 +68,18 @@ public final class PayloadProbe implements Probe {
 
     @Override
     public Map<String, byte[]> rodata() {
-        return Map.of("nw_payload_mode", Probe.u32(modes));
+        byte[] port = java.nio.ByteBuffer.allocate(2).order(java.nio.ByteOrder.nativeOrder()).putShort(0, (short) mysqlPort).array();
+        return Map.of("nw_payload_mode", Probe.u32(modes), "nw_mysql_port", port);
+    }
+
+    /**
+     * -M's server port (--mysql-port), and its slow-query threshold (--mysql-slow-ms): commands
+     * answered faster than slowNs are not reported (0: all are).
+     */
+    public PayloadProbe mysql(int port, long slowNs) {
+        this.mysqlPort = port;
+        this.mysqlSlowNs = slowNs;
+        return this;
     }
 
     /** Requests dropped from the pairing tables before their answer (bounded tables). */
@@ -81,7 +99,9 @@ public final class PayloadProbe implements Probe {
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        return exchanges.accept(segment(b, off, ctx)).orElse(null);
+        Event e = exchanges.accept(segment(b, off, ctx)).orElse(null);
+        if (e instanceof dev.netwatcher.event.MysqlEvent m && m.latencyNs() < mysqlSlowNs) return null;
+        return e;
     }
 
     static Segment segment(ByteBuffer b, int off, DecodeContext ctx) {
@@ -90,7 +110,7 @@ public final class PayloadProbe implements Probe {
         b.get(off + PayloadEventLayout.DATA, data);
         int k = PayloadEventLayout.kind(b, off);
         Segment.Kind kind = k == NwPayloadKind.NW_PAYLOAD_DNS ? Segment.Kind.DNS : k == NwPayloadKind.NW_PAYLOAD_TLS ? Segment.Kind.TLS
-                : Segment.Kind.HTTP;
+                : k == NwPayloadKind.NW_PAYLOAD_MYSQL ? Segment.Kind.MYSQL : Segment.Kind.HTTP;
         return new Segment(Records.header(b, off, ctx), Records.flow(b, off), PayloadEventLayout.cookie(b, off),
                 Integer.toUnsignedLong(PayloadEventLayout.seq(b, off)), PayloadEventLayout.egress(b, off) != 0, kind, PayloadEventLayout.payloadLen(b, off), data);
     }

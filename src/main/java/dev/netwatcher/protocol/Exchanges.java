@@ -5,6 +5,7 @@ import dev.netwatcher.event.Event;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.HttpEvent;
+import dev.netwatcher.event.MysqlEvent;
 import dev.netwatcher.event.TlsEvent;
 
 import java.util.ArrayDeque;
@@ -54,6 +55,7 @@ public final class Exchanges {
     private final Map<Object, ArrayDeque<Pending>> http = bounded();
     private final Map<Object, Pending> dns = bounded();
     private final Map<Object, Pending> tls = bounded();
+    private final Map<Object, Pending> mysql = bounded();
     private long forgotten;
 
     private <K, V> Map<K, V> bounded() {
@@ -99,6 +101,7 @@ public final class Exchanges {
             case HTTP -> http(s);
             case DNS -> dns(s);
             case TLS -> tls(s);
+            case MYSQL -> mysql(s);
         };
     }
 
@@ -158,6 +161,31 @@ public final class Exchanges {
         Dns.Message q = (Dns.Message) p.request();
         return Optional.of(new DnsEvent(header(p, s), p.flow(), p.egress() ? "client" : "server", msg.id(), q.name(),
                 q.qtype(), msg.rcode(), msg.answers(), s.header().tsNs() - p.header().tsNs()));
+    }
+
+    /**
+     * A MySQL command waits for the first packet of its answer on the same socket (the protocol has
+     * one command in flight per connection). Commands that get no answer (COM_QUIT,
+     * COM_STMT_CLOSE) are not kept.
+     */
+    private Optional<Event> mysql(Segment s) {
+        byte[] d = s.data();
+        Object key = socket(s);
+        Long last = lastStart.put(new Start(key, s.egress()), s.seq());
+        if (last != null && last == s.seq()) return Optional.empty(); // a retransmission
+        Optional<Mysql.Command> cmd = Mysql.command(d, d.length);
+        if (cmd.isPresent()) {
+            if (cmd.get().answered()) mysql.put(key, new Pending(s.header(), s.flow(), s.egress(), s.seq(), cmd.get()));
+            return Optional.empty();
+        }
+        Optional<Mysql.Answer> answer = Mysql.answer(d, d.length);
+        Pending p = mysql.get(key);
+        if (answer.isEmpty() || p == null || p.egress() == s.egress()) return Optional.empty();
+        mysql.remove(key);
+        Mysql.Command c = (Mysql.Command) p.request();
+        Mysql.Answer a = answer.get();
+        return Optional.of(new MysqlEvent(header(p, s), p.flow(), p.egress() ? "client" : "server", c.name(), c.query(),
+                c.stmtId(), s.header().tsNs() - p.header().tsNs(), a.outcome(), a.errorCode(), a.error(), a.columns()));
     }
 
     /** A ClientHello waits for the ServerHello on the same socket, in the other direction. */

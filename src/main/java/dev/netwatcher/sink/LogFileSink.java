@@ -37,6 +37,7 @@ public final class LogFileSink implements EventSink {
             Map.entry("http", "http.log"),
             Map.entry("dns", "dns.log"),
             Map.entry("tls", "tls.log"),
+            Map.entry("mysql", "mysql.log"),
             Map.entry("udp_packet", "udp.log"));
 
     private final LogFolder folder;
