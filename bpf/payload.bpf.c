@@ -20,6 +20,7 @@ enum nw_payload_want {
 	NW_WANT_DNS = 2,
 	NW_WANT_TLS = 4,
 	NW_WANT_MYSQL = 8,
+	NW_WANT_REDIS = 16,
 };
 NW_BTF_EXPORT_ENUM(nw_payload_want);
 NW_BTF_EXPORT_ENUM(nw_payload_kind);
@@ -28,6 +29,8 @@ _Static_assert(NW_PAYLOAD_MAX == 512, "the asm mask below is NW_PAYLOAD_MAX - 1"
 const volatile __u32 nw_payload_mode = 0;
 /* -M: the server port of MySQL/MariaDB (--mysql-port, default 3306) */
 const volatile __u16 nw_mysql_port = 3306;
+/* -R: the Redis server port (--redis-port, default 6379) */
+const volatile __u16 nw_redis_port = 6379;
 
 /* A kfunc since 6.2: weak, so the object loads without it (the netns is then unknown, 0). */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
@@ -114,6 +117,9 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	__u8 kind = 0;
 	if ((nw_payload_mode & NW_WANT_DNS) && (flow.sport == 53 || flow.dport == 53)) {
 		kind = NW_PAYLOAD_DNS;
+	} else if ((nw_payload_mode & NW_WANT_REDIS) && proto == IPPROTO_TCP &&
+		   (flow.dport == nw_redis_port || flow.sport == nw_redis_port)) {
+		kind = NW_PAYLOAD_REDIS; /* every segment: RESP is read as a stream */
 	} else if ((nw_payload_mode & NW_WANT_MYSQL) && proto == IPPROTO_TCP && plen >= 5 &&
 		   (flow.dport == nw_mysql_port || flow.sport == nw_mysql_port)) {
 		/*
@@ -166,41 +172,53 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	if (!nw_filter_pass(&flow, netns) || (nw_filter.owner && !(o && o->match)))
 		return 1;
 
-	struct payload_event *e = nw_reserve(sizeof(*e));
-	if (!e)
-		return 1;
-	__u64 marker = 0;
-	nw_fill_hdr_skb(&marker, &e->hdr, NW_EV_PAYLOAD, netns, 0);
-	if (o) {
-		e->hdr.pid = o->pid;
-		e->hdr.tid = o->tid;
-		__builtin_memcpy(e->hdr.comm, o->comm, sizeof(e->hdr.comm));
-		e->hdr.cgroup = o->cgroup;
-	} else if (!egress) { /* received in softirq: whatever task it interrupted is not the owner */
-		e->hdr.pid = 0;
-		e->hdr.tid = 0;
-		__builtin_memset(e->hdr.comm, 0, sizeof(e->hdr.comm));
+	/*
+	 * One record per NW_PAYLOAD_MAX - 1 bytes: a message start needs one; a Redis segment is
+	 * copied whole, up to NW_REDIS_CHUNKS records (user space reads Redis as a stream, and a
+	 * pipeline puts many commands in one segment). Each record's seq is its first byte's.
+	 */
+	int chunks = kind == NW_PAYLOAD_REDIS ? NW_REDIS_CHUNKS : 1;
+	for (int i = 0; i < NW_REDIS_CHUNKS && i < chunks; i++) {
+		__u32 at = i * (NW_PAYLOAD_MAX - 1);
+		if (i > 0 && at >= plen)
+			break;
+		struct payload_event *e = nw_reserve(sizeof(*e));
+		if (!e)
+			return 1;
+		__u64 marker = 0;
+		nw_fill_hdr_skb(&marker, &e->hdr, NW_EV_PAYLOAD, netns, 0);
+		if (o) {
+			e->hdr.pid = o->pid;
+			e->hdr.tid = o->tid;
+			__builtin_memcpy(e->hdr.comm, o->comm, sizeof(e->hdr.comm));
+			e->hdr.cgroup = o->cgroup;
+		} else if (!egress) { /* received in softirq: whatever task it interrupted is not the owner */
+			e->hdr.pid = 0;
+			e->hdr.tid = 0;
+			__builtin_memset(e->hdr.comm, 0, sizeof(e->hdr.comm));
+		}
+		if (!o) /* the cgroup the socket was made in */
+			e->hdr.cgroup = bsk ? bpf_sk_cgroup_id(bsk) : 0;
+		e->flow = flow;
+		e->cookie = bpf_get_socket_cookie(skb);
+		e->seq = seq + at;
+		e->pad = 0;
+		e->payload_len = plen;
+		e->egress = egress;
+		e->kind = kind;
+		/* at most NW_PAYLOAD_MAX - 1 bytes: the mask is what lets the verifier bound the length */
+		__u32 left = plen - at;
+		__u64 n = left < NW_PAYLOAD_MAX - 1 ? left : NW_PAYLOAD_MAX - 1;
+		if (n) {
+			/* the length is m + 1 with m masked: at least 1 on every path, which 6.1's verifier
+			 * needs to see (it does not carry n != 0 over to the masked copy) */
+			__u64 m = n - 1;
+			asm volatile("%0 &= 511" : "+r"(m)); /* clang would drop a C mask it can prove redundant */
+			n = bpf_skb_load_bytes(skb, off + at, e->data, m + 1) ? 0 : m + 1;
+		}
+		e->captured = n;
+		nw_submit(e);
 	}
-	if (!o) /* the cgroup the socket was made in */
-		e->hdr.cgroup = bsk ? bpf_sk_cgroup_id(bsk) : 0;
-	e->flow = flow;
-	e->cookie = bpf_get_socket_cookie(skb);
-	e->seq = seq;
-	e->pad = 0;
-	e->payload_len = plen;
-	e->egress = egress;
-	e->kind = kind;
-	/* at most NW_PAYLOAD_MAX - 1 bytes: the mask is what lets the verifier bound the length */
-	__u64 n = plen < NW_PAYLOAD_MAX - 1 ? plen : NW_PAYLOAD_MAX - 1;
-	if (n) {
-		/* the length is m + 1 with m masked: at least 1 on every path, which 6.1's verifier
-		 * needs to see (it does not carry n != 0 over to the masked copy) */
-		__u64 m = n - 1;
-		asm volatile("%0 &= 511" : "+r"(m)); /* clang would drop a C mask it can prove redundant */
-		n = bpf_skb_load_bytes(skb, off, e->data, m + 1) ? 0 : m + 1;
-	}
-	e->captured = n;
-	nw_submit(e);
 	return 1;
 }
 

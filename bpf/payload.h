@@ -2,12 +2,14 @@
 #ifndef NW_PAYLOAD_H
 #define NW_PAYLOAD_H
 
-#define NW_PAYLOAD_MAX 512 /* a power of 2; up to NW_PAYLOAD_MAX - 1 bytes are copied */
+#define NW_PAYLOAD_MAX 512 /* a power of 2; up to NW_PAYLOAD_MAX - 1 bytes are copied per record */
+#define NW_REDIS_CHUNKS 8  /* records per Redis segment: its first 8 * 511 = 4088 bytes */
 
 enum nw_payload_kind {
 	NW_PAYLOAD_HTTP = 1, /* a TCP segment whose payload starts like an HTTP/1.x request or response */
 	NW_PAYLOAD_DNS = 2,  /* UDP or TCP to or from port 53 */
 	NW_PAYLOAD_TLS = 3,
+	NW_PAYLOAD_REDIS = 5, /* a TCP segment to or from the Redis port, copied whole (up to NW_REDIS_CHUNKS records) */
 	NW_PAYLOAD_MYSQL = 4, /* a TCP segment to or from the MySQL port that starts a command (seq 0) or its answer (seq 1) */  /* a TCP segment that starts a TLS handshake record with a ClientHello or ServerHello */
 };
 

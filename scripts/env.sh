@@ -36,6 +36,7 @@ nw_install() {
         prometheus) pkgs[$i]=golang-github-prometheus ;;
         chromium-driver) pkgs[$i]=chromedriver ;;
         mariadb-client) pkgs[$i]=mariadb ;;
+        redis-server|redis-tools) pkgs[$i]=redis ;;
       esac
     done
   else
@@ -84,6 +85,8 @@ nw_check_test_tools() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v redis-cli >/dev/null || missing+=(redis-tools)
   command -v chromedriver >/dev/null || [ -x /usr/lib/chromium/chromedriver ] || missing+=(chromium-driver)
   [ ${#missing[@]} -eq 0 ] || nw_install "test tools" "${missing[@]}"
 }

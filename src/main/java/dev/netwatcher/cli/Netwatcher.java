@@ -146,6 +146,12 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--mysql-slow-ms", paramLabel = "MS", converter = DurationConverter.class,
             description = "With -M: only commands answered in MS milliseconds or more (the slow-query log's threshold).")
     double mysqlSlowMs;
+    @Option(names = {"-R", "--redis"}, description = "Redis commands (name and first key) with their reply type and "
+            + "latency; pipelined commands are paired in order.")
+    boolean redis;
+    @Option(names = "--redis-port", paramLabel = "PORT", converter = PortConverter.class, defaultValue = "6379",
+            description = "With -R: the server port (default: ${DEFAULT-VALUE}).")
+    int redisPort;
     @Option(names = "--tls", description = "TLS handshakes: server name (SNI), versions offered and chosen, ALPN, cipher, "
             + "and the time from ClientHello to ServerHello.")
     boolean tls;
@@ -526,11 +532,12 @@ final class Netwatcher implements Callable<Integer> {
                 | (rtt ? ConnProbe.RTT : 0);
         if (conn != 0) probes.add(Probes.connections(conn));
         int payload = (http ? PayloadProbe.HTTP : 0) | (dns ? PayloadProbe.DNS : 0) | (tls ? PayloadProbe.TLS : 0)
-                | (mysql ? PayloadProbe.MYSQL : 0);
+                | (mysql ? PayloadProbe.MYSQL : 0) | (redis ? PayloadProbe.REDIS : 0);
         ParseResult mp = spec.commandLine().getParseResult();
         if (!mysql && (mp.hasMatchedOption("--mysql-port") || mp.hasMatchedOption("--mysql-slow-ms")))
             throw new UsageException("--mysql-port and --mysql-slow-ms belong to -M (--mysql): add -M");
-        if (payload != 0) probes.add(Probes.payload(payload, httpFullPath).mysql(mysqlPort, (long) (mysqlSlowMs * 1e6)));
+        if (!redis && mp.hasMatchedOption("--redis-port")) throw new UsageException("--redis-port belongs to -R (--redis): add -R");
+        if (payload != 0) probes.add(Probes.payload(payload, httpFullPath).mysql(mysqlPort, (long) (mysqlSlowMs * 1e6)).redis(redisPort));
         if (timeload && modes == 0 && !netfilter)
             throw new UsageException("-L (--timeload) analyses latency: use it with -t, -u, -n or -I");
         ParseResult pr = spec.commandLine().getParseResult();

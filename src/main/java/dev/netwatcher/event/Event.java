@@ -2,7 +2,7 @@ package dev.netwatcher.event;
 
 /** Something netwatcher saw in the kernel, decoded. Sinks render it; they know nothing of BPF. */
 public sealed interface Event permits TcpStateEvent, RetransEvent, DropEvent, TcpErrorEvent, PacketEvent, IcmpEvent,
-        NetfilterEvent, LatencyAnomalyEvent, TcpConnEvent, TcpCloseEvent, TcpRttEvent, HttpEvent, DnsEvent, TlsEvent, MysqlEvent {
+        NetfilterEvent, LatencyAnomalyEvent, TcpConnEvent, TcpCloseEvent, TcpRttEvent, HttpEvent, DnsEvent, TlsEvent, MysqlEvent, RedisEvent {
     EventHeader header();
 
     Flow flow();

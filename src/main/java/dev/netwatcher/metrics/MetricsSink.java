@@ -9,6 +9,7 @@ import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.LatencyAnomalyEvent;
 import dev.netwatcher.event.MysqlEvent;
 import dev.netwatcher.event.NetfilterEvent;
+import dev.netwatcher.event.RedisEvent;
 import dev.netwatcher.event.RetransEvent;
 import dev.netwatcher.event.TcpErrorEvent;
 import dev.netwatcher.event.TcpStateEvent;
@@ -27,8 +28,8 @@ import io.prometheus.metrics.model.snapshots.Unit;
  * those histograms (see {@link KernelMetrics}).
  */
 public final class MetricsSink implements EventSink {
-    private final Counter drops, retransmits, transitions, tcpErrors, anomalies, closed, httpResponses, dnsAnswers, tlsHandshakes, mysqlCommands;
-    private final Histogram netfilter, icmp, httpLatency, dnsLatency, tlsLatency, mysqlLatency;
+    private final Counter drops, retransmits, transitions, tcpErrors, anomalies, closed, httpResponses, dnsAnswers, tlsHandshakes, mysqlCommands, redisCommands;
+    private final Histogram netfilter, icmp, httpLatency, dnsLatency, tlsLatency, mysqlLatency, redisLatency;
 
     private final OwnerLabels owners;
 
@@ -74,6 +75,11 @@ public final class MetricsSink implements EventSink {
         mysqlLatency = Histogram.builder().name("netwatcher_mysql_latency_seconds")
                 .help("MySQL/MariaDB command to the first byte of its answer (-M)").unit(Unit.SECONDS)
                 .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("side", "outcome")).register(registry);
+        redisCommands = Counter.builder().name("netwatcher_redis_commands")
+                .help("Redis commands answered (-R), by side and reply type").labelNames(names("side", "reply")).register(registry);
+        redisLatency = Histogram.builder().name("netwatcher_redis_latency_seconds")
+                .help("Redis command to the first byte of its reply (-R)").unit(Unit.SECONDS)
+                .classicOnly().classicUpperBounds(Buckets.seconds()).labelNames(names("side")).register(registry);
         tlsHandshakes = Counter.builder().name("netwatcher_tls_handshakes")
                 .help("TLS handshakes (--tls), by side and the version the server chose").labelNames(names("side", "version")).register(registry);
         tlsLatency = Histogram.builder().name("netwatcher_tls_hello_latency_seconds")
@@ -110,6 +116,10 @@ public final class MetricsSink implements EventSink {
             case MysqlEvent m -> {
                 mysqlCommands.labelValues(values(event, m.side(), m.command(), m.outcome())).inc();
                 mysqlLatency.labelValues(values(event, m.side(), m.outcome())).observe(m.latencyNs() / 1e9);
+            }
+            case RedisEvent r -> {
+                redisCommands.labelValues(values(event, r.side(), r.reply())).inc();
+                redisLatency.labelValues(values(event, r.side())).observe(r.latencyNs() / 1e9);
             }
             case TlsEvent t -> {
                 tlsHandshakes.labelValues(values(event, t.side(), t.version())).inc();

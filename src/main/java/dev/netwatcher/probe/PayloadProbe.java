@@ -22,7 +22,12 @@ import java.util.Map;
 public final class PayloadProbe implements Probe {
     /** -i and --dns: the kernel's enum nw_payload_want. */
     public static final int HTTP = NwPayloadWant.NW_WANT_HTTP, DNS = NwPayloadWant.NW_WANT_DNS, TLS = NwPayloadWant.NW_WANT_TLS,
-            MYSQL = NwPayloadWant.NW_WANT_MYSQL;
+            MYSQL = NwPayloadWant.NW_WANT_MYSQL, REDIS = NwPayloadWant.NW_WANT_REDIS;
+    /** The default server port of -R (--redis-port). */
+    public static final int REDIS_PORT = 6379;
+
+    private int redisPort = REDIS_PORT;
+    private final java.util.ArrayDeque<Event> more = new java.util.ArrayDeque<>();
     /** The default server port of -M (--mysql-port). */
     public static final int MYSQL_PORT = 3306;
 
@@ -39,7 +44,7 @@ public final class PayloadProbe implements Probe {
     /** fullPaths: HTTP paths with their query values (--http-full-path). */
     public PayloadProbe(int modes, boolean fullPaths) {
         this.exchanges = new Exchanges(fullPaths);
-        if (modes == 0 || (modes & ~(HTTP | DNS | TLS | MYSQL)) != 0) throw new IllegalArgumentException("modes " + modes);
+        if (modes == 0 || (modes & ~(HTTP | DNS | TLS | MYSQL | REDIS)) != 0) throw new IllegalArgumentException("modes " + modes);
         this.modes = modes;
     }
 
@@ -53,6 +58,7 @@ public final class PayloadProbe implements Probe {
         if ((modes & DNS) != 0) o.add("--dns");
         if ((modes & TLS) != 0) o.add("--tls");
         if ((modes & MYSQL) != 0) o.add("-M");
+        if ((modes & REDIS) != 0) o.add("-R");
         return String.join(" ", o);
     }
 
@@ -69,7 +75,8 @@ public final class PayloadProbe implements Probe {
     @Override
     public Map<String, byte[]> rodata() {
         byte[] port = java.nio.ByteBuffer.allocate(2).order(java.nio.ByteOrder.nativeOrder()).putShort(0, (short) mysqlPort).array();
-        return Map.of("nw_payload_mode", Probe.u32(modes), "nw_mysql_port", port);
+        byte[] redis = java.nio.ByteBuffer.allocate(2).order(java.nio.ByteOrder.nativeOrder()).putShort(0, (short) redisPort).array();
+        return Map.of("nw_payload_mode", Probe.u32(modes), "nw_mysql_port", port, "nw_redis_port", redis);
     }
 
     /**
@@ -82,6 +89,13 @@ public final class PayloadProbe implements Probe {
         return this;
     }
 
+    /** -R's server port (--redis-port). */
+    public PayloadProbe redis(int port) {
+        this.redisPort = port;
+        exchanges.redisPort(port);
+        return this;
+    }
+
     /** Requests dropped from the pairing tables before their answer (bounded tables). */
     public long forgotten() {
         return exchanges.forgotten();
@@ -89,7 +103,9 @@ public final class PayloadProbe implements Probe {
 
     @Override
     public Map<String, Long> decoderCounters() {
-        return Map.of("requests forgotten before their answer (pairing table full)", exchanges.forgotten());
+        if ((modes & REDIS) == 0) return Map.of("requests forgotten before their answer (pairing table full)", exchanges.forgotten());
+        return Map.of("requests forgotten before their answer (pairing table full)", exchanges.forgotten(),
+                "Redis streams that lost their place (a segment longer than copied, or not RESP)", exchanges.redisResyncs());
     }
 
     @Override
@@ -99,9 +115,17 @@ public final class PayloadProbe implements Probe {
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        Event e = exchanges.accept(segment(b, off, ctx)).orElse(null);
-        if (e instanceof dev.netwatcher.event.MysqlEvent m && m.latencyNs() < mysqlSlowNs) return null;
-        return e;
+        more.clear();
+        for (Event e : exchanges.acceptAll(segment(b, off, ctx))) {
+            if (e instanceof dev.netwatcher.event.MysqlEvent m && m.latencyNs() < mysqlSlowNs) continue;
+            more.addLast(e);
+        }
+        return more.pollFirst();
+    }
+
+    @Override
+    public Event more() {
+        return more.pollFirst();
     }
 
     static Segment segment(ByteBuffer b, int off, DecodeContext ctx) {
@@ -110,7 +134,8 @@ public final class PayloadProbe implements Probe {
         b.get(off + PayloadEventLayout.DATA, data);
         int k = PayloadEventLayout.kind(b, off);
         Segment.Kind kind = k == NwPayloadKind.NW_PAYLOAD_DNS ? Segment.Kind.DNS : k == NwPayloadKind.NW_PAYLOAD_TLS ? Segment.Kind.TLS
-                : k == NwPayloadKind.NW_PAYLOAD_MYSQL ? Segment.Kind.MYSQL : Segment.Kind.HTTP;
+                : k == NwPayloadKind.NW_PAYLOAD_MYSQL ? Segment.Kind.MYSQL : k == NwPayloadKind.NW_PAYLOAD_REDIS ? Segment.Kind.REDIS
+                : Segment.Kind.HTTP;
         return new Segment(Records.header(b, off, ctx), Records.flow(b, off), PayloadEventLayout.cookie(b, off),
                 Integer.toUnsignedLong(PayloadEventLayout.seq(b, off)), PayloadEventLayout.egress(b, off) != 0, kind, PayloadEventLayout.payloadLen(b, off), data);
     }

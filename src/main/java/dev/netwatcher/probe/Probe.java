@@ -29,6 +29,11 @@ public interface Probe {
     /** The event a record carries; null when the record only feeds state (e.g. a request awaiting its answer). */
     Event decode(ByteBuffer b, int off, int len, DecodeContext ctx);
 
+    /** Further events the last decode() completed (a Redis pipeline answers many in one record), one per call, then null. */
+    default Event more() {
+        return null;
+    }
+
     /** A round of iterator walks (one per watched namespace) starts (see Session.readIterators). */
     default void walksStart() {}
 

@@ -581,10 +581,10 @@ public final class Session implements AutoCloseable {
         int type = Records.type(b, off);
         Probe p = type > 0 && type < byType.length ? byType[type] : null;
         if (p == null) return;
-        Event e = p.decode(b, off, len, ctx);
-        if (e == null) return;
-        listener.accept(e);
-        delivered++;
+        for (Event e = p.decode(b, off, len, ctx); e != null; e = p.more()) {
+            listener.accept(e);
+            delivered++;
+        }
     }
 
     /** Asks run() to return; safe from any thread. */

@@ -6,6 +6,7 @@ import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.HttpEvent;
 import dev.netwatcher.event.MysqlEvent;
+import dev.netwatcher.event.RedisEvent;
 import dev.netwatcher.event.TlsEvent;
 
 import java.util.ArrayDeque;
@@ -56,6 +57,18 @@ public final class Exchanges {
     private final Map<Object, Pending> dns = bounded();
     private final Map<Object, Pending> tls = bounded();
     private final Map<Object, Pending> mysql = bounded();
+    static final int MAX_REDIS_PENDING = 4096;
+    private int redisPort = 6379;
+    private long redisResyncs;
+    private final Map<Object, ArrayDeque<Pending>> redis = bounded();
+    private final Map<Object, RespStream[]> redisStreams = new LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Object, RespStream[]> eldest) {
+            if (size() <= MAX_SOCKETS) return false;
+            redisResyncs += eldest.getValue()[0].resyncs + eldest.getValue()[1].resyncs;
+            return true;
+        }
+    };
     private long forgotten;
 
     private <K, V> Map<K, V> bounded() {
@@ -102,7 +115,24 @@ public final class Exchanges {
             case DNS -> dns(s);
             case TLS -> tls(s);
             case MYSQL -> mysql(s);
+            case REDIS -> redis(s).stream().findFirst();
         };
+    }
+
+    /** Every exchange this segment completes, in order (a Redis pipeline answers many in one segment). */
+    public List<Event> acceptAll(Segment s) {
+        return s.kind() == Segment.Kind.REDIS ? redis(s) : accept(s).map(List::of).orElse(List.of());
+    }
+
+    /** -R's server port: segments towards it carry commands, segments from it replies. */
+    public Exchanges redisPort(int port) {
+        this.redisPort = port;
+        return this;
+    }
+
+    /** Times a Redis stream lost its place (a gap, bytes that are not RESP, a value too large to buffer). */
+    public long redisResyncs() {
+        return redisResyncs + redisStreams.values().stream().mapToLong(r -> r[0].resyncs + r[1].resyncs).sum();
     }
 
     private Object socket(Segment s) {
@@ -164,6 +194,50 @@ public final class Exchanges {
     }
 
     /**
+     * Redis: each direction of a connection is a RESP stream (RespStream); commands (towards the
+     * server port) queue per socket, and each reply takes the oldest command: RESP answers in order,
+     * pipelined or not. Push messages (RESP3 '>', pub/sub) answer no command. When a stream loses
+     * its place, the commands waiting on that socket are forgotten (their order is no longer known).
+     */
+    private List<Event> redis(Segment s) {
+        Object key = socket(s);
+        boolean toServer = s.flow().dport() == redisPort;
+        RespStream[] pair = redisStreams.computeIfAbsent(key, k -> new RespStream[] {new RespStream(), new RespStream()});
+        RespStream stream = pair[toServer ? 0 : 1];
+        long lostBefore = stream.resyncs;
+        List<RespStream.Message> msgs = stream.feed(s);
+        ArrayDeque<Pending> q = redis.computeIfAbsent(key, k -> new ArrayDeque<>());
+        if (stream.resyncs != lostBefore && !q.isEmpty()) {
+            forgotten += q.size();
+            q.clear();
+        }
+        List<Event> out = new ArrayList<>();
+        for (RespStream.Message m : msgs) {
+            Resp.Value v = m.value();
+            if (toServer) {
+                if (v.words().isEmpty()) continue; // not a command
+                if (q.size() >= MAX_REDIS_PENDING) {
+                    q.pollFirst();
+                    forgotten++;
+                }
+                q.addLast(new Pending(m.header(), m.flow(), s.egress(), s.seq(), v));
+                continue;
+            }
+            if (v.type().equals("push")) continue;
+            Pending p = q.peekFirst();
+            if (p == null || p.egress() == s.egress()) continue;
+            q.pollFirst();
+            Resp.Value c = (Resp.Value) p.request();
+            String name = c.words().get(0).toUpperCase(java.util.Locale.ROOT);
+            String arg = c.words().size() > 1 ? c.words().get(1) : null;
+            out.add(new RedisEvent(header(p, m.header()), p.flow(), p.egress() ? "client" : "server", name, arg,
+                    m.header().tsNs() - p.header().tsNs(), v.type(), v.type().equals("error") ? v.text() : null));
+        }
+        if (q.isEmpty()) redis.remove(key);
+        return out;
+    }
+
+    /**
      * A MySQL command waits for the first packet of its answer on the same socket (the protocol has
      * one command in flight per connection). Commands that get no answer (COM_QUIT,
      * COM_STMT_CLOSE) are not kept.
@@ -211,7 +285,11 @@ public final class Exchanges {
 
     /** The answer's time and namespace, with the task of whichever side of the exchange this host sent from. */
     private static EventHeader header(Pending p, Segment s) {
-        EventHeader task = p.egress() ? p.header() : s.header();
-        return new EventHeader(s.header().tsNs(), s.header().netns(), task.pid(), task.tid(), task.comm(), task.cgroup());
+        return header(p, s.header());
+    }
+
+    private static EventHeader header(Pending p, EventHeader answer) {
+        EventHeader task = p.egress() ? p.header() : answer;
+        return new EventHeader(answer.tsNs(), answer.netns(), task.pid(), task.tid(), task.comm(), task.cgroup());
     }
 }

@@ -11,5 +11,5 @@ import dev.netwatcher.event.Flow;
  */
 public record Segment(EventHeader header, Flow flow, long cookie, long seq, boolean egress, Kind kind, int payloadLen,
                       byte[] data) {
-    public enum Kind { HTTP, DNS, TLS, MYSQL }
+    public enum Kind { HTTP, DNS, TLS, MYSQL, REDIS }
 }

@@ -38,6 +38,7 @@ public final class LogFileSink implements EventSink {
             Map.entry("dns", "dns.log"),
             Map.entry("tls", "tls.log"),
             Map.entry("mysql", "mysql.log"),
+            Map.entry("redis", "redis.log"),
             Map.entry("udp_packet", "udp.log"));
 
     private final LogFolder folder;

@@ -87,6 +87,7 @@ public final class RunSummary implements EventSink {
             case dev.netwatcher.event.DnsEvent d -> exchange("dns " + d.side(), d.rcode().equals("TIMEOUT") ? -1 : d.latencyNs(), d.rcode());
             case dev.netwatcher.event.MysqlEvent m -> exchange("mysql " + m.side(), m.latencyNs(),
                     m.outcome().equals("error") ? "ERR " + m.errorCode() : m.outcome());
+            case dev.netwatcher.event.RedisEvent r -> exchange("redis " + r.side(), r.latencyNs(), r.reply());
             case dev.netwatcher.event.TlsEvent t -> exchange("tls " + t.side(), t.handshakeNs(), t.version());
             case dev.netwatcher.event.TcpCloseEvent c -> {
                 closedByState.merge(c.lastState(), 1L, Long::sum);
