@@ -175,8 +175,23 @@ static __always_inline void udp_rx_queued(struct sock *sk, __u64 now)
 			return;
 		/* Datagrams already queued before this one are read first: number them below 0. */
 		__u32 queued = udp_queued(sk);
+		if (!queued) {
+			/*
+			 * The socket's first followed datagram, queued just before, is no longer queued: a
+			 * reader on another CPU took it between the queue lock's release and here, and its
+			 * read found no udp_q yet (udp_read_done() then marks nothing). Report it now, its
+			 * socket time 0, and number the next one 1; else every later read would take the
+			 * times of the datagram before it and the last record would be silently missing.
+			 */
+			q->enq = 1;
+			q->deq = 1;
+			u->t_q = now;
+			udp_emit(0, u, u->len, 0, now, sk);
+			c->head = 0;
+			return;
+		}
 		q->enq = 0;
-		q->deq = queued ? 0 - (queued - 1) : 0;
+		q->deq = 0 - (queued - 1);
 	}
 	__u32 n = q->enq++;
 	int e = udp_early_find(q, n);
