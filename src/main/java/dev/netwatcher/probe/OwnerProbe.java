@@ -1,15 +1,12 @@
 package dev.netwatcher.probe;
 
 import dev.netwatcher.contract.NwOwnerLayout;
-import dev.netwatcher.event.Event;
-
-import java.nio.ByteBuffer;
 
 /**
  * bpf/owner.bpf.c: keeps each socket's owner (struct nw_owner) in socket storage that every
  * other object reads. It has no records; Session loads it first and shares its map.
  */
-final class OwnerProbe implements Probe {
+final class OwnerProbe implements CountingProbe {
     static final String MAP = "nw_owners";
     /** The walk of every process's open files that names the sockets open at start. */
     static final String SEED = "nw_own_seed";
@@ -22,21 +19,6 @@ final class OwnerProbe implements Probe {
     @Override
     public String option() {
         return "socket owners";
-    }
-
-    @Override
-    public int eventType() {
-        return 0;
-    }
-
-    @Override
-    public int[] eventTypes() {
-        return new int[0];
-    }
-
-    @Override
-    public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        return null;
     }
 
     @Override

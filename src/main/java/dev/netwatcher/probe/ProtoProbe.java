@@ -4,16 +4,14 @@ import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.contract.NwProtoBucket;
 import dev.netwatcher.contract.ProtoCountLayout;
-import dev.netwatcher.event.Event;
 import dev.netwatcher.event.IpProtocols;
 import dev.netwatcher.stats.ProtoCount;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
 /** -p (bpf/proto.bpf.c): packets and bytes per protocol, counted in the kernel; no records. */
-public final class ProtoProbe implements Probe {
+public final class ProtoProbe implements CountingProbe {
     @Override
     public String name() {
         return "proto";
@@ -22,21 +20,6 @@ public final class ProtoProbe implements Probe {
     @Override
     public String option() {
         return "-p";
-    }
-
-    @Override
-    public int eventType() {
-        return 0;
-    }
-
-    @Override
-    public int[] eventTypes() {
-        return new int[0];
-    }
-
-    @Override
-    public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        return null;
     }
 
     @Override

@@ -135,6 +135,12 @@ public final class Exchanges {
         return redisResyncs + redisStreams.values().stream().mapToLong(r -> r[0].resyncs + r[1].resyncs).sum();
     }
 
+    /** A retransmission of the message start last seen on this socket and direction (the same sequence number). */
+    private boolean retransmitted(Object socket, Segment s) {
+        Long last = lastStart.put(new Start(socket, s.egress()), s.seq());
+        return last != null && last == s.seq();
+    }
+
     private Object socket(Segment s) {
         if (s.cookie() != 0) return s.cookie();
         Flow f = s.flow(); // no socket (should not happen at the cgroup hooks): the unordered 4-tuple
@@ -144,9 +150,7 @@ public final class Exchanges {
 
     private Optional<Event> http(Segment s) {
         byte[] d = s.data();
-        Start start = new Start(socket(s), s.egress());
-        Long last = lastStart.put(start, s.seq());
-        if (last != null && last == s.seq()) return Optional.empty(); // a retransmission of a message start already seen
+        if (retransmitted(socket(s), s)) return Optional.empty();
         Optional<Http.Request> req = Http.request(d, d.length, fullPaths);
         Object key = socket(s);
         if (req.isPresent()) {
@@ -245,8 +249,7 @@ public final class Exchanges {
     private Optional<Event> mysql(Segment s) {
         byte[] d = s.data();
         Object key = socket(s);
-        Long last = lastStart.put(new Start(key, s.egress()), s.seq());
-        if (last != null && last == s.seq()) return Optional.empty(); // a retransmission
+        if (retransmitted(key, s)) return Optional.empty();
         Optional<Mysql.Command> cmd = Mysql.command(d, d.length);
         if (cmd.isPresent()) {
             if (cmd.get().answered()) mysql.put(key, new Pending(s.header(), s.flow(), s.egress(), s.seq(), cmd.get()));
@@ -266,8 +269,7 @@ public final class Exchanges {
     private Optional<Event> tls(Segment s) {
         byte[] d = s.data();
         Object key = socket(s);
-        Long last = lastStart.put(new Start(key, s.egress()), s.seq());
-        if (last != null && last == s.seq()) return Optional.empty(); // a retransmitted hello
+        if (retransmitted(key, s)) return Optional.empty();
         Optional<Tls.ClientHello> hello = Tls.clientHello(d, d.length);
         if (hello.isPresent()) {
             tls.put(key, new Pending(s.header(), s.flow(), s.egress(), s.seq(), hello.get()));
