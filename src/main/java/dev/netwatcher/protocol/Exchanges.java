@@ -135,6 +135,14 @@ public final class Exchanges {
         return redisResyncs + redisStreams.values().stream().mapToLong(r -> r[0].resyncs + r[1].resyncs).sum();
     }
 
+    /** The request waiting under key that s answers (it went the other way), taken out of the table; else null. */
+    private static <K> Pending answered(Map<K, Pending> table, K key, Segment s) {
+        Pending p = table.get(key);
+        if (p == null || p.egress() == s.egress()) return null;
+        table.remove(key);
+        return p;
+    }
+
     /** A retransmission of the message start last seen on this socket and direction (the same sequence number). */
     private boolean retransmitted(Object socket, Segment s) {
         Long last = lastStart.put(new Start(socket, s.egress()), s.seq());
@@ -189,9 +197,8 @@ public final class Exchanges {
             dns.put(key, new Pending(s.header(), s.flow(), s.egress(), s.seq(), msg));
             return Optional.empty();
         }
-        Pending p = dns.get(key);
-        if (p == null || p.egress() == s.egress()) return Optional.empty();
-        dns.remove(key);
+        Pending p = answered(dns, key, s);
+        if (p == null) return Optional.empty();
         Dns.Message q = (Dns.Message) p.request();
         return Optional.of(new DnsEvent(header(p, s), p.flow(), p.egress() ? "client" : "server", msg.id(), q.name(),
                 q.qtype(), msg.rcode(), msg.answers(), s.header().tsNs() - p.header().tsNs()));
@@ -256,9 +263,8 @@ public final class Exchanges {
             return Optional.empty();
         }
         Optional<Mysql.Answer> answer = Mysql.answer(d, d.length);
-        Pending p = mysql.get(key);
-        if (answer.isEmpty() || p == null || p.egress() == s.egress()) return Optional.empty();
-        mysql.remove(key);
+        Pending p = answer.isEmpty() ? null : answered(mysql, key, s);
+        if (p == null) return Optional.empty();
         Mysql.Command c = (Mysql.Command) p.request();
         Mysql.Answer a = answer.get();
         return Optional.of(new MysqlEvent(header(p, s), p.flow(), p.egress() ? "client" : "server", c.name(), c.query(),
@@ -276,9 +282,8 @@ public final class Exchanges {
             return Optional.empty();
         }
         Optional<Tls.ServerHello> answer = Tls.serverHello(d, d.length);
-        Pending p = tls.get(key);
-        if (answer.isEmpty() || p == null || p.egress() == s.egress()) return Optional.empty();
-        tls.remove(key);
+        Pending p = answer.isEmpty() ? null : answered(tls, key, s);
+        if (p == null) return Optional.empty();
         Tls.ClientHello c = (Tls.ClientHello) p.request();
         Tls.ServerHello sh = answer.get();
         return Optional.of(new TlsEvent(header(p, s), p.flow(), p.egress() ? "client" : "server", c.sni(), c.versions(),
