@@ -4,7 +4,8 @@
  * connected or listened on it. Loaded before every other object, which reads the same
  * socket-storage map (Session shares it), so an event in softirq names its process.
  * No event of its own. Sockets opened before netwatcher started get their owner from a walk
- * of every process's open files (nw_own_seed), then from their next use.
+ * of every process's open files matched to each namespace's TCP and UDP sockets (nw_own_files,
+ * nw_own_tcp, nw_own_udp), then from their next use.
  */
 #include "nw_common.h"
 
@@ -72,30 +73,99 @@ int BPF_PROG(nw_own_state, struct sock *sk, int oldstate, int newstate)
 }
 
 /*
- * Sockets open when netwatcher starts: every process's files, once (Session runs it after
- * the programs above are attached). A socket a setter has already named keeps its owner; of
- * several processes holding one socket, the first walked (the lowest pid) names it. The
- * walk visits one thread per file table (task_file_seq_get_next(), kernel/bpf/task_iter.c).
+ * Sockets open when netwatcher starts, in two walks (Session.seedOwners, after the setters
+ * above are attached). A socket a setter has already named keeps its owner.
+ *
+ * 1. nw_own_files (iter/task_file), once: every process's open IP sockets, by socket inode,
+ *    into nw_seed. Of several processes holding one socket, the first walked (the lowest pid)
+ *    names it (BPF_NOEXIST). The walk visits one thread per file table
+ *    (task_file_seq_get_next(), kernel/bpf/task_iter.c).
+ * 2. nw_own_tcp (iter/tcp) and nw_own_udp (iter/udp), in each network namespace (these walk
+ *    the reader's namespace): each socket takes the owner of its inode from nw_seed.
+ *
+ * Why not one walk: the storage must be created on a socket pointer the verifier trusts. The
+ * task_file walk reaches the socket only as bpf_sock_from_file(file)->sk, a pointer some 6.18
+ * builds mark untrusted, and bpf_sk_storage_get() refuses it there ("R2 type=untrusted_ptr_");
+ * the tcp and udp iterators hand the program the socket itself (bpf_iter_reg of
+ * net/ipv4/tcp_ipv4.c and udp.c), which every kernel we support accepts.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 18);
+	__type(key, __u64);              /* the socket's inode */
+	__type(value, struct nw_owner);
+} nw_seed SEC(".maps");
+
 SEC("iter/task_file")
-int nw_own_seed(struct bpf_iter__task_file *ctx)
+int nw_own_files(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
+	struct nw_owner o = {};
 
 	if (!task || !file)
 		return 0;
 	struct socket *sock = bpf_sock_from_file(file);
-	if (!sock || !sock->sk)
+	if (!sock)
 		return 0;
-	struct nw_owner *o = bpf_sk_storage_get(&nw_owners, sock->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o || o->pid)
+	/* read, not passed to a helper: no trust needed */
+	__u16 family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
 		return 0;
+	__u64 ino = BPF_CORE_READ(file, f_inode, i_ino);
 	struct cgroup *cg = nw_task_cgroup(task);
-	o->tid = task->pid;
-	__builtin_memcpy(o->comm, task->comm, sizeof(o->comm));
-	o->cgroup = nw_cgroup_id(cg);
-	o->match = nw_owner_match(task->tgid, o->comm, cg);
-	o->pid = task->tgid; /* last: a record is taken for an owner once pid is set */
+	o.pid = task->tgid;
+	o.tid = task->pid;
+	__builtin_memcpy(o.comm, task->comm, sizeof(o.comm));
+	o.cgroup = nw_cgroup_id(cg);
+	o.match = nw_owner_match(task->tgid, o.comm, cg);
+	bpf_map_update_elem(&nw_seed, &ino, &o, BPF_NOEXIST);
+	return 0;
+}
+
+/* sk (a full socket from an iterator) takes its seeded owner, unless a setter named it already. */
+static __always_inline void owner_seed(struct sock *sk)
+{
+	__u64 ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	struct nw_owner *seed, *o;
+
+	if (!ino)
+		return;
+	seed = bpf_map_lookup_elem(&nw_seed, &ino);
+	if (!seed)
+		return;
+	o = bpf_sk_storage_get(&nw_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o && !o->pid) {
+		o->tid = seed->tid;
+		__builtin_memcpy(o->comm, seed->comm, sizeof(o->comm));
+		o->cgroup = seed->cgroup;
+		o->match = seed->match;
+		o->pid = seed->pid; /* last: a record is taken for an owner once pid is set */
+	}
+	bpf_map_delete_elem(&nw_seed, &ino);
+}
+
+SEC("iter/tcp")
+int nw_own_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+
+	if (!skc)
+		return 0;
+	/* listeners and established sockets; TIME_WAIT and request sockets have no storage */
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+	if (tp)
+		owner_seed((struct sock *)tp);
+	return 0;
+}
+
+SEC("iter/udp")
+int nw_own_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *up = ctx->udp_sk;
+
+	if (up)
+		owner_seed((struct sock *)up);
 	return 0;
 }

@@ -8,8 +8,10 @@ import dev.netwatcher.contract.NwOwnerLayout;
  */
 final class OwnerProbe implements CountingProbe {
     static final String MAP = "nw_owners";
-    /** The walk of every process's open files that names the sockets open at start. */
-    static final String SEED = "nw_own_seed";
+    /** The walk of every process's open files that collects the owners of sockets open at start (by inode). */
+    static final String SEED_FILES = "nw_own_files";
+    /** The walks of one namespace's TCP and UDP sockets that give each its collected owner. */
+    static final java.util.List<String> SEED_SOCKETS = java.util.List.of("nw_own_tcp", "nw_own_udp");
 
     @Override
     public String name() {
@@ -31,7 +33,7 @@ final class OwnerProbe implements CountingProbe {
         return switch (Fallbacks.primaryOf(program)) {
             case "nw_own_send", "nw_own_recv" -> "owners of sockets that send or receive";
             case "nw_own_state" -> "owners of sockets that connect or listen";
-            case SEED -> "owners of sockets open at start";
+            case SEED_FILES, "nw_own_tcp", "nw_own_udp" -> "owners of sockets open at start";
             default -> program;
         };
     }

@@ -157,14 +157,30 @@ public final class Session implements AutoCloseable {
 
     /**
      * Loads owner.bpf.c before every other object, which then reads its socket-storage map
-     * (nw_owners), and walks every process's open files once so sockets open now have owners.
+     * (nw_owners), and walks every process's open files and every namespace's TCP and UDP sockets once, so
+     * sockets open now have owners (owner.bpf.c).
      * Without it the probes still run: their records name the task they ran in, as before.
      */
     private void startOwners(Btf kernel, Filter filter) {
         start(Probes.OWNERS, kernel, filter);
         if (owners == null) return;
         try {
-            owners.link(OwnerProbe.SEED).ifPresent(BpfLink::readIterator);
+            Optional<BpfLink> files = owners.link(OwnerProbe.SEED_FILES);
+            if (files.isEmpty()) return;
+            files.get().readIterator(); // every process's sockets by inode (nw_seed)
+            List<BpfLink> walks = OwnerProbe.SEED_SOCKETS.stream().map(owners::link).flatMap(Optional::stream).toList();
+            List<NetNamespaces.Namespace> spaces = NetNamespaces.discover();
+            if (filter.netns() != 0) spaces = spaces.stream().filter(n -> n.inode() == filter.netns()).toList();
+            for (NetNamespaces.Namespace ns : spaces) {
+                try {
+                    NetNamespaces.inNamespace(ns.path(), () -> {
+                        for (BpfLink w : walks) w.readIterator();
+                        return null;
+                    });
+                } catch (BpfException gone) {
+                    // the namespace went away: its sockets get owners when next used
+                }
+            }
         } catch (BpfException e) {
             note("socket owners open at start: " + e.getMessage());
         }
