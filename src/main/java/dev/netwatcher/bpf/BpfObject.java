@@ -58,7 +58,7 @@ public final class BpfObject implements AutoCloseable {
 
     /** libbpf's own messages (warnings, verifier logs) on stderr: off unless asked for (--debug). */
     public static void setLibbpfVerbose(boolean verbose) {
-        Libbpf.setVerbose(verbose);
+        LibbpfLog.setVerbose(verbose);
     }
 
     /** Opens an ELF object; {@code name} becomes the object name (and the prefix of its internal maps). */
@@ -163,13 +163,12 @@ public final class BpfObject implements AutoCloseable {
         if (rc != 0) throw new BpfException("cannot share map " + existing.name() + " with " + name + ": " + Native.strerror(-rc), -rc);
     }
 
+    /** Loads every program set to autoload; a refusal is a {@link LoadFailure} naming the program when libbpf did. */
     public void load() {
         checkNotLoaded();
-        int rc = Native.callInt(() -> (int) Libbpf.OBJECT_LOAD.invokeExact(obj));
-        if (rc != 0) {
-            throw new BpfException("loading BPF object '" + name + "' failed: " + Native.strerror(-rc)
-                    + " (--debug shows the verifier log)", -rc);
-        }
+        int[] rc = new int[1];
+        String warnings = LibbpfLog.capture(() -> rc[0] = Native.callInt(() -> (int) Libbpf.OBJECT_LOAD.invokeExact(obj)));
+        if (rc[0] != 0) throw LoadFailure.of(name, -rc[0], warnings);
         loaded = true;
     }
 

@@ -68,24 +68,7 @@ final class Libbpf {
     static final MethodHandle NUM_POSSIBLE_CPUS = Native.bpf("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
     static final MethodHandle SET_PRINT = Native.bpf("libbpf_set_print", PTR_PTR);
 
-    private static MemorySegment defaultPrinter;
-
     private Libbpf() {}
-
-    /**
-     * libbpf prints warnings and verifier logs to stderr by default. netwatcher keeps
-     * stderr to one line per problem, so printing is off unless --debug asks for it.
-     */
-    static synchronized void setVerbose(boolean verbose) {
-        if (verbose) {
-            if (defaultPrinter != null) {
-                Native.call(() -> (MemorySegment) SET_PRINT.invokeExact(defaultPrinter));
-            }
-        } else {
-            MemorySegment previous = Native.call(() -> (MemorySegment) SET_PRINT.invokeExact(MemorySegment.NULL));
-            if (defaultPrinter == null && !previous.equals(MemorySegment.NULL)) defaultPrinter = previous;
-        }
-    }
 
     static int possibleCpus() {
         int n = Native.callInt(() -> (int) NUM_POSSIBLE_CPUS.invokeExact());

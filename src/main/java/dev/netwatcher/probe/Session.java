@@ -25,13 +25,10 @@ import dev.netwatcher.stats.ProtoCount;
 import dev.netwatcher.stats.TcpStateCount;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,6 +73,7 @@ public final class Session implements AutoCloseable {
     private BpfObject owners;
     private BpfMap ownerMap;
     private final List<String> unavailable = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
     /**
      * How long a record may wait in a ring buffer: the BPF side wakes the consumer only when a
      * sixteenth of a ring is waiting (nw_submit() in nw_common.h), so the loop looks this often.
@@ -145,16 +143,6 @@ public final class Session implements AutoCloseable {
         return s;
     }
 
-    static byte[] objectBytes(Probe p) {
-        String res = "/bpf/" + p.name() + ".bpf.o";
-        try (InputStream in = Session.class.getResourceAsStream(res)) {
-            if (in == null) throw new BpfException("BPF object " + res + " is missing from the build");
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /**
      * Loads owner.bpf.c before every other object, which then reads its socket-storage map
      * (nw_owners), and walks every process's open files and every namespace's TCP and UDP sockets once, so
@@ -186,16 +174,36 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** What start() has to say about the probe the current thread starts (see startAll). */
-    private static final ThreadLocal<List<String>> NOTES = new ThreadLocal<>();
+    /** Something start-up has to say: a feature lost (unavailable) or a limit of one that works (a note). */
+    private record Said(boolean unavailable, String text) {}
 
-    private void note(String message) {
-        List<String> mine = NOTES.get();
-        if (mine != null) mine.add(message);
+    /** What start() has to say about the probe the current thread starts (see startAll). */
+    private static final ThreadLocal<List<Said>> SAID = new ThreadLocal<>();
+
+    private void say(boolean lost, String message) {
+        List<Said> mine = SAID.get();
+        if (mine != null) mine.add(new Said(lost, message));
         else synchronized (this) {
-            unavailable.add(message);
+            (lost ? unavailable : notes).add(message);
         }
     }
+
+    /** A feature this kernel cannot serve (a line "unavailable:"). */
+    private void note(String message) {
+        say(true, message);
+    }
+
+    private final ProbeLoader.Said loaderSaid = new ProbeLoader.Said() {
+        @Override
+        public void unavailable(String text) {
+            say(true, text);
+        }
+
+        @Override
+        public void note(String text) {
+            say(false, text);
+        }
+    };
 
     /**
      * Starts every probe, each on its own thread: the kernel verifies each object in the bpf()
@@ -204,22 +212,22 @@ public final class Session implements AutoCloseable {
      */
     private void startAll(List<Probe> probes, Btf kernel, Filter filter) {
         kernel.hasFunction("tcp_v4_rcv"); // builds the name index before the threads share it
-        List<List<String>> notes = new ArrayList<>();
+        List<List<Said>> said = new ArrayList<>();
         Throwable[] failed = new Throwable[probes.size()];
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < probes.size(); i++) {
             Probe p = probes.get(i);
-            List<String> mine = new ArrayList<>();
-            notes.add(mine);
+            List<Said> mine = new ArrayList<>();
+            said.add(mine);
             int at = i;
             threads.add(Thread.ofPlatform().name("netwatcher-load-" + p.name()).start(() -> {
-                NOTES.set(mine);
+                SAID.set(mine);
                 try {
                     start(p, kernel, filter);
                 } catch (Throwable t) {
                     failed[at] = t;
                 } finally {
-                    NOTES.remove();
+                    SAID.remove();
                 }
             }));
         }
@@ -235,7 +243,9 @@ public final class Session implements AutoCloseable {
             }
         }
         if (interrupted) Thread.currentThread().interrupt();
-        for (List<String> n : notes) unavailable.addAll(n);
+        for (List<Said> n : said) {
+            for (Said x : n) (x.unavailable() ? unavailable : this.notes).add(x.text());
+        }
         synchronized (this) {
             loaded.sort(Comparator.comparingInt(l -> probes.indexOf(l.probe())));
         }
@@ -245,102 +255,13 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /** Loads p's object (ProbeLoader), attaches what loaded and registers it; what p loses is said (say()). */
     private void start(Probe p, Btf kernel, Filter filter) {
+        ProbeLoader.Loaded l = new ProbeLoader(kernel, filter, ringMap, ownerMap).load(p, loaderSaid);
+        if (l == null) return;
+        BpfObject obj = l.object();
+        List<String> wanted = l.programs();
         try {
-            startOnce(p, kernel, filter, Map.of());
-        } catch (LoadRefused refused) {
-            BpfException e = refused.cause;
-            // Older kernels refuse some helpers to packet programs (nw_skb_comm in nw_common.h):
-            // load once more without them before giving the probe up.
-            try {
-                if (!refused.skbPrograms) throw e;
-                try {
-                    startOnce(p, kernel, filter, SKB_NO_COMM);
-                    note(p.option() + ": task names of records from netfilter and cgroup hooks come from "
-                            + "/proc (this kernel gives those programs no bpf_get_current_comm)");
-                } catch (BpfException noComm) {
-                    startOnce(p, kernel, filter, SKB_NO_TASK);
-                    note(p.option() + ": the task of records from netfilter and cgroup hooks (this kernel "
-                            + "gives those programs neither bpf_get_current_comm nor bpf_get_current_pid_tgid)");
-                }
-            } catch (BpfException again) {
-                note(p.option() + ": " + e.getMessage());
-            }
-        } catch (BpfException e) {
-            note(p.option() + ": " + e.getMessage());
-        }
-    }
-
-    /** The kernel refused to load the object (the verifier), as opposed to a failure to attach it. */
-    private static final class LoadRefused extends BpfException {
-        final BpfException cause;
-        /** The object has netfilter or cgroup_skb programs, the ones nw_skb_comm and nw_skb_pid are about. */
-        final boolean skbPrograms;
-
-        LoadRefused(BpfException cause, boolean skbPrograms) {
-            super(cause.getMessage());
-            this.cause = cause;
-            this.skbPrograms = skbPrograms;
-        }
-    }
-
-    /** A .rodata flag that says whether the kernel's tracepoint passes at least args arguments. */
-    private record NewerArg(String flag, String tracepoint, int args) {}
-
-    /** See nw_retransmit_err() (nw_common.h), nw_rx_sk() (drop.bpf.c), nw_send_reset_has_reason (tcperr.bpf.c). */
-    private static final List<NewerArg> NEWER_ARGS = List.of(new NewerArg("nw_retransmit_has_err", "tcp_retransmit_skb", 3),
-            new NewerArg("nw_kfree_has_rx_sk", "kfree_skb", 4), new NewerArg("nw_send_reset_has_reason", "tcp_send_reset", 3));
-
-    /** The fallbacks of start(): records of packet programs carry the pid but not the task name, then neither. */
-    private static final Map<String, byte[]> SKB_NO_COMM = Map.of("nw_skb_comm", Probe.u32(0));
-    private static final Map<String, byte[]> SKB_NO_TASK = Map.of("nw_skb_comm", Probe.u32(0), "nw_skb_pid", Probe.u32(0));
-
-    /** Opens, configures, loads and attaches p's object; overrides are .rodata values set last. */
-    private void startOnce(Probe p, Btf kernel, Filter filter, Map<String, byte[]> overrides) {
-        BpfObject obj = BpfObject.open(p.name(), objectBytes(p));
-        try {
-            List<String> wanted = new ArrayList<>();
-            boolean skbPrograms = false;
-            Map<String, String> missingOf = new HashMap<>();
-            for (String prog : obj.programNames()) missingOf.put(prog, missingHook(kernel, obj.sectionName(prog)));
-            Fallbacks fallbacks = Fallbacks.of(obj.programNames(), missingOf);
-            for (String prog : obj.programNames()) {
-                String section = obj.sectionName(prog);
-                String primary = Fallbacks.primaryOf(prog);
-                boolean needed = p.wants(primary) && p.wants(prog) && (prog.equals(primary) ? !fallbacks.standsIn(prog) : fallbacks.standsIn(primary));
-                String missing = !needed ? null : prog.equals(primary) ? missingOf.get(prog) : null;
-                if (!needed) {
-                    obj.setAutoload(prog, false);
-                } else if (missing != null) {
-                    obj.setAutoload(prog, false);
-                    if (p.essential(prog)) throw new BpfException(p.describe(prog) + ": " + missing);
-                    if (!Probe.isWitness(prog) && overrides.isEmpty())
-                        note(p.option() + " " + p.describe(prog) + ": " + missing);
-                } else {
-                    if ("netfilter".equals(section)) obj.setNetfilterType(prog);
-                    skbPrograms |= section.equals("netfilter") || section.startsWith("cgroup_skb");
-                    wanted.add(prog);
-                }
-            }
-            if (wanted.isEmpty()) {
-                obj.close();
-                return;
-            }
-            obj.setRodata("nw_filter", filter.toBytes());
-            obj.reuseMap("events", ringMap);
-            if (ownerMap != null) obj.reuseMap(OwnerProbe.MAP, ownerMap);
-            for (Map.Entry<String, byte[]> r : p.rodata().entrySet()) obj.setRodata(r.getKey(), r.getValue());
-            // tracepoint arguments newer kernels added (tcp_retransmit_skb's err, kfree_skb's rx_sk,
-            // tcp_send_reset's reason): the programs read them only where the kernel passes them
-            for (NewerArg a : NEWER_ARGS) {
-                if (obj.hasRodata(a.flag())) obj.setRodata(a.flag(), Probe.u32(kernel.tracepointArgs(a.tracepoint()) >= a.args() ? 1 : 0));
-            }
-            for (Map.Entry<String, byte[]> r : overrides.entrySet()) obj.setRodata(r.getKey(), r.getValue());
-            try {
-                obj.load();
-            } catch (BpfException e) {
-                throw new LoadRefused(e, skbPrograms);
-            }
             for (String prog : wanted) {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
                 if (SWEEP_SECTION.equals(obj.sectionName(prog))) continue; // not attached (SWEEP_SECTION)
@@ -366,7 +287,7 @@ public final class Session implements AutoCloseable {
             }
         } catch (BpfException e) {
             obj.close();
-            throw e;
+            note(p.option() + ": " + e.getMessage());
         }
     }
 
@@ -521,43 +442,14 @@ public final class Session implements AutoCloseable {
         return new Health(delivered, lost(), missed(), counters(), runs);
     }
 
-    /** "tp_btf/kfree_skb" -> "kfree_skb"; null for sections that are not tracepoints. */
-    /** Why this kernel cannot run a program of this section, or null when it can (as far as BTF tells). */
-    static String missingHook(Btf kernel, String section) {
-        String tp = tracepointOf(section);
-        if (tp != null) return kernel.hasTracepoint(tp) ? null : "tracepoint " + tp + " missing";
-        if ("netfilter".equals(section)) {
-            return kernel.find("bpf_nf_ctx", Btf.STRUCT).isPresent() ? null
-                    : "this kernel has no netfilter BPF programs (Linux 6.4 and later)";
-        }
-        String fn = functionOf(section);
-        if (fn != null) return kernel.hasFunction(fn) ? null : "function " + fn + " missing";
-        return null;
-    }
-
-    /** The kernel function of an fentry/fexit section, else null. */
-    static String functionOf(String section) {
-        for (String prefix : new String[] {"fentry/", "fexit/"}) {
-            if (section != null && section.startsWith(prefix)) return section.substring(prefix.length());
-        }
-        return null;
-    }
-
-    static String tracepointOf(String section) {
-        if (section == null) return null;
-        for (String prefix : new String[] {"tp_btf/", "raw_tp/", "raw_tracepoint/"}) {
-            if (section.startsWith(prefix)) return section.substring(prefix.length());
-        }
-        if (section.startsWith("tp/") || section.startsWith("tracepoint/")) {
-            int slash = section.lastIndexOf('/');
-            return section.substring(slash + 1);
-        }
-        return null;
-    }
-
-    /** One line per probe or program the kernel could not serve. */
+    /** One line per feature the kernel could not serve: the user gets nothing from it. */
     public List<String> unavailable() {
         return List.copyOf(unavailable);
+    }
+
+    /** One line per limit of a feature that works (e.g. a fallback in use). */
+    public List<String> notes() {
+        return List.copyOf(notes);
     }
 
     /** The options whose probes run, e.g. [-S, -k]. */

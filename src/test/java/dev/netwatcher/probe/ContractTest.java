@@ -33,7 +33,7 @@ class ContractTest {
     void generatedSourcesAreTheShippedObjects() throws IOException {
         ContractGen gen = new ContractGen();
         for (Probe p : Probes.everyObject()) {
-            gen.add(p.name() + ".bpf.o", Btf.parse(ContractGen.btfSection(Session.objectBytes(p))));
+            gen.add(p.name() + ".bpf.o", Btf.parse(ContractGen.btfSection(ProbeLoader.objectBytes(p))));
         }
         Map<String, String> want = gen.render();
         assertFalse(want.isEmpty());
@@ -52,7 +52,7 @@ class ContractTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (Probe p : Probes.everyObject()) {
             tests.add(DynamicTest.dynamicTest(p.name(), () -> {
-                try (BpfObject obj = BpfObject.open(p.name(), Session.objectBytes(p))) {
+                try (BpfObject obj = BpfObject.open(p.name(), ProbeLoader.objectBytes(p))) {
                     Btf btf = obj.btf();
                     int checked = 0;
                     for (Class<?> c : contractClasses()) {

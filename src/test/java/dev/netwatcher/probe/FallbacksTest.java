@@ -60,10 +60,10 @@ class FallbacksTest {
         Btf kernel = Btf.kernel();
         int standIns = 0;
         for (Probe p : Probes.everyObject()) {
-            try (BpfObject obj = BpfObject.open(p.name(), Session.objectBytes(p))) {
+            try (BpfObject obj = BpfObject.open(p.name(), ProbeLoader.objectBytes(p))) {
                 List<String> programs = obj.programNames();
                 for (String prog : programs) {
-                    String fn = Session.functionOf(obj.sectionName(prog));
+                    String fn = ProbeLoader.functionOf(obj.sectionName(prog));
                     if (fn == null) continue;
                     String primary = Fallbacks.primaryOf(prog);
                     assertTrue(!primary.equals(prog) && programs.contains(primary), prog + " stands in for a program of " + p.name());
