@@ -201,6 +201,6 @@ PY
 # The Java event path alone (item 3 of the benchmark): records decoded, and decoded + written as JSON.
 echo
 for m in decode json; do
-  "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" \
+  "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" --enable-native-access=ALL-UNNAMED \
     -cp "$root/target/classes:$root/target/lib/*" "$root/bench/EventPath.java" $m 5
 done | tee "$OUT/eventpath.txt"

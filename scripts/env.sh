@@ -5,7 +5,9 @@ nw_find_java() {
   local cand
   for cand in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64 /usr/lib/jvm/*25*; do
     [ -n "$cand" ] && [ -x "$cand/bin/java" ] || continue
-    if "$cand/bin/java" -version 2>&1 | head -1 | grep -Eq '"(2[5-9]|[3-9][0-9])[."]'; then
+    # the JDK's release file names its version: no JVM started just to ask (bench/startup.sh)
+    if grep -Eqs '^JAVA_VERSION="(2[5-9]|[3-9][0-9])' "$cand/release" ||
+       { [ ! -f "$cand/release" ] && "$cand/bin/java" -version 2>&1 | head -1 | grep -Eq '"(2[5-9]|[3-9][0-9])[."]'; }; then
       export JAVA_HOME="$cand"
       return 0
     fi
@@ -95,8 +97,11 @@ nw_check_test_tools() {
 # (C1 alone decoded 3x fewer events/s); SerialGC with a fixed 32 MB young generation makes the
 # per-event garbage cheap (bench/EventPath.java: 3.6 M JSON events/s against 3.4 M with 96 MB,
 # the smaller eden staying in cache); a 96 MB heap cap keeps the peak RSS with every option on
-# under traffic below 200 MB (BENCHMARKS.md).
-NW_JVM_OPTS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmn32m -Xmx96m -Xss512k)
+# under traffic below 200 MB (BENCHMARKS.md). Native access comes from the jar's manifest
+# (Enable-Native-Access: ALL-UNNAMED, for -jar launches): the same on the command line made the JVM
+# refuse the class-data archive below ("Mismatched values for property jdk.module.enable.native.access").
+# With -cp (bench/EventPath.java) add --enable-native-access=ALL-UNNAMED.
+NW_JVM_OPTS=(-XX:+UseSerialGC -Xmn32m -Xmx96m -Xss512k)
 
 # A class-data archive of this build (AppCDS, made by the JVM at the end of the first run of a
 # build, used by the next ones): start-up -S 0.49 -> 0.39 s (bench/startup.sh). Named after the

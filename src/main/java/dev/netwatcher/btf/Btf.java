@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +28,6 @@ public final class Btf {
     private final ByteBuffer buf;
     private final int typeStart, strStart, strLen;
     private final int[] offsets; // offsets[id] = position of type id's btf_type; id 0 is void
-    private Map<String, Integer> byName;
 
     /** A member of a struct or union: offset in bits from the start of the enclosing type. */
     public record Member(String name, int typeId, int bitOffset, int bitfieldSize) {}
@@ -55,15 +53,17 @@ public final class Btf {
         this.strStart = hdrLen + strOff;
         if (typeStart + typeLen > buf.limit() || strStart + strLen > buf.limit())
             throw new IllegalArgumentException("not BTF: sections past the end");
-        List<Integer> offs = new ArrayList<>();
-        offs.add(-1);
+        int[] offs = new int[1024];
+        int n = 1;
+        offs[0] = -1;
         int p = typeStart, end = typeStart + typeLen;
         while (p < end) {
-            offs.add(p);
+            if (n == offs.length) offs = java.util.Arrays.copyOf(offs, n * 2);
+            offs[n++] = p;
             p += 12 + extraSize(p);
         }
         if (p != end) throw new IllegalArgumentException("not BTF: truncated type section");
-        offsets = offs.stream().mapToInt(Integer::intValue).toArray();
+        offsets = java.util.Arrays.copyOf(offs, n);
     }
 
     public static Btf parse(ByteBuffer data) {
@@ -136,19 +136,78 @@ public final class Btf {
         return new String(b, StandardCharsets.UTF_8);
     }
 
-    /** Type id of a named type of the given kind (first one), if any. */
-    public Optional<Integer> find(String name, int kind) {
-        if (byName == null) {
-            Map<String, Integer> m = new HashMap<>();
+    /*
+     * The name index: an open-addressing table of type ids keyed by (kind, name bytes), hashed
+     * straight from the string section. The kernel's BTF has ~150 k types; making a String of every
+     * name (as a HashMap would) was most of netwatcher's BTF time at start-up (bench/startup.sh).
+     */
+    private int[] index;
+
+    private boolean indexed(int k) {
+        return k == STRUCT || k == UNION || k == ENUM || k == ENUM64 || k == TYPEDEF || k == DATASEC || k == VAR || k == FUNC;
+    }
+
+    private int nameHash(int kind, int strOff) {
+        int h = 0x811c9dc5 ^ kind;
+        if (strOff < 0 || strOff >= strLen) return h;
+        for (int i = strStart + strOff, end = strStart + strLen; i < end; i++) {
+            byte b = buf.get(i);
+            if (b == 0) break;
+            h = (h ^ b) * 0x01000193;
+        }
+        return h;
+    }
+
+    private static int hash(int kind, byte[] name) {
+        int h = 0x811c9dc5 ^ kind;
+        for (byte b : name) h = (h ^ b) * 0x01000193;
+        return h;
+    }
+
+    private boolean nameEquals(int strOff, byte[] name) {
+        if (strOff < 0 || strOff >= strLen) return name.length == 0;
+        int start = strStart + strOff;
+        if (start + name.length >= strStart + strLen + 1) return false;
+        for (int i = 0; i < name.length; i++) if (buf.get(start + i) != name[i]) return false;
+        return start + name.length == strStart + strLen || buf.get(start + name.length) == 0;
+    }
+
+    private synchronized int[] index() {
+        if (index == null) {
+            int[] t = new int[Integer.highestOneBit(Math.max(16, offsets.length * 2)) * 2];
+            int mask = t.length - 1;
             for (int id = 1; id < offsets.length; id++) {
                 int k = kind(id);
-                if (k == STRUCT || k == UNION || k == ENUM || k == ENUM64 || k == TYPEDEF || k == DATASEC || k == VAR || k == FUNC) {
-                    m.putIfAbsent(k + ":" + name(id), id);
+                if (!indexed(k)) continue;
+                int off = buf.getInt(offsets[id]);
+                if (off == 0) continue; // anonymous
+                int slot = nameHash(k, off) & mask;
+                boolean dup = false;
+                while (t[slot] != 0) {
+                    int other = t[slot];
+                    if (kind(other) == k && buf.getInt(offsets[other]) == off) {
+                        dup = true; // the first one of a name and kind is kept
+                        break;
+                    }
+                    slot = (slot + 1) & mask;
                 }
+                if (!dup) t[slot] = id;
             }
-            byName = m;
+            index = t;
         }
-        return Optional.ofNullable(byName.get(kind + ":" + name));
+        return index;
+    }
+
+    /** Type id of a named type of the given kind (first one), if any. */
+    public Optional<Integer> find(String name, int kind) {
+        int[] t = index();
+        byte[] b = name.getBytes(StandardCharsets.UTF_8);
+        int mask = t.length - 1;
+        for (int slot = hash(kind, b) & mask; t[slot] != 0; slot = (slot + 1) & mask) {
+            int id = t[slot];
+            if (kind(id) == kind && nameEquals(buf.getInt(offsets[id]), b)) return Optional.of(id);
+        }
+        return Optional.empty();
     }
 
     /** True when the kernel has function {@code name} in its BTF (what fentry and fexit attach to). */

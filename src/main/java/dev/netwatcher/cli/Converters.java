@@ -89,10 +89,60 @@ final class Converters {
         return d;
     }
 
+    /** Units a duration may carry, in nanoseconds: "500ms", "5s", "2m", "1h"; longest suffix first. */
+    private static final String[] UNITS = {"ns", "us", "\u00b5s", "ms", "s", "m", "h"};
+    private static final double[] UNIT_NS = {1, 1e3, 1e3, 1e6, 1e9, 60e9, 3600e9};
+
+    /**
+     * A duration in units of unitNs: a plain number is in that unit (seconds for --duration, ms for
+     * --mysql-slow-ms), a number with a unit (500ms, 5s, 2m, 1h, 250us, 10ns) is converted.
+     */
+    static double duration(String value, double unitNs, String plainUnit) {
+        String v = value.trim();
+        double scale = 1;
+        for (int i = 0; i < UNITS.length; i++) {
+            if (v.endsWith(UNITS[i]) && v.length() > UNITS[i].length()) {
+                String num = v.substring(0, v.length() - UNITS[i].length()).trim();
+                if (!num.isEmpty() && (Character.isDigit(num.charAt(num.length() - 1)) || num.endsWith("."))) {
+                    v = num;
+                    scale = UNIT_NS[i] / unitNs;
+                    break;
+                }
+            }
+        }
+        double d;
+        try {
+            if (v.chars().anyMatch(Character::isLetter)) throw new NumberFormatException(); // 1e3, Infinity, NaN
+            d = Double.parseDouble(v) * scale;
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("'" + value + "' is not a duration: a number of " + plainUnit
+                    + ", or a number with a unit (500ms, 5s, 2m, 1h)");
+        }
+        if (!(d > 0) || Double.isInfinite(d)) throw new TypeConversionException("a duration must be more than 0, got " + value);
+        return d;
+    }
+
+    /** A duration in seconds (--duration, --interval, --conn-every, --totals-every). */
     static final class DurationConverter implements ITypeConverter<Double> {
         @Override
         public Double convert(String value) {
-            return positive(value, "a number of seconds", "duration must be more than 0 seconds");
+            return duration(value, 1e9, "seconds");
+        }
+    }
+
+    /** A duration in milliseconds (options named -ms). */
+    static final class MillisConverter implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            return duration(value, 1e6, "milliseconds");
+        }
+    }
+
+    /** A duration in microseconds (options named -us). */
+    static final class MicrosConverter implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            return duration(value, 1e3, "microseconds");
         }
     }
 

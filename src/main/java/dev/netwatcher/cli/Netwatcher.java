@@ -9,6 +9,8 @@ import dev.netwatcher.cli.Converters.CgroupConverter;
 import dev.netwatcher.cli.Converters.CidrConverter;
 import dev.netwatcher.cli.Converters.CommConverter;
 import dev.netwatcher.cli.Converters.DurationConverter;
+import dev.netwatcher.cli.Converters.MicrosConverter;
+import dev.netwatcher.cli.Converters.MillisConverter;
 import dev.netwatcher.cli.Converters.Endpoint;
 import dev.netwatcher.cli.Converters.EndpointConverter;
 import dev.netwatcher.cli.Converters.NetnsConverter;
@@ -143,7 +145,7 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--mysql-port", paramLabel = "PORT", converter = PortConverter.class, defaultValue = "3306",
             description = "With -M: the server port (default: ${DEFAULT-VALUE}).")
     int mysqlPort;
-    @Option(names = "--mysql-slow-ms", paramLabel = "MS", converter = DurationConverter.class,
+    @Option(names = "--mysql-slow-ms", paramLabel = "MS", converter = MillisConverter.class,
             description = "With -M: only commands answered in MS milliseconds or more (the slow-query log's threshold).")
     double mysqlSlowMs;
     @Option(names = {"-R", "--redis"}, description = "Redis commands (name and first key) with their reply type and "
@@ -194,13 +196,13 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--anomaly-sigmas", paramLabel = "K", converter = PositiveConverter.class, defaultValue = "6",
             description = "-L: abnormal only above mean + K standard deviations (default: ${DEFAULT-VALUE}).")
     double anomalySigmas;
-    @Option(names = "--anomaly-floor-us", paramLabel = "US", converter = PositiveConverter.class, defaultValue = "50",
+    @Option(names = "--anomaly-floor-us", paramLabel = "US", converter = MicrosConverter.class, defaultValue = "50",
             description = "-L: never abnormal below this many µs (default: ${DEFAULT-VALUE}).")
     double anomalyFloorUs;
     @Option(names = "--anomaly-warmup", paramLabel = "N", converter = PositiveConverter.class, defaultValue = "50",
             description = "-L: samples a baseline needs before it judges (default: ${DEFAULT-VALUE}).")
     double anomalyWarmup;
-    @Option(names = "--latency-threshold-us", paramLabel = "US", converter = PositiveConverter.class,
+    @Option(names = "--latency-threshold-us", paramLabel = "US", converter = MicrosConverter.class,
             description = "-L: also flag any layer time above this fixed threshold.")
     double thresholdUs;
     @Option(names = "--metrics", paramLabel = "[HOST:]PORT", converter = EndpointConverter.class,
@@ -234,7 +236,8 @@ final class Netwatcher implements Callable<Integer> {
     @Option(names = "--json", description = "JSON Lines on stdout, one event per line.")
     boolean json;
     @Option(names = "--duration", paramLabel = "SECONDS", converter = DurationConverter.class,
-            description = "Stop after this many seconds (default: until Ctrl-C).")
+            description = "Stop after this long: seconds, or a number with a unit (500ms, 5s, 2m, 1h; so are the other "
+                    + "durations; -ms and -us options take their unit plain) (default: until Ctrl-C).")
     double duration;
     @Option(names = "--log-dir", paramLabel = "DIR", defaultValue = "data",
             description = "Folder for the log files (default: ${DEFAULT-VALUE}).")
@@ -243,8 +246,9 @@ final class Netwatcher implements Callable<Integer> {
     boolean noLogs;
     @Option(names = "--debug", description = "Show libbpf messages and stack traces.")
     boolean debug;
-    @Option(names = "--check", description = "Check the options (every usage error, exit 2), print what would attach, "
-            + "and exit 0 without loading anything: for a deployment's arguments.")
+    @Option(names = "--check", description = "Check the options (every usage error, exit 2), then load and attach every "
+            + "feature once and detach: one row per feature (ok, note, unavailable and why); exit 0 when every requested "
+            + "feature works on this kernel, 1 when one does not.")
     boolean check;
 
     /** No probe option was given: the overview (set by selectProbes). */
@@ -307,7 +311,8 @@ final class Netwatcher implements Callable<Integer> {
                     + (overview ? "the overview (" + attach + ")" : attach)
                     + (metrics != null ? " and serve metrics on " + (metrics.host() == null ? "0.0.0.0" : metrics.host()) + ":" + metrics.port() : ""));
             spec.commandLine().getOut().flush();
-            return 0;
+            BpfObject.setLibbpfVerbose(debug);
+            return FeatureCheck.run(probes, filter, spec.commandLine().getOut());
         }
 
         List<String> missing = Privileges.missingForTracing();

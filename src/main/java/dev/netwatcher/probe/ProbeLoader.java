@@ -29,6 +29,9 @@ final class ProbeLoader {
         void unavailable(String text);
 
         void note(String text);
+
+        /** A stand-in program runs where the kernel lacks the primary's hook (shown by --check). */
+        default void fallback(String text) {}
     }
 
     /** A loaded object and the programs of it that are to be attached. */
@@ -56,10 +59,11 @@ final class ProbeLoader {
         Map<String, byte[]> overrides = Map.of();
         BpfException first = null;
         while (true) {
-            List<String> lost = new ArrayList<>();
+            List<String> lost = new ArrayList<>(), standIns = new ArrayList<>();
             try {
-                Loaded l = loadOnce(p, overrides, refused, lost);
+                Loaded l = loadOnce(p, overrides, refused, lost, standIns);
                 for (String u : lost) said.unavailable(u);
+                for (String f : standIns) said.fallback(f);
                 if (overrides == SKB_NO_COMM) {
                     said.note(p.option() + ": task names of records from netfilter and cgroup hooks come from "
                             + "/proc (this kernel gives those programs no bpf_get_current_comm)");
@@ -124,9 +128,10 @@ final class ProbeLoader {
     /**
      * Opens, configures and loads p's object once; overrides are .rodata values set last, refused
      * the programs an earlier attempt lost to the verifier (left out like a missing hook), lost
-     * collects what this attempt leaves out.
+     * collects what this attempt leaves out, standIns the fallbacks it loads instead of a primary.
      */
-    private Loaded loadOnce(Probe p, Map<String, byte[]> overrides, Map<String, String> refused, List<String> lost) {
+    private Loaded loadOnce(Probe p, Map<String, byte[]> overrides, Map<String, String> refused, List<String> lost,
+                            List<String> standIns) {
         BpfObject obj = BpfObject.open(p.name(), objectBytes(p));
         try {
             List<String> wanted = new ArrayList<>();
@@ -143,6 +148,12 @@ final class ProbeLoader {
                 String missing = !needed ? null : prog.equals(primary) ? missingOf.get(prog) : null;
                 if (!needed) {
                     obj.setAutoload(prog, false);
+                    if (prog.equals(primary) && fallbacks.standsIn(prog) && p.wants(prog) && !Probe.isWitness(prog)) {
+                        List<String> by = new ArrayList<>();
+                        for (String q : obj.programNames()) if (!q.equals(prog) && Fallbacks.primaryOf(q).equals(prog)) by.add(obj.sectionName(q));
+                        standIns.add(p.option() + " " + p.describe(prog) + ": " + String.join(", ", by) + " instead of "
+                                + section + " (" + missingOf.get(prog) + ")");
+                    }
                 } else if (missing != null) {
                     obj.setAutoload(prog, false);
                     if (p.essential(prog)) throw new BpfException(p.describe(prog) + ": " + missing);

@@ -74,6 +74,7 @@ public final class Session implements AutoCloseable {
     private BpfMap ownerMap;
     private final List<String> unavailable = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    private final List<String> fallbacks = new ArrayList<>();
     /**
      * How long a record may wait in a ring buffer: the BPF side wakes the consumer only when a
      * sixteenth of a ring is waiting (nw_submit() in nw_common.h), so the loop looks this often.
@@ -175,33 +176,44 @@ public final class Session implements AutoCloseable {
     }
 
     /** Something start-up has to say: a feature lost (unavailable) or a limit of one that works (a note). */
-    private record Said(boolean unavailable, String text) {}
+    private record Said(int kind, String text) {}
+
+    private static final int LOST = 0, NOTE = 1, FALLBACK = 2;
 
     /** What start() has to say about the probe the current thread starts (see startAll). */
     private static final ThreadLocal<List<Said>> SAID = new ThreadLocal<>();
 
-    private void say(boolean lost, String message) {
+    private void say(int kind, String message) {
         List<Said> mine = SAID.get();
-        if (mine != null) mine.add(new Said(lost, message));
+        if (mine != null) mine.add(new Said(kind, message));
         else synchronized (this) {
-            (lost ? unavailable : notes).add(message);
+            said(kind).add(message);
         }
+    }
+
+    private List<String> said(int kind) {
+        return kind == LOST ? unavailable : kind == NOTE ? notes : fallbacks;
     }
 
     /** A feature this kernel cannot serve (a line "unavailable:"). */
     private void note(String message) {
-        say(true, message);
+        say(LOST, message);
     }
 
     private final ProbeLoader.Said loaderSaid = new ProbeLoader.Said() {
         @Override
         public void unavailable(String text) {
-            say(true, text);
+            say(LOST, text);
         }
 
         @Override
         public void note(String text) {
-            say(false, text);
+            say(NOTE, text);
+        }
+
+        @Override
+        public void fallback(String text) {
+            say(FALLBACK, text);
         }
     };
 
@@ -244,7 +256,7 @@ public final class Session implements AutoCloseable {
         }
         if (interrupted) Thread.currentThread().interrupt();
         for (List<Said> n : said) {
-            for (Said x : n) (x.unavailable() ? unavailable : this.notes).add(x.text());
+            for (Said x : n) said(x.kind()).add(x.text());
         }
         synchronized (this) {
             loaded.sort(Comparator.comparingInt(l -> probes.indexOf(l.probe())));
@@ -447,9 +459,14 @@ public final class Session implements AutoCloseable {
         return List.copyOf(unavailable);
     }
 
-    /** One line per limit of a feature that works (e.g. a fallback in use). */
+    /** One line per limit of a feature that works. */
     public List<String> notes() {
         return List.copyOf(notes);
+    }
+
+    /** One line per stand-in program loaded where the kernel lacks a hook (Fallbacks). */
+    public List<String> fallbacks() {
+        return List.copyOf(fallbacks);
     }
 
     /** The options whose probes run, e.g. [-S, -k]. */
