@@ -61,5 +61,11 @@ for opts in "" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "-
   grep 'unavailable' "$err" | head -3 | sed 's/^/    /'
   rm -f "$out" "$err"
 done
+# --check: every feature loaded and attached once, one row each; the rows that are not plainly ok are shown
+out=$(mktemp)
+timeout 600 "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx256m -jar "$jar" -S -k -t -u -I -x --check >"$out" 2>&1; rc=$?
+echo "--check: rc=$rc $(tail -1 "$out")"
+grep -v -E '^netwatcher: |^FEATURE' "$out" | grep -v -E ' ok +$' | sed 's/^/    /'
+rm -f "$out"
 kill $HP $UP $DP 2>/dev/null
 nft delete table inet nwsmoke

@@ -449,7 +449,7 @@ class CliIT {
         List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
         Process p = startAttached(stderr, "-x", "-a", "-i", "--dns", "--rtt", "--no-logs");
         try {
-            assertEquals(10, ourPrograms(), "4 connection programs, 2 cgroup programs and 4 socket-owner programs while running: " + stderr);
+            assertEquals(12, ourPrograms(), "4 connection programs, 2 cgroup programs and 6 socket-owner programs while running: " + stderr);
             Lab.run("kill", "-KILL", Long.toString(p.pid()));
             assertTrue(p.waitFor(10, TimeUnit.SECONDS));
         } finally {

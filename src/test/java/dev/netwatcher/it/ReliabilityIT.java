@@ -87,10 +87,10 @@ class ReliabilityIT extends LabTest {
             List<String> progs = List.of();
             for (int i = 0; i < 100; i++) {
                 progs = Lab.run("bpftool", "prog", "show").lines().filter(l -> l.matches("^\\d+: .* name nw_.*")).toList();
-                if (progs.size() <= 6) break;
+                if (progs.size() <= 8) break;
                 Thread.sleep(50);
             }
-            assertEquals(6, progs.size(), "only -S's program, its witness and the 4 socket-owner programs are loaded: " + progs);
+            assertEquals(8, progs.size(), "only -S's program, its witness and the 6 socket-owner programs are loaded: " + progs);
             assertTrue(progs.stream().allMatch(l -> l.contains(" name nw_tcp_state ") || l.contains(" name nw_w_tcp_state ")
                     || l.matches(".* name nw_own_\\w+ .*")), "" + progs);
             assertEquals(0, CliIT.netfilterLinks());
