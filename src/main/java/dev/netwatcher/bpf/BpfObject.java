@@ -56,6 +56,11 @@ public final class BpfObject implements AutoCloseable {
         return (MemorySegment) h.invokeExact(obj, prev);
     }
 
+    /** Makes the libbpf downcall handles now (start-up does it on a spare CPU while options are parsed). */
+    public static void prepare() {
+        Libbpf.possibleCpus();
+    }
+
     /** libbpf's own messages (warnings, verifier logs) on stderr: off unless asked for (--debug). */
     public static void setLibbpfVerbose(boolean verbose) {
         LibbpfLog.setVerbose(verbose);
@@ -163,11 +168,24 @@ public final class BpfObject implements AutoCloseable {
         if (rc != 0) throw new BpfException("cannot share map " + existing.name() + " with " + name + ": " + Native.strerror(-rc), -rc);
     }
 
-    /** Loads every program set to autoload; a refusal is a {@link LoadFailure} naming the program when libbpf did. */
+    /** Loads every program set to autoload; a refusal is a {@link LoadFailure} (see {@link #load(boolean)}). */
     public void load() {
+        load(false);
+    }
+
+    /**
+     * Loads every program set to autoload. A refusal is a {@link LoadFailure}; with diagnose, it
+     * names the program libbpf stopped at and the verifier's reason (libbpf's warnings are kept
+     * for this thread meanwhile); without, it names none, and loading a fresh copy of the object
+     * with diagnose tells (the cheap way for the common case, where nothing is refused).
+     */
+    public void load(boolean diagnose) {
         checkNotLoaded();
         int[] rc = new int[1];
-        String warnings = LibbpfLog.capture(() -> rc[0] = Native.callInt(() -> (int) Libbpf.OBJECT_LOAD.invokeExact(obj)));
+        Runnable call = () -> rc[0] = Native.callInt(() -> (int) Libbpf.OBJECT_LOAD.invokeExact(obj));
+        String warnings = "";
+        if (diagnose) warnings = LibbpfLog.capture(call);
+        else call.run();
         if (rc[0] != 0) throw LoadFailure.of(name, -rc[0], warnings);
         loaded = true;
     }

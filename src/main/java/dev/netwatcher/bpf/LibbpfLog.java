@@ -35,10 +35,15 @@ final class LibbpfLog {
 
     private LibbpfLog() {}
 
-    /** Shows libbpf's warnings and information on stderr (--debug), or nothing. */
-    static void setVerbose(boolean on) {
-        install();
+    /**
+     * Shows libbpf's warnings and information on stderr (--debug), or nothing: then libbpf has no
+     * print function at all until a capture needs one (an upcall per message costs, and making the
+     * upcall stub took ~50 ms of start-up).
+     */
+    static synchronized void setVerbose(boolean on) {
         verbose = on;
+        if (on) install();
+        else if (printer == null) Native.call(() -> (MemorySegment) Libbpf.SET_PRINT.invokeExact(MemorySegment.NULL));
     }
 
     /** Runs a libbpf call and returns the warnings libbpf printed meanwhile on this thread. */

@@ -9,6 +9,17 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        // While picocli parses the options, the other CPU makes the libbpf downcall handles (~40; the
+        // JVM generates code for each) and reads the kernel's BTF (~6 MB, indexed once): every run
+        // that loads a program needs both (bench/startup.sh).
+        Thread.ofPlatform().daemon().name("netwatcher-warm-up").start(() -> {
+            try {
+                dev.netwatcher.bpf.BpfObject.prepare();
+                dev.netwatcher.btf.Btf.kernel().hasTracepoint("kfree_skb");
+            } catch (java.io.IOException | RuntimeException | LinkageError e) {
+                // said by the run that needs them (Session.open)
+            }
+        });
         // started with SIGINT ignored (a script's background job): stop on it like on SIGTERM,
         // through the shutdown hooks that detach and print the summary (exit 130 as for Ctrl-C)
         if (dev.netwatcher.bpf.Signals.unignoreInterrupt()) {

@@ -20,7 +20,8 @@ import java.util.Map;
  * hook it lacks are left out (or their stand-ins loaded, {@link Fallbacks}), tracepoint arguments
  * newer kernels added are switched on where present, and a program the verifier refuses costs
  * only its own feature: the object is opened again without it and loaded again (libbpf stops at
- * the first refused program and cannot load an object twice). What the user loses is said
+ * the first refused program and cannot load an object twice). Which program was refused is read
+ * from libbpf's warnings, kept only when a first load has failed (a second load of a fresh copy). What the user loses is said
  * through {@link Said}: unavailable (nothing from that feature) or a note (it works, with a limit).
  */
 final class ProbeLoader {
@@ -57,11 +58,11 @@ final class ProbeLoader {
     Loaded load(Probe p, Said said) {
         Map<String, String> refused = new LinkedHashMap<>();
         Map<String, byte[]> overrides = Map.of();
-        BpfException first = null;
+        boolean diagnose = false;
         while (true) {
             List<String> lost = new ArrayList<>(), standIns = new ArrayList<>();
             try {
-                Loaded l = loadOnce(p, overrides, refused, lost, standIns);
+                Loaded l = loadOnce(p, overrides, refused, lost, standIns, diagnose);
                 for (String u : lost) said.unavailable(u);
                 for (String f : standIns) said.fallback(f);
                 if (overrides == SKB_NO_COMM) {
@@ -73,16 +74,19 @@ final class ProbeLoader {
                 }
                 return l;
             } catch (Refused r) {
-                if (first == null) first = r.failure;
                 String prog = r.failure.program();
                 boolean skb = prog == null ? r.skbPrograms : r.skbProgram(prog);
+                if (!diagnose && !(skb && overrides != SKB_NO_TASK)) { // once more, keeping libbpf's words: which program, and why
+                    diagnose = true;
+                    continue;
+                }
                 // older kernels refuse some helpers to packet programs (nw_skb_comm in nw_common.h)
                 if (skb && overrides != SKB_NO_TASK) {
                     overrides = overrides.isEmpty() ? SKB_NO_COMM : SKB_NO_TASK;
                     continue;
                 }
                 if (prog == null || refused.containsKey(prog) || refused.size() >= MAX_REFUSED) {
-                    said.unavailable(p.option() + ": " + first.getMessage());
+                    said.unavailable(p.option() + ": " + r.failure.getMessage());
                     return null;
                 }
                 refused.put(prog, "refused by this kernel's verifier (" + prog + ": "
@@ -131,7 +135,7 @@ final class ProbeLoader {
      * collects what this attempt leaves out, standIns the fallbacks it loads instead of a primary.
      */
     private Loaded loadOnce(Probe p, Map<String, byte[]> overrides, Map<String, String> refused, List<String> lost,
-                            List<String> standIns) {
+                            List<String> standIns, boolean diagnose) {
         BpfObject obj = BpfObject.open(p.name(), objectBytes(p));
         try {
             List<String> wanted = new ArrayList<>();
@@ -179,7 +183,7 @@ final class ProbeLoader {
             }
             for (Map.Entry<String, byte[]> r : overrides.entrySet()) obj.setRodata(r.getKey(), r.getValue());
             try {
-                obj.load();
+                obj.load(diagnose);
             } catch (LoadFailure e) {
                 throw new Refused(e, skbNames);
             }

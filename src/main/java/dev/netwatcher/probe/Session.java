@@ -126,6 +126,7 @@ public final class Session implements AutoCloseable {
             s.poller.add(s.ring);
             if (config.probes().stream().anyMatch(Probe::needsOwners)) s.startOwners(kernel, config.filter());
             s.startAll(config.probes(), kernel, config.filter());
+            s.awaitSeeding();
 
             if (s.loaded.isEmpty()) {
                 throw new BpfException("no probe could start: " + String.join("; ", s.unavailable));
@@ -153,6 +154,15 @@ public final class Session implements AutoCloseable {
     private void startOwners(Btf kernel, Filter filter) {
         start(Probes.OWNERS, kernel, filter);
         if (owners == null) return;
+        // the walks run while the other objects load (startAll); open() waits for them
+        seeding = Thread.ofPlatform().name("netwatcher-owner-seed").start(() -> seedOwners(filter));
+    }
+
+    private Thread seeding;
+    private volatile String seedFailure;
+
+    /** Names the owners of the sockets open now (owner.bpf.c): the file walk, then each namespace's TCP and UDP sockets. */
+    private void seedOwners(Filter filter) {
         try {
             Optional<BpfLink> files = owners.link(OwnerProbe.SEED_FILES);
             if (files.isEmpty()) return;
@@ -171,7 +181,7 @@ public final class Session implements AutoCloseable {
                 }
             }
         } catch (BpfException e) {
-            note("socket owners open at start: " + e.getMessage());
+            seedFailure = "socket owners open at start: " + e.getMessage(); // said by awaitSeeding (no lock here)
         }
     }
 
@@ -179,6 +189,22 @@ public final class Session implements AutoCloseable {
     private record Said(int kind, String text) {}
 
     private static final int LOST = 0, NOTE = 1, FALLBACK = 2;
+
+    private void awaitSeeding() {
+        if (seeding == null) return;
+        boolean interrupted = false;
+        while (true) {
+            try {
+                seeding.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        seeding = null;
+        if (seedFailure != null) note(seedFailure);
+        if (interrupted) Thread.currentThread().interrupt();
+    }
 
     /** What start() has to say about the probe the current thread starts (see startAll). */
     private static final ThreadLocal<List<Said>> SAID = new ThreadLocal<>();
@@ -580,6 +606,7 @@ public final class Session implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (closed) return;
+        awaitSeeding();
         try {
             lostAtClose = countLost();
             missedAtClose = countMissed();
