@@ -244,10 +244,16 @@ public final class Session implements AutoCloseable {
     };
 
     /**
-     * Starts every probe, each on its own thread: the kernel verifies each object in the bpf()
-     * call that loads it, and the packet object alone takes as long as all the others
-     * together (bench/startup.sh). What they report is kept in the probes' order.
+     * Starts every probe, each on its own thread, at most one per CPU at a time: the kernel
+     * verifies each object in the bpf() call that loads it, and the packet object alone takes as
+     * long as all the others together (bench/startup.sh). More at a time gained no time and cost
+     * memory: each load makes libbpf parse the kernel's BTF anew (~10 MB while it loads), and nine
+     * at once put netwatcher's peak RSS 70-80 MB above its running RSS (bench/memory.sh). What
+     * they report is kept in the probes' order.
      */
+    private final java.util.concurrent.Semaphore loading = new java.util.concurrent.Semaphore(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), true);
+
     private void startAll(List<Probe> probes, Btf kernel, Filter filter) {
         kernel.hasFunction("tcp_v4_rcv"); // builds the name index before the threads share it
         List<List<Said>> said = new ArrayList<>();
@@ -260,11 +266,15 @@ public final class Session implements AutoCloseable {
             int at = i;
             threads.add(Thread.ofPlatform().name("netwatcher-load-" + p.name()).start(() -> {
                 SAID.set(mine);
+                boolean permitted = false;
                 try {
+                    loading.acquire();
+                    permitted = true;
                     start(p, kernel, filter);
                 } catch (Throwable t) {
                     failed[at] = t;
                 } finally {
+                    if (permitted) loading.release();
                     SAID.remove();
                 }
             }));
