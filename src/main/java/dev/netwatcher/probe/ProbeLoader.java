@@ -194,6 +194,16 @@ final class ProbeLoader {
         }
     }
 
+    /** The size of p's object in the jar (0 if unknown): how long its load takes, roughly. */
+    static long objectSize(Probe p) {
+        java.net.URL u = ProbeLoader.class.getResource("/bpf/" + p.name() + ".bpf.o");
+        try {
+            return u == null ? 0 : u.openConnection().getContentLengthLong();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     static byte[] objectBytes(Probe p) {
         String res = "/bpf/" + p.name() + ".bpf.o";
         try (InputStream in = ProbeLoader.class.getResourceAsStream(res)) {

@@ -252,29 +252,33 @@ public final class Session implements AutoCloseable {
      * they report is kept in the probes' order.
      */
     private final java.util.concurrent.Semaphore loading = new java.util.concurrent.Semaphore(
-            Math.max(2, Runtime.getRuntime().availableProcessors()), true);
+            Math.max(2, Runtime.getRuntime().availableProcessors()));
 
     private void startAll(List<Probe> probes, Btf kernel, Filter filter) {
         kernel.hasFunction("tcp_v4_rcv"); // builds the name index before the threads share it
         List<List<Said>> said = new ArrayList<>();
         Throwable[] failed = new Throwable[probes.size()];
         List<Thread> threads = new ArrayList<>();
-        for (int i = 0; i < probes.size(); i++) {
+        // the largest object first (the packet object): it is the longest load, the others fill the other CPUs
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i++) order.add(i);
+        long[] size = new long[probes.size()];
+        for (int i = 0; i < size.length; i++) size[i] = ProbeLoader.objectSize(probes.get(i));
+        order.sort(Comparator.comparingLong((Integer i) -> size[i]).reversed());
+        for (int i = 0; i < probes.size(); i++) said.add(new ArrayList<>());
+        for (int i : order) {
             Probe p = probes.get(i);
-            List<Said> mine = new ArrayList<>();
-            said.add(mine);
+            List<Said> mine = said.get(i);
             int at = i;
+            loading.acquireUninterruptibly(); // taken here, in this order; the loading thread gives it back
             threads.add(Thread.ofPlatform().name("netwatcher-load-" + p.name()).start(() -> {
                 SAID.set(mine);
-                boolean permitted = false;
                 try {
-                    loading.acquire();
-                    permitted = true;
                     start(p, kernel, filter);
                 } catch (Throwable t) {
                     failed[at] = t;
                 } finally {
-                    if (permitted) loading.release();
+                    loading.release();
                     SAID.remove();
                 }
             }));
