@@ -72,9 +72,7 @@ public final class Session implements AutoCloseable {
     /** owner.bpf.c and the socket-owner map every object shares (startOwners); null when it could not start. */
     private BpfObject owners;
     private BpfMap ownerMap;
-    private final List<String> unavailable = new ArrayList<>();
-    private final List<String> notes = new ArrayList<>();
-    private final List<String> fallbacks = new ArrayList<>();
+    private final StartReport report = new StartReport();
     /**
      * How long a record may wait in a ring buffer: the BPF side wakes the consumer only when a
      * sixteenth of a ring is waiting (nw_submit() in nw_common.h), so the loop looks this often.
@@ -129,13 +127,13 @@ public final class Session implements AutoCloseable {
             s.awaitSeeding();
 
             if (s.loaded.isEmpty()) {
-                throw new BpfException("no probe could start: " + String.join("; ", s.unavailable));
+                throw new BpfException("no probe could start: " + String.join("; ", s.report.unavailable()));
             }
             if (config.runTimeStats()) {
                 try {
                     s.runTimeStats = ProgramStats.enableRunTime();
                 } catch (BpfException e) {
-                    s.unavailable.add("--bpf-stats: " + e.getMessage());
+                    s.report.unavailable("--bpf-stats: " + e.getMessage());
                 }
             }
         } catch (RuntimeException e) {
@@ -153,95 +151,29 @@ public final class Session implements AutoCloseable {
      */
     private void startOwners(Btf kernel, Filter filter) {
         start(Probes.OWNERS, kernel, filter);
-        if (owners == null) return;
-        // the walks run while the other objects load (startAll); open() waits for them
-        seeding = Thread.ofPlatform().name("netwatcher-owner-seed").start(() -> seedOwners(filter));
+        if (owners != null) seeding = OwnerSeed.start(owners, filter); // while the other objects load; open() waits
     }
 
-    private Thread seeding;
-    private volatile String seedFailure;
-
-    /** Names the owners of the sockets open now (owner.bpf.c): the file walk, then each namespace's TCP and UDP sockets. */
-    private void seedOwners(Filter filter) {
-        try {
-            Optional<BpfLink> files = owners.link(OwnerProbe.SEED_FILES);
-            if (files.isEmpty()) return;
-            files.get().readIterator(); // every process's sockets by inode (nw_seed)
-            List<BpfLink> walks = OwnerProbe.SEED_SOCKETS.stream().map(owners::link).flatMap(Optional::stream).toList();
-            List<NetNamespaces.Namespace> spaces = NetNamespaces.discover();
-            if (filter.netns() != 0) spaces = spaces.stream().filter(n -> n.inode() == filter.netns()).toList();
-            for (NetNamespaces.Namespace ns : spaces) {
-                try {
-                    NetNamespaces.inNamespace(ns.path(), () -> {
-                        for (BpfLink w : walks) w.readIterator();
-                        return null;
-                    });
-                } catch (BpfException gone) {
-                    // the namespace went away: its sockets get owners when next used
-                }
-            }
-        } catch (BpfException e) {
-            seedFailure = "socket owners open at start: " + e.getMessage(); // said by awaitSeeding (no lock here)
-        }
-    }
-
-    /** Something start-up has to say: a feature lost (unavailable) or a limit of one that works (a note). */
-    private record Said(int kind, String text) {}
-
-    private static final int LOST = 0, NOTE = 1, FALLBACK = 2;
+    private OwnerSeed seeding;
 
     private void awaitSeeding() {
         if (seeding == null) return;
-        boolean interrupted = false;
-        while (true) {
-            try {
-                seeding.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        seeding.await().ifPresent(this::note);
         seeding = null;
-        if (seedFailure != null) note(seedFailure);
-        if (interrupted) Thread.currentThread().interrupt();
     }
 
-    /** What start() has to say about the probe the current thread starts (see startAll). */
-    private static final ThreadLocal<List<Said>> SAID = new ThreadLocal<>();
+    /** The part of the report of the probe the current thread starts (see startAll); else the report itself. */
+    private static final ThreadLocal<StartReport> PART = new ThreadLocal<>();
 
-    private void say(int kind, String message) {
-        List<Said> mine = SAID.get();
-        if (mine != null) mine.add(new Said(kind, message));
-        else synchronized (this) {
-            said(kind).add(message);
-        }
-    }
-
-    private List<String> said(int kind) {
-        return kind == LOST ? unavailable : kind == NOTE ? notes : fallbacks;
+    private ProbeLoader.Said said() {
+        StartReport part = PART.get();
+        return part != null ? part : report;
     }
 
     /** A feature this kernel cannot serve (a line "unavailable:"). */
     private void note(String message) {
-        say(LOST, message);
+        said().unavailable(message);
     }
-
-    private final ProbeLoader.Said loaderSaid = new ProbeLoader.Said() {
-        @Override
-        public void unavailable(String text) {
-            say(LOST, text);
-        }
-
-        @Override
-        public void note(String text) {
-            say(NOTE, text);
-        }
-
-        @Override
-        public void fallback(String text) {
-            say(FALLBACK, text);
-        }
-    };
 
     /**
      * Starts every probe, each on its own thread, at most one per CPU at a time: the kernel
@@ -256,7 +188,7 @@ public final class Session implements AutoCloseable {
 
     private void startAll(List<Probe> probes, Btf kernel, Filter filter) {
         kernel.hasFunction("tcp_v4_rcv"); // builds the name index before the threads share it
-        List<List<Said>> said = new ArrayList<>();
+        List<StartReport> parts = new ArrayList<>();
         Throwable[] failed = new Throwable[probes.size()];
         List<Thread> threads = new ArrayList<>();
         // the largest object first (the packet object): it is the longest load, the others fill the other CPUs
@@ -265,21 +197,21 @@ public final class Session implements AutoCloseable {
         long[] size = new long[probes.size()];
         for (int i = 0; i < size.length; i++) size[i] = ProbeLoader.objectSize(probes.get(i));
         order.sort(Comparator.comparingLong((Integer i) -> size[i]).reversed());
-        for (int i = 0; i < probes.size(); i++) said.add(new ArrayList<>());
+        for (int i = 0; i < probes.size(); i++) parts.add(new StartReport());
         for (int i : order) {
             Probe p = probes.get(i);
-            List<Said> mine = said.get(i);
+            StartReport mine = parts.get(i);
             int at = i;
             loading.acquireUninterruptibly(); // taken here, in this order; the loading thread gives it back
             threads.add(Thread.ofPlatform().name("netwatcher-load-" + p.name()).start(() -> {
-                SAID.set(mine);
+                PART.set(mine);
                 try {
                     start(p, kernel, filter);
                 } catch (Throwable t) {
                     failed[at] = t;
                 } finally {
                     loading.release();
-                    SAID.remove();
+                    PART.remove();
                 }
             }));
         }
@@ -295,9 +227,7 @@ public final class Session implements AutoCloseable {
             }
         }
         if (interrupted) Thread.currentThread().interrupt();
-        for (List<Said> n : said) {
-            for (Said x : n) said(x.kind()).add(x.text());
-        }
+        for (StartReport part : parts) report.add(part);
         synchronized (this) {
             loaded.sort(Comparator.comparingInt(l -> probes.indexOf(l.probe())));
         }
@@ -307,9 +237,9 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** Loads p's object (ProbeLoader), attaches what loaded and registers it; what p loses is said (say()). */
+    /** Loads p's object (ProbeLoader), attaches what loaded and registers it; what p loses goes into the start report (said()). */
     private void start(Probe p, Btf kernel, Filter filter) {
-        ProbeLoader.Loaded l = new ProbeLoader(kernel, filter, ringMap, ownerMap).load(p, loaderSaid);
+        ProbeLoader.Loaded l = new ProbeLoader(kernel, filter, ringMap, ownerMap).load(p, said());
         if (l == null) return;
         BpfObject obj = l.object();
         List<String> wanted = l.programs();
@@ -496,17 +426,17 @@ public final class Session implements AutoCloseable {
 
     /** One line per feature the kernel could not serve: the user gets nothing from it. */
     public List<String> unavailable() {
-        return List.copyOf(unavailable);
+        return report.unavailable();
     }
 
     /** One line per limit of a feature that works. */
     public List<String> notes() {
-        return List.copyOf(notes);
+        return report.notes();
     }
 
     /** One line per stand-in program loaded where the kernel lacks a hook (Fallbacks). */
     public List<String> fallbacks() {
-        return List.copyOf(fallbacks);
+        return report.fallbacks();
     }
 
     /** The options whose probes run, e.g. [-S, -k]. */
