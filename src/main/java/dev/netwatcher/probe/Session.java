@@ -424,6 +424,17 @@ public final class Session implements AutoCloseable {
         return new Health(delivered, lost(), missed(), counters(), runs);
     }
 
+    /**
+     * The pid socket storage names as the owner of one of this process's sockets (its fd), 0 when
+     * none: a socket-storage map is looked up from user space by a socket fd of the caller
+     * (bpf_fd_sk_storage_lookup_elem()). Empty without socket owners. For tests.
+     */
+    synchronized Optional<Integer> ownerPidOfFd(int fd) {
+        if (owners == null || closed) return Optional.empty();
+        byte[] key = java.nio.ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(fd).array();
+        return Optional.of(owners.map(OwnerProbe.MAP).lookup(key).map(b -> b.getInt(0)).orElse(0));
+    }
+
     /** One line per feature the kernel could not serve: the user gets nothing from it. */
     public List<String> unavailable() {
         return report.unavailable();
