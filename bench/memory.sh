@@ -50,7 +50,6 @@ import re, sys
 pid = sys.argv[1]
 cats = {}
 cur = None
-largest = (0, None)
 maps = []
 for line in open(f"/proc/{pid}/smaps"):
     m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$", line)
@@ -61,18 +60,17 @@ for line in open(f"/proc/{pid}/smaps"):
         continue
     if line.startswith("Rss:") and cur is not None:
         cur[2] = int(line.split()[1])
+MiB = 1 << 20
 for name, size, rss in maps:
-    if not name and size > largest[0]:
-        largest = (size, id(name))
-heap_size = max((s for n, s, r in maps if not n), default=0)
-for name, size, rss in maps:
-    if "bpf-map" in name or "bpf_ringbuf" in name or "anon_inode:bpf" in name: k = "bpf maps"
-    elif not name and size == heap_size: k = "java heap"
-    elif name.startswith("[stack") : k = "stacks"
-    elif not name or name == "[heap]": k = "other anon (JVM native, metaspace, code cache, libbpf, malloc)"
+    if "bpf-map" in name or "bpf_ringbuf" in name or "anon_inode:bpf" in name: k = "bpf maps (ring buffer)"
+    elif not name and size == 96 * MiB: k = "java heap (-Xmx96m)"
+    elif not name and size in (240 * MiB, 48 * MiB): k = "code cache"
+    elif not name and size >= 1024 * MiB: k = "class space"
+    elif name.startswith("[stack"): k = "stacks"
+    elif not name or name == "[heap]": k = "other anon (malloc: libbpf, the JVM's own; thread stacks; metaspace)"
     elif name.endswith(".jsa"): k = "class-data archives"
     elif name.startswith("/"): k = "files (libjvm, jars, libraries)"
-    else: k = name
+    else: continue
     cats[k] = cats.get(k, 0) + rss
 print("; ".join(f"{k} {v/1024:.0f}" for k, v in sorted(cats.items(), key=lambda kv: -kv[1])))
 PY

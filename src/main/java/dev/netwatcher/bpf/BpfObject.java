@@ -61,6 +61,21 @@ public final class BpfObject implements AutoCloseable {
         Libbpf.possibleCpus();
     }
 
+    /**
+     * Gives the memory libbpf freed after its loads back to the kernel (glibc's malloc_trim): each
+     * load parses the kernel's BTF anew, and the freed pages stay in the loading threads' malloc
+     * arenas otherwise. A no-op where the C library has no malloc_trim.
+     */
+    public static void releaseFreedMemory() {
+        java.lang.invoke.MethodHandle trim = Native.MallocTrim.HANDLE;
+        if (trim == null) return; // not glibc: nothing to give back this way
+        try {
+            int ignored = (int) trim.invokeExact(0L);
+        } catch (Throwable t) {
+            // best effort
+        }
+    }
+
     /** libbpf's own messages (warnings, verifier logs) on stderr: off unless asked for (--debug). */
     public static void setLibbpfVerbose(boolean verbose) {
         LibbpfLog.setVerbose(verbose);

@@ -121,6 +121,14 @@ final class Native {
         return new BpfException("native call failed: " + t);
     }
 
+    /** glibc's malloc_trim(pad) (gives free memory of every malloc arena back to the kernel), or null elsewhere. */
+    static final class MallocTrim {
+        static final MethodHandle HANDLE = LIBC.find("malloc_trim")
+                .map(sym -> LINKER.downcallHandle(sym, FunctionDescriptor.of(JAVA_INT, JAVA_LONG))).orElse(null);
+
+        private MallocTrim() {}
+    }
+
     static final class Libc {
         static final MethodHandle STRERROR = libc("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         static final MethodHandle SYSCONF = libc("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));

@@ -125,6 +125,7 @@ public final class Session implements AutoCloseable {
             if (config.probes().stream().anyMatch(Probe::needsOwners)) s.startOwners(kernel, config.filter());
             s.startAll(config.probes(), kernel, config.filter());
             s.awaitSeeding();
+            BpfObject.releaseFreedMemory();
 
             if (s.loaded.isEmpty()) {
                 throw new BpfException("no probe could start: " + String.join("; ", s.report.unavailable()));
