@@ -39,7 +39,10 @@ run_once() {
   traffic
   wait $NP
 }
-for opts in "" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"; do
+all_opts=("" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464")
+# NW_SMOKE_ONLY="OPTIONS": that one run only (e.g. to run a failed option again with a larger NW_SMOKE_SECS)
+[ -n "${NW_SMOKE_ONLY:-}" ] && all_opts=("$NW_SMOKE_ONLY")
+for opts in "${all_opts[@]}"; do
   out=$(mktemp) err=$(mktemp)
   run_once; rc=$?
   # The guest JVM dies now and then of SIGILL or SIGSEGV a few bytes into a freshly C1-compiled method
@@ -61,6 +64,7 @@ for opts in "" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "-
   grep 'unavailable' "$err" | head -3 | sed 's/^/    /'
   rm -f "$out" "$err"
 done
+[ -n "${NW_SMOKE_ONLY:-}" ] && { kill $HP $UP $DP 2>/dev/null; nft delete table inet nwsmoke; exit 0; }
 # --check: every feature loaded and attached once, one row each; the rows that are not plainly ok are shown
 out=$(mktemp)
 timeout 600 "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx256m -jar "$jar" -S -k -t -u -I -x --check >"$out" 2>&1; rc=$?
