@@ -52,16 +52,7 @@ final class OwnerSeed {
 
     /** Waits for the walks; what went wrong, if anything (a line for unavailable()). */
     Optional<String> await() {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
+        Joins.all(List.of(thread));
         return Optional.ofNullable(failure);
     }
 }

@@ -216,18 +216,7 @@ public final class Session implements AutoCloseable {
                 }
             }));
         }
-        boolean interrupted = false;
-        for (Thread t : threads) {
-            while (true) {
-                try {
-                    t.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
+        Joins.all(threads);
         for (StartReport part : parts) report.add(part);
         synchronized (this) {
             loaded.sort(Comparator.comparingInt(l -> probes.indexOf(l.probe())));
