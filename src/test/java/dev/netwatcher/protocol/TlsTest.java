@@ -86,10 +86,20 @@ class TlsTest {
     @Test
     void aHelloCutShortKeepsWhatCameBeforeTheCut() {
         byte[] d = clientHello("cut.example", "h2");
+        int firstWhole = -1;
         for (int n = 0; n <= d.length; n++) {
             byte[] part = Arrays.copyOf(d, n);
-            Tls.clientHello(part, n).ifPresent(c -> assertTrue(c.sni() == null || "cut.example".startsWith(c.sni()), c.sni()));
+            java.util.Optional<Tls.ClientHello> c = Tls.clientHello(part, n);
+            c.ifPresent(h -> assertTrue(h.sni() == null || "cut.example".startsWith(h.sni()), h.sni()));
+            boolean whole = c.map(h -> "cut.example".equals(h.sni())).orElse(false);
+            if (whole && firstWhole < 0) firstWhole = n;
+            if (firstWhole >= 0) assertTrue(whole, "a cut after the server name, at " + n + " of " + d.length + ", still names it");
         }
+        // the name comes from the cut hellos too, not only from the whole one
+        assertTrue(firstWhole > 0 && firstWhole < d.length, "first cut naming the server: " + firstWhole + " of " + d.length);
+        Tls.ClientHello whole = Tls.clientHello(d, d.length).orElseThrow();
+        assertEquals("cut.example", whole.sni());
+        assertEquals(java.util.List.of("h2"), whole.alpn());
     }
 
     @Property(tries = 3000)
