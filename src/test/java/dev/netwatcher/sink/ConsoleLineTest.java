@@ -26,6 +26,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ConsoleLineTest {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(ZoneId.systemDefault());
 
+    /**
+     * One line written out by hand, column by column as README's console table has them (time 15,
+     * event 9, netns 10, pid 7, comm 15, cgroup 24, protocol 5, source 22, destination 22, detail),
+     * so that a change of FORMAT itself is seen (the property below compares two ways of laying out
+     * the same FORMAT).
+     */
+    @org.junit.jupiter.api.Test
+    void aPacketLineColumnByColumn() throws UnknownHostException {
+        long ts = 1_796_601_723_000_042_000L; // 42 µs past a second
+        String clock = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault()).format(Instant.ofEpochSecond(0, ts));
+        Flow f = new Flow(Flow.AF_INET, 6, InetAddress.getByName("198.18.0.1"), 40000, InetAddress.getByName("198.18.200.254"), 5201);
+        EventHeader h = new EventHeader(ts, 4026531840L, 1234, 1234, "iperf3", new Cgroup("/user.slice/user-0.slice/session-1.scope"));
+        Layers l = new Layers(Layers.TX, new long[] {12_300, 4_560_000, 0, 7_000}, 0b1011);
+        PacketEvent e = new PacketEvent(h, f, "tx", l, 1000, 7, 1448, 3, 0x18, false, false, 8);
+        String line = ConsoleSink.line(e);
+        assertEquals(clock + ".000042 packet    4026531840 1234    iperf3          \u20260.slice/session-1.scope tcp   198.18.0.1:40000       198.18.200.254:5201    "
+                + "tx   1448      12.3    4560.0         -       7.0 seq=1000 " + TcpFlags.format(0x18) + System.lineSeparator(), line);
+    }
+
     @Property(tries = 2000)
     void packetLineIsWhatFormatterPrinted(@ForAll @LongRange(min = 0, max = 4_000_000_000_000_000_000L) long ts,
                                           @ForAll @LongRange(min = 0, max = 100_000_000_000L) long a,
