@@ -81,6 +81,53 @@ class ContractTest {
         return tests;
     }
 
+    /**
+     * The same offsets against a reader that is not ours: bpftool (libbpf's BTF parser) dumps each
+     * shipped object's BTF, and every generated layout's size and member offsets must be what it
+     * says. A field named X_LEN is an array length only where the struct has no member x_len
+     * (struct drop_event has a member stack_len).
+     */
+    @Test
+    void layoutsMatchWhatBpftoolReadsInTheObjects() throws Exception {
+        java.util.regex.Pattern structLine = java.util.regex.Pattern.compile("^\\[\\d+\\] STRUCT '([^']+)' size=(\\d+) vlen=\\d+$");
+        java.util.regex.Pattern memberLine = java.util.regex.Pattern.compile("^\\s+'([^']*)' type_id=\\d+ bits_offset=(\\d+)( bitfield_size=\\d+)?$");
+        Map<String, Map<String, Integer>> structs = new java.util.HashMap<>();
+        for (Path o : Files.list(Path.of("target/classes/bpf")).filter(f -> f.toString().endsWith(".bpf.o")).toList()) {
+            Process p = new ProcessBuilder("bpftool", "btf", "dump", "file", o.toString(), "format", "raw").redirectErrorStream(true).start();
+            String dump = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), dump);
+            Map<String, Integer> current = null;
+            for (String line : dump.split("\n")) {
+                java.util.regex.Matcher sm = structLine.matcher(line), mm = memberLine.matcher(line);
+                if (sm.matches()) {
+                    current = new java.util.HashMap<>();
+                    current.put("#size", Integer.parseInt(sm.group(2)));
+                    structs.putIfAbsent(sm.group(1), current);
+                } else if (mm.matches() && current != null) {
+                    current.put(mm.group(1), Integer.parseInt(mm.group(2)) / 8);
+                } else if (!line.startsWith("\t")) {
+                    current = null;
+                }
+            }
+        }
+        int checked = 0;
+        for (Class<?> c : contractClasses()) {
+            String struct = struct(c);
+            if (struct == null) continue;
+            Map<String, Integer> members = structs.get(struct);
+            assertTrue(members != null, "struct " + struct + " in the objects' BTF as bpftool reads it");
+            assertEquals(members.get("#size"), c.getField("SIZE").getInt(null), "sizeof(struct " + struct + ")");
+            for (Field f : c.getFields()) {
+                String member = f.getName().toLowerCase();
+                if (member.equals("size") || member.endsWith("_len") && !members.containsKey(member)) continue;
+                assertTrue(members.containsKey(member), struct + "." + member + " as bpftool reads it");
+                assertEquals(members.get(member), f.getInt(null), struct + "." + member + " offset");
+                checked++;
+            }
+        }
+        assertTrue(checked > 50, "fields checked: " + checked);
+    }
+
     /** The generated struct classes: FooBarLayout is struct foo_bar. */
     private static List<Class<?>> contractClasses() throws Exception {
         List<Class<?>> out = new ArrayList<>();
