@@ -96,7 +96,7 @@ enum nw_packet_counter {
 	NW_C_UNMATCHED = 1,
 	NW_C_UNFINISHED = 2,
 	NW_C_UNFINISHED_BYTES = 3,
-	NW_C_RX_UNSEEN = 4,      /* a datagram read whose sk_data_ready ran no BPF: its record is lost */
+	NW_C_RX_UNSEEN = 4,      /* a datagram read whose sk_data_ready or read ran no BPF: its record is lost */
 	NW_C_COUNT = 5,
 };
 NW_BTF_EXPORT_ENUM(nw_packet_mode);

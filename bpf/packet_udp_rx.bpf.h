@@ -312,6 +312,35 @@ static __always_inline int udp_take(void *ctx, struct udp_q *q, __u64 key, __u32
 	return 1;
 }
 
+/*
+ * Datagrams n up to m (not m) were read by reads the kernel ran no BPF for (the queue says the
+ * read that ended now took m): their times wait in their slots or in udp_seq and would stay
+ * there. Their records are lost: counted and freed. At most 4 a read (one missed hit is the
+ * usual case); more are left to the slots' reuse.
+ */
+static __always_inline void udp_unread(struct udp_q *q, __u64 key, __u32 n, __u32 m)
+{
+	for (int k = 0; k < 4; k++) {
+		__u32 i = n + k;
+		if (!before(i, m))
+			break;
+		struct udp_slot *slot = &q->s[i % NW_UDP_SLOTS];
+		if (slot->used && slot->enq == i) {
+			slot->used = 0;
+			count(NW_C_RX_UNSEEN);
+			continue;
+		}
+		__u64 *held = udp_held_word(q, i);
+		__u64 bit = 1ULL << (i % 64);
+		if (*held & bit) {
+			struct udp_seq_key sk = {.sk = key, .n = i};
+			*held &= ~bit;
+			bpf_map_delete_elem(&udp_seq, &sk);
+			count(NW_C_RX_UNSEEN);
+		}
+	}
+}
+
 /* A read of a UDP socket ended: ret bytes (or the datagram's length with MSG_TRUNC), or -errno. */
 static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, int flags)
 {
@@ -335,6 +364,8 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 	 */
 	__u32 m = q->enq - 1 - udp_queued(sk);
 	if (m != n && udp_take(ctx, q, key, m, ret, flags, now)) {
+		if (before(n, m))
+			udp_unread(q, key, n, m);
 		q->deq = m + 1;
 		return;
 	}

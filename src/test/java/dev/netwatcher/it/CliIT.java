@@ -138,9 +138,9 @@ class CliIT {
     }
 
     @Test
-    void jsonLinesCarryTheDocumentedKeys() throws Exception {
+    void jsonLinesCarryTheDocumentedKeys(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         try (Lab lab = Lab.create()) {
-            Path logs = Files.createTempDirectory("nwlogs");
+            Path logs = Files.createTempDirectory(tmp, "nwlogs"); // removed by JUnit, also when the test fails
             Process p = netwatcher("-S", "-k", "-e", "-T", "--json", "--duration", "4", "--log-dir", logs.toString(),
                     "--netns", Long.toString(lab.netns(lab.a))).start();
             BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
@@ -384,10 +384,10 @@ class CliIT {
     }
 
     @Test
-    void connectionsHttpAndDnsThroughTheCli() throws Exception {
+    void connectionsHttpAndDnsThroughTheCli(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         awaitClean("earlier tests");
         try (Lab lab = Lab.create()) {
-            Path logs = Files.createTempDirectory("nwlogs");
+            Path logs = Files.createTempDirectory(tmp, "nwlogs"); // removed by JUnit, also when the test fails
             lab.spawnReady(lab.b, Lab.python("http_server.py", 8090));
             lab.spawn(lab.b, "/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                     "--listen-address=" + Lab.B4, "--port=53", "--pid-file=", "--user=root", "--address=/cli.nw.test/198.18.0.78");

@@ -157,9 +157,8 @@ class LogFilesIT extends LabTest {
 
     /** B's servers, netwatcher started (with -x: extra), the traffic, and netwatcher stopped. */
     Run run(boolean extra, String... more) throws Exception {
-        Path logs = Files.createTempDirectory("nwlogs");
-        File out = File.createTempFile("nw-out", ".txt");
-        out.deleteOnExit();
+        Path logs = Files.createTempDirectory(tmp, "nwlogs");
+        File out = File.createTempFile("nw-out", ".txt", tmp.toFile());
         servers();
         List<String> stderr = new CopyOnWriteArrayList<>();
         traffic(start(logs, out, stderr, extra, more), logs, stderr);
@@ -302,7 +301,7 @@ class LogFilesIT extends LabTest {
     @Test
     void noLogsWritesNothingAndLogsGoToDataByDefault() throws Exception {
         for (boolean noLogs : new boolean[] {true, false}) {
-            Path cwd = Files.createTempDirectory("nwcwd");
+            Path cwd = Files.createTempDirectory(tmp, "nwcwd");
             List<String> args = new ArrayList<>(List.of("-S", "--netns", Long.toString(lab.netns(lab.a))));
             if (noLogs) args.add("--no-logs");
             List<String> stderr = new CopyOnWriteArrayList<>();

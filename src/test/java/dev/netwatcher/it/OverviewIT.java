@@ -37,7 +37,7 @@ class OverviewIT extends LabTest {
         ConnIT.expect(old, "done");
         long rstsBefore = lab.nstat(lab.b, "TcpOutRsts");
 
-        java.nio.file.Path logs = java.nio.file.Files.createTempDirectory("nw-overview");
+        java.nio.file.Path logs = java.nio.file.Files.createTempDirectory(tmp, "nw-overview");
         Process p = CliIT.netwatcher("--json", "--log-dir", logs.toString(), "--duration", "5", "--netns",
                 Long.toString(lab.netns(lab.b))).start();
         try {

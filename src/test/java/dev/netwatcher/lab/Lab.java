@@ -221,6 +221,12 @@ public final class Lab implements AutoCloseable {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
         }
-        for (String ns : List.of(a, b)) exec(List.of("ip", "netns", "del", ns));
+        List<String> left = new ArrayList<>();
+        for (String ns : List.of(a, b)) {
+            Result r = exec(List.of("ip", "netns", "del", ns));
+            if (r.code() != 0 && java.nio.file.Files.exists(java.nio.file.Path.of("/run/netns", ns))) left.add(ns + ": " + r.out().strip());
+        }
+        // a namespace left behind keeps its veth, qdiscs and nft tables for the tests after this one
+        if (!left.isEmpty()) throw new IllegalStateException("network namespaces not deleted: " + left);
     }
 }
