@@ -106,16 +106,7 @@ class OwnerCliIT extends LabTest {
                 p.destroyForcibly();
                 p.waitFor();
             }
-            for (Path dir : List.of(nested, nested.getParent(), root.resolve(top))) {
-                for (int i = 0; i < 50 && Files.exists(dir); i++) {
-                    try {
-                        Files.delete(dir);
-                    } catch (java.io.IOException busy) {
-                        Thread.sleep(20); // a killed process leaves its cgroup asynchronously
-                    }
-                }
-                assertFalse(Files.exists(dir), "the test's cgroup " + dir + " is removed");
-            }
+            for (Path dir : List.of(nested, nested.getParent(), root.resolve(top))) Lab.removeCgroup(dir);
         }
     }
 

@@ -99,14 +99,7 @@ class OwnerIT extends LabTest {
                 p.destroyForcibly();
                 p.waitFor();
             }
-            for (int i = 0; i < 50 && Files.exists(cg); i++) {
-                try {
-                    Files.delete(cg);
-                } catch (java.io.IOException busy) {
-                    Thread.sleep(20); // the killed process leaves the cgroup asynchronously
-                }
-            }
-            assertFalse(Files.exists(cg), "the test's cgroup " + cg + " is removed");
+            Lab.removeCgroup(cg);
         }
     }
 

@@ -215,6 +215,18 @@ public final class Lab implements AutoCloseable {
         }
     }
 
+    /** Removes a cgroup directory the test made, waiting (1 s at most) for killed processes to leave it; fails if it stays. */
+    public static void removeCgroup(java.nio.file.Path dir) throws InterruptedException {
+        for (int i = 0; i < 50 && java.nio.file.Files.exists(dir); i++) {
+            try {
+                java.nio.file.Files.delete(dir);
+            } catch (IOException busy) {
+                Thread.sleep(20); // a killed process leaves its cgroup asynchronously
+            }
+        }
+        if (java.nio.file.Files.exists(dir)) throw new AssertionError("the test's cgroup " + dir + " is not removed");
+    }
+
     @Override
     public void close() {
         for (Process p : processes) {
