@@ -114,8 +114,11 @@ class PacketsIT extends LabTest {
             // tbf loses one 1448-byte segment that tbf cut from a GSO packet. Here: the qdisc layer, and no more
             // than two such segments missing.
             long bytes = data.stream().mapToLong(PacketEvent::len).sum();
-            assertTrue(bytes <= 150000 && bytes >= 150000 - 2 * 1448,
-                    "the data packets carry the bytes sent, less at most two segments: " + bytes + " "
+            // more may be missing when the engine counted them as not seen at the driver (the kernel ran no BPF there)
+            long notSeen = c.session().counters().get("payload bytes of those packets");
+            assertTrue(bytes <= 150000 && bytes >= 150000 - 2 * 1448 - notSeen,
+                    "the data packets carry the bytes sent, less at most two segments and what was counted as not seen at "
+                            + "the driver (" + notSeen + "): " + bytes + "; counters " + c.session().counters() + " "
                             + data.stream().sorted(java.util.Comparator.comparingLong(PacketEvent::seq))
                             .map(e -> e.seq() + "+" + e.len() + (e.gsoSegment() ? "g" : "") + (e.retransmit() ? "R" : "")).toList());
             long qdisc = median(data, "qdisc");
