@@ -6,6 +6,8 @@ import json
 import sys
 
 opts, path = sys.argv[1].split(), sys.argv[2]
+if "--ui" in opts:  # the live view replaces the console: only its page and snapshots are there to check
+    opts = ["--ui"]
 events = []
 for line in open(path):
     if line.startswith("{"):
@@ -62,6 +64,25 @@ if "-i" in opts:
     checks.append(has("http exchange", lambda e: e.get("type") == "http"))
 if "--dns" in opts:
     checks.append(has("dns query and answer", lambda e: e.get("type") == "dns"))
+if "-p" in opts:
+    checks.append(has("proto_share counting IPv4 on lo", lambda e: e.get("type") == "proto_share"))
+if "-L" in opts:
+    checks.append(has("time_load rows of the rx socket layer", lambda e: e.get("type") == "time_load"
+                      and e.get("dir") == "rx" and e.get("layer") == "socket" and e.get("packets", 0) >= 1))
+if "-T" in opts:
+    checks.append(has("drop location as function+0xoffset", lambda e: e.get("type") == "drop" and "+0x" in (e.get("location") or "")))
+if "--stack" in opts:
+    checks.append(has("drop with a kernel stack", lambda e: e.get("type") == "drop" and len(e.get("stack") or []) >= 2))
+if "-M" in opts:
+    checks.append(has("mysql query SELECT 1 answered ok", lambda e: e.get("type") == "mysql" and e.get("query") == "SELECT 1"
+                      and e.get("outcome") == "ok"))
+if "-R" in opts:
+    checks.append(has("redis PING answered", lambda e: e.get("type") == "redis" and e.get("command") == "PING"))
+if "--tls" in opts:
+    checks.append(has("tls handshake naming smoke.nw.test", lambda e: e.get("type") == "tls" and e.get("sni") == "smoke.nw.test"))
+if "--ui" in opts:
+    checks.append(has("the live view's page (HTTP 200)", lambda e: e.get("type") == "ui_page" and e.get("status") == 200))
+    checks.append(has("a live-view snapshot with rx layers", lambda e: "layers" in e and (e["layers"].get("rx") or {}).get("stack")))
 missing = [what for what, ok in checks if not ok]
 print("; ".join("missing " + m for m in missing) if missing else f"{len(checks)} checks passed")
 sys.exit(1 if missing else 0)

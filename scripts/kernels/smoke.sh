@@ -20,12 +20,36 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 53))
 while True:
     q, peer = s.recvfrom(2048)
     s.sendto(q[:2] + bytes([q[2] | 0x80, 0x80]) + q[4:], peer)' & DP=$!   # answers each query (QR set, no records)
+# a RESP server on 16379 and a MySQL-protocol server on 13306 (each answers any command: +PONG, an OK
+# packet), for -R and -M with their --*-port options; an openssl s_server on 18443 for --tls
+python3 -c 'import socket, threading
+def serve(port, answer):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", port)); s.listen(8)
+    while True:
+        c, _ = s.accept()
+        while c.recv(4096): c.sendall(answer)
+        c.close()
+threading.Thread(target=serve, args=(16379, b"+PONG\r\n"), daemon=True).start()
+serve(13306, bytes([7, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0]))' & PP=$!
+tlsdir=$(mktemp -d)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tlsdir/k.pem" -out "$tlsdir/c.pem" \
+  -days 1 -subj /CN=smoke.nw.test >/dev/null 2>&1
+openssl s_server -accept 18443 -cert "$tlsdir/c.pem" -key "$tlsdir/k.pem" -quiet >/dev/null 2>&1 </dev/null & TP=$!
 traffic() {
   for _ in $(seq 1 $((secs * 2))); do
     curl -s -o /dev/null http://127.0.0.1:18080/ 2>/dev/null
     ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1
     python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("127.0.0.1", 18053)); s.sendto(b"flow", ("127.0.0.1", 18055))' 2>/dev/null
     python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("127.0.0.1", 53))' 2>/dev/null
+    python3 -c 'import socket
+for port, req in ((16379, b"*1\r\n$4\r\nPING\r\n"), (13306, bytes([9, 0, 0, 0, 3]) + b"SELECT 1")):
+    c = socket.create_connection(("127.0.0.1", port), timeout=2); c.sendall(req); c.recv(64); c.close()' 2>/dev/null
+    openssl s_client -connect 127.0.0.1:18443 -servername smoke.nw.test </dev/null >/dev/null 2>&1
+    # --ui: the live view's page and one snapshot of its event stream, as JSON lines (expect.py reads them)
+    if [ -n "$ui" ]; then
+      curl -s -o /dev/null -w '{"type":"ui_page","status":%{http_code}}\n' "http://$ui/" >>"$out"
+      curl -s -N --max-time 2 "http://$ui/events" 2>/dev/null | sed -n 's/^data: //p' | head -1 >>"$out"
+    fi
     sleep 0.5
   done
 }
@@ -33,13 +57,16 @@ sleep 1
 run_once() {
   # shellcheck disable=SC2086
   timeout $((secs + 120)) "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:UseAVX=0 -XX:+UseSerialGC -Xmx256m -XX:ErrorFile=/tmp/hs_err_nw_%p.log \
-    -jar "$jar" $opts --json --no-logs --duration "$secs" >"$out" 2>"$err" &
+    -jar "$jar" $opts $([[ $opts == *--ui* ]] || echo --json) --no-logs --duration "$secs" >"$out" 2>"$err" &
   NP=$!
+  ui=$(sed -n 's/.*--ui \([^ ]*\).*/\1/p' <<<"$opts ")
   for _ in $(seq 1 600); do grep -q 'attached\|error\|failed\|unavailable' "$err" 2>/dev/null && break; kill -0 $NP 2>/dev/null || break; sleep 0.2; done
   traffic
   wait $NP
 }
-all_opts=("" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464")
+all_opts=("" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"
+          "-p" "-t -u -L" "-k -T --stack" "-M --mysql-port 13306" "-R --redis-port 16379" "--tls" "-t -u --sample 2"
+          "-t -u -k --ui 127.0.0.1:19466")
 # NW_SMOKE_ONLY="OPTIONS": that one run only (e.g. to run a failed option again with a larger NW_SMOKE_SECS)
 [ -n "${NW_SMOKE_ONLY:-}" ] && all_opts=("$NW_SMOKE_ONLY")
 for opts in "${all_opts[@]}"; do
@@ -64,12 +91,12 @@ for opts in "${all_opts[@]}"; do
   grep 'unavailable' "$err" | head -3 | sed 's/^/    /'
   rm -f "$out" "$err"
 done
-[ -n "${NW_SMOKE_ONLY:-}" ] && { kill $HP $UP $DP 2>/dev/null; nft delete table inet nwsmoke; exit 0; }
+[ -n "${NW_SMOKE_ONLY:-}" ] && { kill $HP $UP $DP $PP $TP 2>/dev/null; nft delete table inet nwsmoke; exit 0; }
 # --check: every feature loaded and attached once, one row each; the rows that are not plainly ok are shown
 out=$(mktemp)
 timeout 600 "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx256m -jar "$jar" -S -k -t -u -I -x --check >"$out" 2>&1; rc=$?
 echo "--check: rc=$rc $(tail -1 "$out")"
 grep -v -E '^netwatcher: |^FEATURE' "$out" | grep -v -E ' ok +$' | sed 's/^/    /'
 rm -f "$out"
-kill $HP $UP $DP 2>/dev/null
+kill $HP $UP $DP $PP $TP 2>/dev/null; rm -rf "$tlsdir"
 nft delete table inet nwsmoke

@@ -30,9 +30,10 @@ final class Converters {
             try {
                 p = Integer.parseInt(port);
             } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not [HOST:]PORT (port 1-65535)");
+                throw new TypeConversionException("'" + value + "' is not [HOST:]PORT (port 0-65535)");
             }
-            if (p < 1 || p > 65535) throw new TypeConversionException("metrics port " + p + " is out of range 1-65535");
+            // 0: a free port the kernel picks, shown in the "attached" line (scripts and tests that run several at once)
+            if (p < 0 || p > 65535) throw new TypeConversionException("port " + p + " is out of range 0-65535 (0: any free port)");
             return new Endpoint(host, p);
         }
     }

@@ -206,7 +206,8 @@ final class Netwatcher implements Callable<Integer> {
             description = "-L: also flag any layer time above this fixed threshold.")
     double thresholdUs;
     @Option(names = "--metrics", paramLabel = "[HOST:]PORT", converter = EndpointConverter.class,
-            description = "Serve Prometheus metrics on http://HOST:PORT/metrics (all addresses without HOST). "
+            description = "Serve Prometheus metrics on http://HOST:PORT/metrics (all addresses without HOST; port 0: a free one, "
+                    + "shown in the \"attached\" line). "
                     + "Turns per-event console output and log files off unless --events, --json or --log-dir ask for them; "
                     + "per-layer latency is then aggregated in the kernel.")
     Endpoint metrics;
@@ -329,7 +330,7 @@ final class Netwatcher implements Callable<Integer> {
         LiveView view = ui == null ? null : new LiveView();
         Clock uiClock = new Clock();
         UiServer uiServer = ui == null ? null : new UiServer(view, uiClock::nowEpochNs);
-        boolean uiShared = ui != null && metrics != null && ui.port() == metrics.port()
+        boolean uiShared = ui != null && metrics != null && ui.port() == metrics.port() && ui.port() != 0
                 && (ui.host() == null || ui.host().equals(metrics.host()));
         if (metrics != null) {
             registry = new io.prometheus.metrics.model.registry.PrometheusRegistry();

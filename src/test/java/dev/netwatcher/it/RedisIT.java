@@ -1,13 +1,12 @@
 package dev.netwatcher.it;
 
-import dev.netwatcher.event.RedisEvent;
-import dev.netwatcher.lab.Collector;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.netwatcher.lab.Lab;
-import dev.netwatcher.probe.Filter;
-import dev.netwatcher.probe.PayloadProbe;
-import dev.netwatcher.probe.Probes;
+import dev.netwatcher.lab.NwProcess;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -15,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * -R against a real redis-server the test starts in B, with redis-cli and a pipelining client in A:
- * SET and GET (IPv4), DEBUG SLEEP 0.2 (at least 200 ms), an unknown command (the server's error
+ * -R through the command line (--redis-port 6380, --json, redis.log, --metrics) against a real
+ * redis-server the test starts in B, with redis-cli and a pipelining client in A: SET and GET (IPv4), DEBUG SLEEP 0.2 (at least 200 ms), an unknown command (the server's error
  * text), PING over IPv6, and 100 INCRs in one write, each paired with its own reply in order (the
  * server's last answer is 100), on both sides.
  */
@@ -25,49 +24,79 @@ class RedisIT extends LabTest {
 
     @Test
     void commandsRepliesAndAPipelineOnBothSides() throws Exception {
-        lab.spawn(lab.b, "redis-server", "--port", "6379", "--bind", "0.0.0.0 ::", "--save", "", "--appendonly", "no",
+        lab.spawn(lab.b, "redis-server", "--port", "6380", "--bind", "0.0.0.0 ::", "--save", "", "--appendonly", "no",
                 "--protected-mode", "no", "--enable-debug-command", "yes", "--daemonize", "no");
-        lab.awaitListening(lab.b, "t", 6379);
-        Filter inA = new Filter(lab.netns(lab.a), 0, 0, null, null), inB = new Filter(lab.netns(lab.b), 0, 0, null, null);
-        try (Collector a = new Collector(List.of(Probes.payload(PayloadProbe.REDIS)), inA);
-             Collector b = new Collector(List.of(Probes.payload(PayloadProbe.REDIS)), inB)) {
-            String[] cli = {"redis-cli", "-h", Lab.B4, "-p", "6379"};
+        lab.awaitListening(lab.b, "t", 6380);
+        Path logs = tmp.resolve("logs");
+        try (NwProcess a = NwProcess.start(tmp, "-R", "--redis-port", "6380", "--netns", Long.toString(lab.netns(lab.a)), "--json",
+                     "--log-dir", logs.toString(), "--metrics", "127.0.0.1:0");
+             NwProcess b = NwProcess.start(tmp, "-R", "--redis-port", "6380", "--netns", Long.toString(lab.netns(lab.b)), "--json",
+                     "--no-logs")) {
+            String[] cli = {"redis-cli", "-h", Lab.B4, "-p", "6380"};
             assertEquals("OK", lab.inNs(lab.a, concat(cli, "SET", "nw:key", "hello")).strip());
             assertEquals("hello", lab.inNs(lab.a, concat(cli, "GET", "nw:key")).strip());
             lab.inNs(lab.a, concat(cli, "DEBUG", "SLEEP", "0.2"));
             String unknown = lab.inNs(lab.a, concat(cli, "NOSUCHCMD", "x"));
-            assertEquals("PONG", lab.inNs(lab.a, "redis-cli", "-h", Lab.B6, "-p", "6379", "PING").strip());
-            assertEquals(":100", lab.inNs(lab.a, Lab.python("redis_pipeline.py", Lab.B4, 6379, 100)).strip(), "the server counted 100");
+            assertEquals("PONG", lab.inNs(lab.a, "redis-cli", "-h", Lab.B6, "-p", "6380", "PING").strip());
+            assertEquals(":100", lab.inNs(lab.a, Lab.python("redis_pipeline.py", Lab.B4, 6380, 100)).strip(), "the server counted 100");
 
-            RedisEvent set = a.await(RedisEvent.class, e -> e.command().equals("SET"), 1, WAIT).get(0);
-            assertEquals("client", set.side());
-            assertEquals("nw:key", set.key());
-            assertEquals("simple", set.reply());
-            assertEquals("bulk", a.await(RedisEvent.class, e -> e.command().equals("GET"), 1, WAIT).get(0).reply());
-            RedisEvent sleep = a.await(RedisEvent.class, e -> e.command().equals("DEBUG"), 1, WAIT).get(0);
-            assertTrue(sleep.latencyNs() >= 200_000_000L, "DEBUG SLEEP 0.2: " + sleep.latencyNs());
-            RedisEvent err = a.await(RedisEvent.class, e -> e.command().equals("NOSUCHCMD"), 1, WAIT).get(0);
-            assertEquals("error", err.reply());
-            assertTrue(err.error() != null && unknown.contains(err.error().replaceFirst("^ERR ", "")), err.error() + " vs " + unknown);
-            RedisEvent ping = a.await(RedisEvent.class, e -> e.command().equals("PING"), 1, WAIT).get(0);
-            assertEquals(java.net.InetAddress.getByName(Lab.B6), ping.flow().daddr(), "over IPv6");
+            JsonNode set = command(a, "SET", 1).get(0);
+            assertEquals("client", set.get("side").asText());
+            assertEquals("nw:key", set.get("key").asText());
+            assertEquals("simple", set.get("reply").asText());
+            assertEquals("redis-cli", set.get("comm").asText());
+            assertEquals(6380, set.get("dport").asInt());
+            assertEquals("bulk", command(a, "GET", 1).get(0).get("reply").asText());
+            JsonNode sleep = command(a, "DEBUG", 1).get(0);
+            assertTrue(sleep.get("latency_ns").asLong() >= 200_000_000L, "DEBUG SLEEP 0.2: " + sleep);
+            JsonNode err = command(a, "NOSUCHCMD", 1).get(0);
+            assertEquals("error", err.get("reply").asText());
+            assertTrue(unknown.contains(err.get("error").asText().replaceFirst("^ERR ", "")), err + " vs " + unknown);
+            JsonNode ping = command(a, "PING", 1).get(0);
+            assertEquals(Lab.B6, ping.get("daddr").asText(), "over IPv6");
 
-            List<RedisEvent> incr = a.await(RedisEvent.class, e -> e.command().equals("INCR"), 100, WAIT);
-            incr = a.settle(RedisEvent.class, e -> e.command().equals("INCR"), Duration.ofMillis(300));
-            assertEquals(100, incr.size(), "each pipelined command once");
-            for (RedisEvent e : incr) {
-                assertEquals("pipe", e.key());
-                assertEquals("integer", e.reply());
+            List<JsonNode> incr = command(a, "INCR", 100);
+            for (JsonNode e : incr) {
+                assertEquals("pipe", e.get("key").asText());
+                assertEquals("integer", e.get("reply").asText());
             }
             for (int i = 1; i < incr.size(); i++) {
-                assertTrue(incr.get(i).header().tsNs() >= incr.get(i - 1).header().tsNs(), "replies in order");
+                assertTrue(incr.get(i).get("ts_ns").asLong() >= incr.get(i - 1).get("ts_ns").asLong(), "replies in order");
             }
-            List<RedisEvent> served = b.await(RedisEvent.class, e -> e.command().equals("INCR"), 100, WAIT);
-            served = b.settle(RedisEvent.class, e -> e.command().equals("INCR"), Duration.ofMillis(300));
-            assertEquals(100, served.size(), "and on the server's side");
-            assertTrue(served.stream().allMatch(e -> e.side().equals("server")));
-            assertEquals(0, a.session().lost());
+            List<JsonNode> served = command(b, "INCR", 100);
+            assertTrue(served.stream().allMatch(e -> e.get("side").asText().equals("server") && e.get("comm").asText().startsWith("redis-server")),
+                    served.toString());
+            // the clients sent these 105 commands and nothing else that was answered
+            assertEquals(105, a.json("redis", e -> true).size(), a.out());
+
+            String m = a.metrics();
+            assertEquals(100, NwProcess.sum(m, "netwatcher_redis_commands_total", "side=\"client\"", "reply=\"integer\""), m);
+            assertEquals(1, NwProcess.sum(m, "netwatcher_redis_commands_total", "side=\"client\"", "reply=\"error\""), m);
+            assertEquals(3, NwProcess.sum(m, "netwatcher_redis_commands_total", "side=\"client\"", "reply=\"simple\""), m); // SET, DEBUG, PING
+            assertEquals(1, NwProcess.sum(m, "netwatcher_redis_commands_total", "side=\"client\"", "reply=\"bulk\""), m);
+            assertEquals(105, NwProcess.sum(m, "netwatcher_redis_latency_seconds_count", "side=\"client\""), m);
+            assertTrue(NwProcess.sum(m, "netwatcher_redis_latency_seconds_sum", "side=\"client\"") >= 0.2, m);
+
+            // after the run: the INCRs exactly once each (no late duplicate), redis.log as the JSON, nothing lost
+            assertEquals(143, a.stop(), a.summary());
+            assertEquals(143, b.stop(), b.summary());
+            assertEquals(100, command(a, "INCR", 100).size(), "each pipelined command once");
+            assertEquals(100, command(b, "INCR", 100).size(), "and on the server's side");
+            List<String> log = Files.readAllLines(logs.resolve("redis.log"));
+            assertEquals(105, log.size(), log.toString());
+            assertTrue(log.stream().anyMatch(l -> l.startsWith("redis{") && l.contains("command=\"SET\"") && l.contains("key=\"nw:key\"")),
+                    log.toString());
+            assertEquals(0, a.lost(), "nothing lost: " + a.stderr());
+            // the exit summary's row: count, and the answers by reply type
+            String row = a.summaryRow("redis client");
+            assertEquals("105", row.strip().split("\\s+")[2], row);
+            assertTrue(row.endsWith("bulk:1 error:1 integer:100 simple:3"), row);
         }
+    }
+
+    /** The client's (or server's) lines of this command, n at least. */
+    private static List<JsonNode> command(NwProcess nw, String command, int n) throws Exception {
+        return nw.await("redis", e -> command.equals(e.get("command").asText()), n, WAIT);
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -1,11 +1,8 @@
 package dev.netwatcher.it;
 
-import dev.netwatcher.event.TlsEvent;
-import dev.netwatcher.lab.Collector;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.netwatcher.lab.Lab;
-import dev.netwatcher.probe.Filter;
-import dev.netwatcher.probe.PayloadProbe;
-import dev.netwatcher.probe.Probes;
+import dev.netwatcher.lab.NwProcess;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -16,11 +13,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * --tls against real OpenSSL: `openssl s_server` in B (a certificate the test makes, ALPN h2 and
+ * --tls through the command line (--json, tls.log, --metrics) against real OpenSSL: `openssl s_server` in B (a certificate the test makes, ALPN h2 and
  * http/1.1), `openssl s_client` in A with a server name and ALPN, over IPv4 (TLS 1.3) and IPv6
  * (TLS 1.2, where the server's ALPN choice is in the clear). Each handshake is reported on both
  * sides with the name the client sent, what it offered, and the version and cipher s_client
@@ -41,44 +38,58 @@ class TlsIT extends LabTest {
                         "-key", dir.resolve("k.pem").toString(), "-alpn", "h2,http/1.1", "-quiet");
                 lab.awaitListening(lab.b, "t", Integer.parseInt(s[0]));
             }
-            try (Collector a = new Collector(List.of(Probes.payload(PayloadProbe.TLS)), new Filter(lab.netns(lab.a), 0, 0, null, null));
-                 Collector b = new Collector(List.of(Probes.payload(PayloadProbe.TLS)), new Filter(lab.netns(lab.b), 0, 0, null, null))) {
+            Path logs = tmp.resolve("logs");
+            try (NwProcess a = NwProcess.start(tmp, "--tls", "--netns", Long.toString(lab.netns(lab.a)), "--json",
+                         "--log-dir", logs.toString(), "--metrics", "127.0.0.1:0");
+                 NwProcess b = NwProcess.start(tmp, "--tls", "--netns", Long.toString(lab.netns(lab.b)), "--json", "--no-logs")) {
                 String v4 = lab.inNs(lab.a, "sh", "-c", "openssl s_client -connect " + Lab.B4 + ":8443 -servername nw.test "
                         + "-alpn h2,http/1.1 </dev/null 2>&1");
                 String v6 = lab.inNs(lab.a, "sh", "-c", "openssl s_client -connect [" + Lab.B6 + "]:8444 -servername v6.nw.test "
                         + "-tls1_2 -alpn http/1.1 </dev/null 2>&1");
 
-                TlsEvent c4 = a.await(TlsEvent.class, e -> e.flow().dport() == 8443, 1, WAIT).get(0);
-                assertEquals("client", c4.side());
-                assertEquals("nw.test", c4.sni());
-                assertEquals(Lab.B4, c4.flow().daddr().getHostAddress());
-                assertEquals(field(v4, "New, (\\S+), Cipher is"), c4.version(), v4);
-                assertEquals(field(v4, "New, \\S+, Cipher is (\\S+)"), c4.cipher(), v4);
-                assertTrue(c4.versionsOffered().contains("TLSv1.3") && c4.versionsOffered().contains("TLSv1.2"), c4.toString());
-                assertEquals(List.of("h2", "http/1.1"), c4.alpn());
-                assertNull(c4.alpnChosen(), "TLS 1.3 sends the choice encrypted");
+                JsonNode c4 = handshake(a, 8443);
+                assertEquals("client", c4.get("side").asText());
+                assertEquals("nw.test", c4.get("sni").asText());
+                assertEquals(Lab.B4, c4.get("daddr").asText());
+                assertEquals("openssl", c4.get("comm").asText());
+                assertEquals(field(v4, "New, (\\S+), Cipher is"), c4.get("version").asText(), v4);
+                assertEquals(field(v4, "New, \\S+, Cipher is (\\S+)"), c4.get("cipher").asText(), v4);
+                assertTrue(texts(c4.get("versions_offered")).containsAll(List.of("TLSv1.3", "TLSv1.2")), c4.toString());
+                assertEquals(List.of("h2", "http/1.1"), texts(c4.get("alpn")));
+                assertFalse(c4.has("alpn_chosen"), "TLS 1.3 sends the choice encrypted: " + c4);
                 assertEquals("h2", field(v4, "ALPN protocol:\\s*(\\S+)"), "s_client's own view of the choice");
-                assertTrue(c4.handshakeNs() > 0 && c4.handshakeNs() < 2_000_000_000L, c4.toString());
+                assertTrue(c4.get("handshake_ns").asLong() > 0 && c4.get("handshake_ns").asLong() < 2_000_000_000L, c4.toString());
 
-                TlsEvent c6 = a.await(TlsEvent.class, e -> e.flow().dport() == 8444, 1, WAIT).get(0);
-                assertEquals("v6.nw.test", c6.sni());
-                assertEquals("TLSv1.2", c6.version());
-                assertEquals(ianaName(field(v6, "New, TLSv1.2, Cipher is (\\S+)")), c6.cipher(), v6);
-                assertEquals(List.of("TLSv1.2"), c6.versionsOffered(), "-tls1_2 offers only 1.2");
-                assertEquals("http/1.1", c6.alpnChosen(), "TLS 1.2: the server's choice is in the clear");
+                JsonNode c6 = handshake(a, 8444);
+                assertEquals("v6.nw.test", c6.get("sni").asText());
+                assertEquals("TLSv1.2", c6.get("version").asText());
+                assertEquals(ianaName(field(v6, "New, TLSv1.2, Cipher is (\\S+)")), c6.get("cipher").asText(), v6);
+                assertEquals(List.of("TLSv1.2"), texts(c6.get("versions_offered")), "-tls1_2 offers only 1.2");
+                assertEquals("http/1.1", c6.get("alpn_chosen").asText(), "TLS 1.2: the server's choice is in the clear");
 
-                for (TlsEvent client : List.of(c4, c6)) {
-                    int port = client.flow().dport();
-                    TlsEvent s = b.await(TlsEvent.class, e -> e.flow().dport() == port, 1, WAIT).get(0);
-                    assertEquals("server", s.side());
-                    assertEquals(client.sni(), s.sni());
-                    assertEquals(client.version(), s.version());
-                    assertEquals(client.cipher(), s.cipher());
-                    assertEquals(client.flow().sport(), s.flow().sport(), "the same connection");
-                    assertTrue(s.handshakeNs() > 0 && s.handshakeNs() <= client.handshakeNs(),
-                            "the server answers inside the client's wait: " + s.handshakeNs() + " vs " + client.handshakeNs());
+                for (JsonNode client : List.of(c4, c6)) {
+                    JsonNode s = handshake(b, client.get("dport").asInt());
+                    assertEquals("server", s.get("side").asText());
+                    for (String k : new String[] {"sni", "version", "cipher", "sport"}) assertEquals(client.get(k), s.get(k), k);
+                    assertTrue(s.get("handshake_ns").asLong() > 0 && s.get("handshake_ns").asLong() <= client.get("handshake_ns").asLong(),
+                            "the server answers inside the client's wait: " + s + " vs " + client);
                 }
-                assertEquals(0, a.session().lost());
+                assertEquals(2, a.json("tls", e -> true).size(), "two handshakes: " + a.out());
+
+                String m = a.metrics();
+                assertEquals(1, NwProcess.sum(m, "netwatcher_tls_handshakes_total", "side=\"client\"", "version=\"TLSv1.2\""), m);
+                assertEquals(1, NwProcess.sum(m, "netwatcher_tls_handshakes_total", "side=\"client\"", "version=\"" + c4.get("version").asText() + "\""), m);
+                assertEquals(2, NwProcess.sum(m, "netwatcher_tls_hello_latency_seconds_count", "side=\"client\""), m);
+
+                assertEquals(143, a.stop(), a.summary());
+                List<String> log = Files.readAllLines(logs.resolve("tls.log"));
+                assertEquals(2, log.size(), log.toString());
+                assertTrue(log.stream().anyMatch(l -> l.startsWith("tls{") && l.contains("sni=\"v6.nw.test\"") && l.contains("version=\"TLSv1.2\"")),
+                        log.toString());
+                assertEquals(0, a.lost(), "nothing lost: " + a.stderr());
+                String row = a.summaryRow("tls client");
+                assertEquals("2", row.strip().split("\\s+")[2], row);
+                assertTrue(row.endsWith("TLSv1.2:1 " + c4.get("version").asText() + ":1"), "the summary's versions: " + row);
             }
         } finally {
             try (var files = Files.list(dir)) {
@@ -86,6 +97,17 @@ class TlsIT extends LabTest {
             }
             Files.deleteIfExists(dir);
         }
+    }
+
+    private static JsonNode handshake(NwProcess nw, int dport) throws Exception {
+        return nw.await("tls", e -> e.get("dport").asInt() == dport, 1, WAIT).get(0);
+    }
+
+    /** A JSON array of texts. */
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
     }
 
     /** OpenSSL's name of a TLS 1.2 suite in the IANA spelling netwatcher reports (openssl ciphers -stdname). */
