@@ -41,14 +41,15 @@ traffic() {
     ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1
     python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("127.0.0.1", 18053)); s.sendto(b"flow", ("127.0.0.1", 18055))' 2>/dev/null
     python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("127.0.0.1", 53))' 2>/dev/null
-    python3 -c 'import socket
+    # the payload protocols' exchanges only for the options that look at them (python and openssl start slowly under TCG)
+    [[ $opts == *-M* || $opts == *-R* ]] && python3 -c 'import socket
 for port, req in ((16379, b"*1\r\n$4\r\nPING\r\n"), (13306, bytes([9, 0, 0, 0, 3]) + b"SELECT 1")):
     c = socket.create_connection(("127.0.0.1", port), timeout=2); c.sendall(req); c.recv(64); c.close()' 2>/dev/null
-    openssl s_client -connect 127.0.0.1:18443 -servername smoke.nw.test </dev/null >/dev/null 2>&1
+    [[ $opts == *--tls* ]] && openssl s_client -connect 127.0.0.1:18443 -servername smoke.nw.test </dev/null >/dev/null 2>&1
     # --ui: the live view's page and one snapshot of its event stream, as JSON lines (expect.py reads them)
     if [ -n "$ui" ]; then
-      curl -s -o /dev/null -w '{"type":"ui_page","status":%{http_code}}\n' "http://$ui/" >>"$out"
-      curl -s -N --max-time 2 "http://$ui/events" 2>/dev/null | sed -n 's/^data: //p' | head -1 >>"$out"
+      curl -s -o /dev/null -w '{"type":"ui_page","status":%{http_code}}\n' "http://$ui/" >>"$out.ui"
+      curl -s -N --max-time 2 "http://$ui/events" 2>/dev/null | sed -n 's/^data: //p' | head -1 >>"$out.ui"
     fi
     sleep 0.5
   done
@@ -63,6 +64,9 @@ run_once() {
   for _ in $(seq 1 600); do grep -q 'attached\|error\|failed\|unavailable' "$err" 2>/dev/null && break; kill -0 $NP 2>/dev/null || break; sleep 0.2; done
   traffic
   wait $NP
+  rc=$?
+  [ -f "$out.ui" ] && cat "$out.ui" >>"$out" && rm -f "$out.ui"   # the live view's lines, after netwatcher's own
+  return $rc
 }
 all_opts=("" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"
           "-p" "-t -u -L" "-k -T --stack" "-M --mysql-port 13306" "-R --redis-port 16379" "--tls" "-t -u --sample 2"

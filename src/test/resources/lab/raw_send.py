@@ -4,7 +4,7 @@
 #   v6dst   IPv6, a Destination Options extension header, then UDP
 #   v6hop2  IPv6, Hop-by-Hop then Destination Options, then UDP
 #   v6frag  IPv6, a Fragment header (first fragment, more to come), then UDP
-#   garbage IPv4 with protocol UDP and 40 random bytes after the header
+#   garbage IPv4 with protocol UDP and 40 random bytes after the header (but for the destination port)
 import os, socket, struct, sys
 
 kind, src, dst, dport = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -38,8 +38,8 @@ if kind.startswith("v4") or kind == "garbage":
         body = struct.pack("!HHHH", SPORT, dport, 8 + len(payload), 0) + payload
     elif kind == "v4trunc":
         body = struct.pack("!HH", SPORT, dport)
-    else:
-        body = os.urandom(40)
+    else:  # random bytes, but to DPORT: the test knows whose drops they are
+        body = os.urandom(2) + struct.pack("!H", dport) + os.urandom(36)
     ihl = 5 + len(opts) // 4
     # total length and header checksum are filled in by the kernel (raw(7))
     ip = struct.pack("!BBHHHBBH4s4s", (4 << 4) | ihl, 0, 0, 0x1234, 0, 64, 17, 0, srcb, dstb) + opts

@@ -44,6 +44,15 @@ class CliIT {
         return lines;
     }
 
+    /** The port --metrics bound (given as 0: a free one), from the "attached" line among the stderr lines. */
+    static int metricsPort(List<String> stderrLines) {
+        for (String l : stderrLines) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("metrics on http://[^ ]*:(\\d+)/metrics").matcher(l);
+            if (l.startsWith("netwatcher: attached") && m.find()) return Integer.parseInt(m.group(1));
+        }
+        throw new AssertionError("no metrics address in " + stderrLines);
+    }
+
     /** Programs named nw_* currently loaded in the kernel. */
     static long ourPrograms() {
         return Lab.run("bpftool", "prog", "show").lines().filter(l -> l.matches("^\\d+: .* name nw_.*")).count();
@@ -401,7 +410,9 @@ class CliIT {
                 assertTrue(first != null && first.startsWith("netwatcher: attached -x -a --rtt -i --dns"), "stderr: " + first);
                 assertTrue(cgroupPrograms().contains("nw_payload_in") && cgroupPrograms().contains("nw_payload_out"),
                         "cgroup hooks while running: " + cgroupPrograms());
-                lab.inNs(lab.a, "curl", "-s", "-o", "/dev/null", "http://" + Lab.B4 + ":8090/");
+                // curl's own count of what it sent and received: the connection's bytes at its close
+                String[] sizes = lab.inNs(lab.a, "curl", "-s", "-o", "/dev/null", "-w", "%{size_request} %{size_header} %{size_download}",
+                        "http://" + Lab.B4 + ":8090/").strip().split(" ");
                 lab.inNs(lab.a, "dig", "+tries=1", "+time=2", "@" + Lab.B4, "cli.nw.test", "A");
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertTrue(p.waitFor(15, TimeUnit.SECONDS));
@@ -419,6 +430,10 @@ class CliIT {
                 JsonNode close = of.apply("tcp_close").stream().filter(e -> e.get("dport").asInt() == 8090).findFirst().orElseThrow();
                 for (String k : new String[] {"last_state", "duration_ns", "bytes_sent", "bytes_acked", "bytes_received", "segs_out",
                         "segs_in", "retrans_total", "srtt_us", "sock"}) assertTrue(close.has(k), k + " in " + close);
+                assertEquals(Long.parseLong(sizes[0]), close.get("bytes_acked").asLong(), "the request curl sent: " + close);
+                assertEquals(Long.parseLong(sizes[1]) + Long.parseLong(sizes[2]), close.get("bytes_received").asLong(),
+                        "the response's header and body curl read: " + close);
+                assertEquals(0, close.get("retrans_total").asLong(), close.toString());
                 JsonNode state = of.apply("tcp_conn").stream().filter(e -> e.get("reason").asText().equals("state")
                         && e.get("state").asText().equals("ESTABLISHED") && e.get("dport").asInt() == 8090).findFirst().orElseThrow();
                 for (String k : new String[] {"oldstate", "ca_state", "snd_una", "snd_nxt", "rcv_nxt", "cwnd", "snd_wnd", "rcv_wnd",
@@ -426,7 +441,9 @@ class CliIT {
                         "bytes_acked", "bytes_received", "segs_out", "segs_in", "retrans_total", "retrans_fast", "retrans_rto",
                         "rto_timeouts", "sock"}) assertTrue(state.has(k), k + " in " + state);
                 JsonNode rtt = of.apply("rtt_histogram").stream().filter(e -> e.get("remote").asText().equals(Lab.B4)).reduce((a, b) -> b).orElseThrow();
-                assertTrue(rtt.get("samples").asLong() >= 1, rtt.toString());
+                // a sample per ACK that measured the path (tcp_rtt_estimator()): the one connection to B, at most one per segment it got
+                assertTrue(rtt.get("samples").asLong() >= 1 && rtt.get("samples").asLong() <= close.get("segs_in").asLong(),
+                        rtt + " against " + close);
                 assertTrue(lines.stream().allMatch(e -> !e.has("netns") || e.get("netns").asLong() == lab.netns(lab.a)), "--netns filter");
                 String summary = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertTrue(summary.lines().anyMatch(l -> l.trim().startsWith("http client") && l.endsWith("2xx:1")), summary);

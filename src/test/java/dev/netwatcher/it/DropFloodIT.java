@@ -35,10 +35,10 @@ class DropFloodIT extends LabTest {
 
     /** Runs -k for one destination port in B while flood runs; returns what netwatcher accounted for. */
     Accounting watch(int dport, Runnable flood) throws Exception {
-        int metricsPort = 19500 + (int) (ProcessHandle.current().pid() % 400);
         List<String> err = new CopyOnWriteArrayList<>();
-        Process nw = CliIT.startAttached(CliIT.netwatcher("-k", "--metrics", "127.0.0.1:" + metricsPort, "--netns",
+        Process nw = CliIT.startAttached(CliIT.netwatcher("-k", "--metrics", "127.0.0.1:0", "--netns",
                 Long.toString(lab.netns(lab.b)), "-d", Integer.toString(dport)).redirectOutput(ProcessBuilder.Redirect.DISCARD), err);
+        int metricsPort = CliIT.metricsPort(err);
         try {
             flood.run();
             // let the consumer drain: the count of delivered drops stops moving

@@ -138,7 +138,21 @@ class LogFilesIT extends LabTest {
             // a knock on B's closed port (A gets a reset), and on A's (A drops it)
             lab.tryInNs(lab.a, "socat", "-u", "-", "TCP4:" + Lab.B4 + ":7999");
             lab.tryInNs(lab.b, "socat", "-u", "-", "TCP4:" + Lab.A4 + ":7998");
-            lab.inNs(lab.a, "curl", "-s", "-o", "/dev/null", "http://" + Lab.B4 + ":8095/");
+            // the HTTP client in a cgroup named as docker names a container's (the console shows docker:ID)
+            Path container = dev.netwatcher.bpf.Cgroups.v2Root().resolve("nwtest-logs-" + ProcessHandle.current().pid())
+                    .resolve("docker-" + CONTAINER_ID + ".scope");
+            Files.createDirectories(container);
+            try {
+                Process curl = lab.spawn(lab.a, "sh", "-c", "read go; exec curl -s -o /dev/null http://" + Lab.B4 + ":8095/");
+                Files.writeString(container.resolve("cgroup.procs"), Long.toString(curl.pid()));
+                curl.getOutputStream().write("go\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                curl.getOutputStream().flush();
+                assertTrue(curl.waitFor(10, TimeUnit.SECONDS));
+                assertEquals(0, curl.exitValue(), "curl got its page");
+            } finally {
+                Lab.removeCgroup(container);
+                Lab.removeCgroup(container.getParent());
+            }
             lab.inNs(lab.a, "dig", "+tries=1", "+time=2", "@" + Lab.B4, "logs.nw.test", "A");
             assertTrue(longConn.waitFor(10, TimeUnit.SECONDS));
             assertTrue(slow.waitFor(10, TimeUnit.SECONDS));
@@ -151,6 +165,9 @@ class LogFilesIT extends LabTest {
             nw.destroyForcibly();
         }
     }
+
+    /** The 64-hex-digit id of the container cgroup the HTTP client runs in. */
+    static final String CONTAINER_ID = "0123456789ab" + "cdef0123456789ab".repeat(3) + "cdef";
 
     /** A finished run: its log folder, its stdout, its stderr lines. */
     record Run(Path logs, File out, List<String> stderr) {}
@@ -263,6 +280,7 @@ class LogFilesIT extends LabTest {
             String file = FILES.get(type.equals("packet") && col[6].equals("udp") ? "udp_packet" : type);
             if (file != null) console.computeIfAbsent(file, k -> new ArrayList<>()).add(col);
         }
+        int containerRows = 0;
         for (String file : files(true)) {
             List<String> lines = Files.readAllLines(logs.resolve(file));
             List<String[]> shown = console.getOrDefault(file, List.of());
@@ -280,8 +298,14 @@ class LogFilesIT extends LabTest {
                 assertEquals(kv.getOrDefault("pid", "-"), c[3], "PID " + where);
                 assertEquals(kv.getOrDefault("comm", "-"), c[4], "COMM " + where);
                 String cgroup = kv.get("cgroup");
-                assertEquals(cgroup == null ? "-" : kv.containsKey("container") ? c[5] : cgroup.length() <= 24 ? cgroup
-                        : "…" + cgroup.substring(cgroup.length() - 23), c[5], "CGROUP " + where);
+                if (cgroup != null && cgroup.contains("docker-")) {
+                    assertEquals(CONTAINER_ID, kv.get("container"), "the container id in the path " + where);
+                    assertEquals("docker:0123456789ab", c[5], "CGROUP of a container " + where);
+                    containerRows++;
+                } else {
+                    assertEquals(cgroup == null ? "-" : cgroup.length() <= 24 ? cgroup : "…" + cgroup.substring(cgroup.length() - 23),
+                            c[5], "CGROUP " + where);
+                }
                 assertEquals(kv.getOrDefault("proto", "-"), c[6], "PROTO " + where);
                 assertEquals(endpoint(kv, "saddr", "sport"), c[7], "SOURCE " + where);
                 assertEquals(endpoint(kv, "daddr", "dport"), c[8], "DESTINATION " + where);
@@ -292,6 +316,7 @@ class LogFilesIT extends LabTest {
             }
         }
         assertTrue(logHas(logs.resolve("conn.log"), "sport=\"41072\""), "conn.log names the long connection");
+        assertTrue(containerRows >= 2, "the HTTP client's lines (its exchange, its connection) show its container: " + containerRows);
     }
 
     static boolean logHas(Path file, String text) throws java.io.IOException {

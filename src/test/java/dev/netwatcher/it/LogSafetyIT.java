@@ -160,12 +160,12 @@ class LogSafetyIT extends LabTest {
         lab.spawnReady(lab.b, Lab.python("hostile.py", "dns-server", 53));
         Path logs = tempFolder();
         Path out = Files.createTempFile("nw-hostile", ".jsonl");
-        int port = 19000 + (int) (ProcessHandle.current().pid() % 1000);
         try {
             // JSON, log files and metrics in one run
             List<String> err = new CopyOnWriteArrayList<>();
             Process p = CliIT.startAttached(CliIT.netwatcher("-i", "--dns", "--json", "--log-dir", logs.toString(), "--metrics",
-                    "127.0.0.1:" + port, "--netns", Long.toString(lab.netns(lab.a))).redirectOutput(out.toFile()), err);
+                    "127.0.0.1:0", "--netns", Long.toString(lab.netns(lab.a))).redirectOutput(out.toFile()), err);
+            int port = CliIT.metricsPort(err);
             String metrics;
             try {
                 hostileClients();

@@ -37,7 +37,7 @@ class MetricsIT extends LabTest {
 
     @Test
     void prometheusScrapesLayerHistogramsDropsAndHealth() throws Exception {
-        int nwPort = freePort(), promPort = freePort();
+        int promPort = freePort();
         Path dir = Files.createTempDirectory("nw-prometheus");
         int delivered = 20, dropped = 10, size = 200, sent = 15, sentSize = 300;
         lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest dropped; "
@@ -45,7 +45,8 @@ class MetricsIT extends LabTest {
                 + "add rule inet nwtest input udp dport 9061 counter name dropped drop");
         List<String> err = Collections.synchronizedList(new ArrayList<>());
         Process nw = CliIT.startAttached(err, "-u", "-k", "--netns", Long.toString(lab.netns(lab.b)),
-                "--metrics", "127.0.0.1:" + nwPort);
+                "--metrics", "127.0.0.1:0");
+        int nwPort = CliIT.metricsPort(err);
         Process prom = null;
         try {
             Files.writeString(dir.resolve("prometheus.yml"), """
@@ -56,9 +57,16 @@ class MetricsIT extends LabTest {
                         static_configs:
                           - targets: ['127.0.0.1:%d']
                     """.formatted(nwPort));
-            prom = new ProcessBuilder("prometheus", "--config.file=" + dir.resolve("prometheus.yml"),
-                    "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort)
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            // Prometheus takes no port 0: a free port, and another one when something took it in between
+            for (int attempt = 1; ; attempt++) {
+                prom = new ProcessBuilder("prometheus", "--config.file=" + dir.resolve("prometheus.yml"),
+                        "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort)
+                        .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+                String at = "http://127.0.0.1:" + promPort;
+                for (int i = 0; i < 160 && prom.isAlive() && !ready(at); i++) Thread.sleep(250);
+                if (prom.isAlive() || attempt == 3 || !Files.readString(dir.resolve("prometheus.log")).contains("address already in use")) break;
+                promPort = freePort();
+            }
             String api = "http://127.0.0.1:" + promPort;
             awaitTrue(() -> get(api + "/-/ready").startsWith("Prometheus Server is Ready"), "prometheus ready", dir);
 
@@ -113,9 +121,9 @@ class MetricsIT extends LabTest {
 
     @Test
     void metricsOnlyModeSendsNoPacketRecordsToUserSpace() throws Exception {
-        int nwPort = freePort();
         List<String> err = Collections.synchronizedList(new ArrayList<>());
-        Process nw = CliIT.startAttached(err, "-u", "--netns", Long.toString(lab.netns(lab.b)), "--metrics", "127.0.0.1:" + nwPort);
+        Process nw = CliIT.startAttached(err, "-u", "--netns", Long.toString(lab.netns(lab.b)), "--metrics", "127.0.0.1:0");
+        int nwPort = CliIT.metricsPort(err);
         try {
             Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9062, 30));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41062, Lab.B4, 9062, 30, 64, 0.005));
@@ -151,14 +159,15 @@ class MetricsIT extends LabTest {
     void eventsAndBpfStatsAddConsoleLinesAndProgramRuns() throws Exception {
         int n = 12;
         for (boolean on : new boolean[] {true, false}) {
-            int nwPort = freePort(), port = on ? 9062 : 9063;
+            int port = on ? 9062 : 9063;
             List<String> err = Collections.synchronizedList(new ArrayList<>());
             List<String> args = new ArrayList<>(List.of("-u", "--netns", Long.toString(lab.netns(lab.b)), "--metrics",
-                    "127.0.0.1:" + nwPort, "--no-logs"));
+                    "127.0.0.1:0", "--no-logs"));
             if (on) args.addAll(List.of("--events", "--bpf-stats"));
             Path out = Files.createTempFile("nw-events", ".txt");
             try {
                 Process nw = CliIT.startAttached(CliIT.netwatcher(args.toArray(String[]::new)).redirectOutput(out.toFile()), err);
+                int nwPort = CliIT.metricsPort(err);
                 try {
                     Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, port, n));
                     lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41062, Lab.B4, port, n, 64, 0.005));
@@ -233,6 +242,14 @@ class MetricsIT extends LabTest {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.ofString());
         return r.body();
+    }
+
+    private static boolean ready(String api) {
+        try {
+            return get(api + "/-/ready").startsWith("Prometheus Server is Ready");
+        } catch (Exception notYet) {
+            return false;
+        }
     }
 
     private static int freePort() throws IOException {
