@@ -16,19 +16,27 @@ import dev.netwatcher.event.Cgroup;
  * The path of a cgroup v2 id, as records carry it (nw_hdr.cgroup): the id is the kernfs node
  * id, which is the inode number of the cgroup's directory (kernfs_ino(), fs/kernfs), so a walk
  * of the cgroup2 mount finds it. Paths are relative to that mount, "/" for the root, as
- * /proc/PID/cgroup shows them. An id not seen in the last walk triggers a new walk, at most
- * every {@link #MIN_WALK_NS} (cgroups come and go: a container starts); one that no walk
- * finds (a cgroup removed since) stays unresolved, and its records carry no path.
+ * /proc/PID/cgroup shows them. An id the last walk did not see triggers a new walk at once
+ * (cgroups come and go: a container that starts, sends and stops within a second still gets its
+ * name), at most {@link #MAX_WALKS} per {@link #WINDOW_NS}; an id that a walk made after it was
+ * first seen does not find (a cgroup removed since) is not walked for again, and its records
+ * carry no path.
  */
 public final class CgroupPaths {
-    static final long MIN_WALK_NS = 1_000_000_000L;
+    static final long WINDOW_NS = 1_000_000_000L;
+    /** Walks per window at most: a storm of new ids (many containers starting) costs this many walks a second. */
+    static final int MAX_WALKS = 10;
+    /** Ids no walk found, remembered up to this many. */
+    static final int MAX_MISSING = 10_000;
     /** A bound on the walk, for hosts with very many cgroups. */
     static final int MAX_CGROUPS = 100_000;
 
     private final Supplier<Path> root;
     private Path mount;
     private volatile Map<Long, Cgroup> paths = Map.of();
-    private long lastWalk = Long.MIN_VALUE / 2;
+    private final java.util.Set<Long> missing = new java.util.HashSet<>();
+    private long windowStart = Long.MIN_VALUE / 2;
+    private int walks;
 
     public CgroupPaths(Supplier<Path> root) {
         this.root = root;
@@ -47,11 +55,18 @@ public final class CgroupPaths {
         synchronized (this) {
             p = paths.get(id);
             if (p != null) return p;
+            if (missing.contains(id)) return null;
             long now = System.nanoTime();
-            if (now - lastWalk < MIN_WALK_NS) return null;
-            lastWalk = now;
+            if (now - windowStart >= WINDOW_NS) {
+                windowStart = now;
+                walks = 0;
+            }
+            if (walks >= MAX_WALKS) return null; // not marked missing: the next window walks for it
+            walks++;
             paths = walk();
-            return paths.get(id);
+            p = paths.get(id);
+            if (p == null && missing.size() < MAX_MISSING) missing.add(id);
+            return p;
         }
     }
 

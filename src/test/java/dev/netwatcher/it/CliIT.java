@@ -430,9 +430,11 @@ class CliIT {
                 JsonNode close = of.apply("tcp_close").stream().filter(e -> e.get("dport").asInt() == 8090).findFirst().orElseThrow();
                 for (String k : new String[] {"last_state", "duration_ns", "bytes_sent", "bytes_acked", "bytes_received", "segs_out",
                         "segs_in", "retrans_total", "srtt_us", "sock"}) assertTrue(close.has(k), k + " in " + close);
-                assertEquals(Long.parseLong(sizes[0]), close.get("bytes_acked").asLong(), "the request curl sent: " + close);
-                assertEquals(Long.parseLong(sizes[1]) + Long.parseLong(sizes[2]), close.get("bytes_received").asLong(),
-                        "the response's header and body curl read: " + close);
+                assertEquals(Long.parseLong(sizes[0]), close.get("bytes_sent").asLong(), "the request curl sent: " + close);
+                // acked: the request, and the SYN and the FIN, which take a sequence number each (tcp_snd_una_update())
+                assertEquals(Long.parseLong(sizes[0]) + 2, close.get("bytes_acked").asLong(), close.toString());
+                // received: the response's header and body curl read, and the server's FIN (its sequence number, too)
+                assertEquals(Long.parseLong(sizes[1]) + Long.parseLong(sizes[2]) + 1, close.get("bytes_received").asLong(), close.toString());
                 assertEquals(0, close.get("retrans_total").asLong(), close.toString());
                 JsonNode state = of.apply("tcp_conn").stream().filter(e -> e.get("reason").asText().equals("state")
                         && e.get("state").asText().equals("ESTABLISHED") && e.get("dport").asInt() == 8090).findFirst().orElseThrow();

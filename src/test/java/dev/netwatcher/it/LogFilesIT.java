@@ -109,6 +109,8 @@ class LogFilesIT extends LabTest {
      * thing made (the long connection's close) is in connect.log.
      */
     void traffic(Process nw, Path logs, List<String> stderr) throws Exception {
+        Path container = dev.netwatcher.bpf.Cgroups.v2Root().resolve("nwtest-logs-" + ProcessHandle.current().pid())
+                .resolve("docker-" + CONTAINER_ID + ".scope");
         try {
             // two TCP readers in B: a slow one keeps a connection open across walks, the other gets a lossy one
             Process slow = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, 9072, 2.5));
@@ -138,21 +140,15 @@ class LogFilesIT extends LabTest {
             // a knock on B's closed port (A gets a reset), and on A's (A drops it)
             lab.tryInNs(lab.a, "socat", "-u", "-", "TCP4:" + Lab.B4 + ":7999");
             lab.tryInNs(lab.b, "socat", "-u", "-", "TCP4:" + Lab.A4 + ":7998");
-            // the HTTP client in a cgroup named as docker names a container's (the console shows docker:ID)
-            Path container = dev.netwatcher.bpf.Cgroups.v2Root().resolve("nwtest-logs-" + ProcessHandle.current().pid())
-                    .resolve("docker-" + CONTAINER_ID + ".scope");
+            // the HTTP client in a cgroup named as docker names a container's (the console shows docker:ID); the
+            // cgroup stays until netwatcher stopped: a path is looked up when a record is read, and a removed one has none
             Files.createDirectories(container);
-            try {
-                Process curl = lab.spawn(lab.a, "sh", "-c", "read go; exec curl -s -o /dev/null http://" + Lab.B4 + ":8095/");
-                Files.writeString(container.resolve("cgroup.procs"), Long.toString(curl.pid()));
-                curl.getOutputStream().write("go\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                curl.getOutputStream().flush();
-                assertTrue(curl.waitFor(10, TimeUnit.SECONDS));
-                assertEquals(0, curl.exitValue(), "curl got its page");
-            } finally {
-                Lab.removeCgroup(container);
-                Lab.removeCgroup(container.getParent());
-            }
+            Process curl = lab.spawn(lab.a, "sh", "-c", "read go; exec curl -s -o /dev/null http://" + Lab.B4 + ":8095/");
+            Files.writeString(container.resolve("cgroup.procs"), Long.toString(curl.pid()));
+            curl.getOutputStream().write("go\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            curl.getOutputStream().flush();
+            assertTrue(curl.waitFor(10, TimeUnit.SECONDS));
+            assertEquals(0, curl.exitValue(), "curl got its page");
             lab.inNs(lab.a, "dig", "+tries=1", "+time=2", "@" + Lab.B4, "logs.nw.test", "A");
             assertTrue(longConn.waitFor(10, TimeUnit.SECONDS));
             assertTrue(slow.waitFor(10, TimeUnit.SECONDS));
@@ -162,7 +158,9 @@ class LogFilesIT extends LabTest {
             assertTrue(nw.waitFor(10, TimeUnit.SECONDS));
             assertEquals(143, nw.exitValue(), "stderr: " + stderr);
         } finally {
-            nw.destroyForcibly();
+            nw.destroyForcibly().waitFor();
+            if (Files.exists(container)) Lab.removeCgroup(container);
+            if (Files.exists(container.getParent())) Lab.removeCgroup(container.getParent());
         }
     }
 
@@ -316,7 +314,7 @@ class LogFilesIT extends LabTest {
             }
         }
         assertTrue(logHas(logs.resolve("conn.log"), "sport=\"41072\""), "conn.log names the long connection");
-        assertTrue(containerRows >= 2, "the HTTP client's lines (its exchange, its connection) show its container: " + containerRows);
+        assertTrue(containerRows >= 2, "the HTTP client's lines (its exchange, its connection) show its container: " + containerRows + "\n" + Files.readString(logs.resolve("http.log")) + Files.readString(logs.resolve("tcpstate.log")));
     }
 
     static boolean logHas(Path file, String text) throws java.io.IOException {
