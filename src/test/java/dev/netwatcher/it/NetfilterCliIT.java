@@ -1,0 +1,109 @@
+package dev.netwatcher.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.netwatcher.lab.Lab;
+import dev.netwatcher.lab.NwProcess;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * -n and -I through the command line, two netwatchers on B's namespace at once: the second takes the
+ * next free netfilter priorities inward (README, "Netfilter"), and both time the same packets. A
+ * pings B 5 times through an nft rule that counts B's input: each echo request is one rx netfilter
+ * line through LOCAL_IN (nft's counter), each reply one tx line through LOCAL_OUT and POST_ROUTING,
+ * each echo one icmp line; --metrics counts them the same.
+ */
+class NetfilterCliIT extends LabTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    @Test
+    void twoRunsShareTheHooksAndTimeEachPingThroughThem() throws Exception {
+        int pings = 5;
+        lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest seen; "
+                + "add chain inet nwtest input { type filter hook input priority 0; policy accept; }; "
+                + "add rule inet nwtest input ip protocol icmp counter name seen");
+        String netnsB = Long.toString(lab.netns(lab.b));
+        try (NwProcess first = NwProcess.start(tmp, "-n", "--netns", netnsB, "--json", "--no-logs", "--metrics", "127.0.0.1:0");
+             NwProcess second = NwProcess.start(tmp, "-n", "-I", "--netns", netnsB, "--json", "--no-logs", "--metrics", "127.0.0.1:0")) {
+            // each holds its own links (fdinfo: link_type netfilter, "prio"): the first the outermost priorities, the
+            // second -n's next ones inward (and -I's own, elsewhere)
+            Set<Integer> one = priorities(first.pid()), two = priorities(second.pid());
+            assertEquals(Set.of(Integer.MIN_VALUE + 1, Integer.MAX_VALUE - 1), one, "the first run");
+            assertTrue(two.containsAll(Set.of(Integer.MIN_VALUE + 2, Integer.MAX_VALUE - 2)) && two.stream().noneMatch(one::contains),
+                    "the second run: " + two);
+
+            lab.inNs(lab.a, "ping", "-c", Integer.toString(pings), "-i", "0.1", Lab.B4);
+            assertEquals(pings, lab.nftCounter(lab.b, "nwtest", "seen"), "nft saw each echo request");
+
+            for (NwProcess nw : List.of(first, second)) {
+                List<JsonNode> in = nw.await("netfilter", e -> echo(e, "rx") && e.get("hooks_ns").has("LOCAL_IN"), pings, WAIT);
+                List<JsonNode> out = nw.await("netfilter", e -> echo(e, "tx"), pings, WAIT);
+                for (JsonNode e : in) {
+                    assertTrue(e.get("hooks_ns").get("PRE_ROUTING").asLong() > 0 && e.get("hooks_ns").get("LOCAL_IN").asLong() > 0,
+                            "an echo request's time in each input hook: " + e);
+                    assertEquals(84, e.get("len").asInt(), "20 + 8 + ping's 56 bytes: " + e);
+                }
+                for (JsonNode e : out) {
+                    assertTrue(e.get("hooks_ns").get("LOCAL_OUT").asLong() > 0 && e.get("hooks_ns").get("POST_ROUTING").asLong() > 0,
+                            "a reply's time in each output hook: " + e);
+                }
+            }
+            // -I: each echo once, its time in ICMP (request in -> reply out) within its time in B
+            List<JsonNode> icmp = second.await("icmp", e -> e.get("daddr").asText().equals(Lab.B4), pings, WAIT);
+            assertEquals(List.of(1, 2, 3, 4, 5), icmp.stream().map(e -> e.get("seq").asInt()).sorted().toList(), icmp.toString());
+            for (JsonNode e : icmp) {
+                assertTrue(e.get("icmp_ns").asLong() > 0 && e.get("icmp_ns").asLong() <= e.get("total_ns").asLong(), e.toString());
+            }
+            assertEquals(pings, NwProcess.sum(second.metrics(), "netwatcher_icmp_reply_latency_seconds_count"), second.metrics());
+            String m = first.metrics();
+            for (String hook : List.of("LOCAL_IN", "LOCAL_OUT", "POST_ROUTING")) {
+                // every family's packets (IPv6 neighbour discovery too): as many as the lines that went through the hook
+                long lines = first.json("netfilter", e -> e.get("hooks_ns").has(hook)).size();
+                assertEquals(lines, NwProcess.sum(m, "netwatcher_netfilter_hook_latency_seconds_count", "hook=\"" + hook + "\""), hook + ": " + m);
+            }
+            assertEquals(143, first.stop(), first.summary());
+            assertEquals(143, second.stop(), second.summary());
+            // exactly those, now that both stopped: nothing counted twice
+            for (NwProcess nw : List.of(first, second)) {
+                assertEquals(pings, nw.json("netfilter", e -> echo(e, "rx") && e.get("hooks_ns").has("LOCAL_IN")).size());
+                assertEquals(pings, nw.json("netfilter", e -> echo(e, "tx")).size());
+            }
+            assertEquals(pings, second.json("icmp", e -> true).size());
+        }
+        CliIT.awaitClean("two -n runs");
+    }
+
+    /** An IPv4 ICMP line between A and B in that direction (B receives requests, sends replies). */
+    private static boolean echo(JsonNode e, String dir) {
+        return e.get("family").asText().equals("ipv4") && e.get("proto").asText().equals("icmp") && e.get("dir").asText().equals(dir);
+    }
+
+    /** The priorities of the netfilter links a process holds (/proc/PID/fdinfo: "prio:"). */
+    private static Set<Integer> priorities(long pid) throws Exception {
+        Set<Integer> p = new TreeSet<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fdinfo"))) {
+            for (Path f : fds.toList()) {
+                String info;
+                try {
+                    info = Files.readString(f);
+                } catch (java.io.IOException closed) {
+                    continue;
+                }
+                if (!info.contains("link_type:\tnetfilter")) continue;
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("prio:\\s*(-?\\d+)").matcher(info);
+                if (m.find()) p.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        return p;
+    }
+}
