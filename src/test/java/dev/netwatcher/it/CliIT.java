@@ -298,91 +298,141 @@ class CliIT {
     /**
      * -L end to end: a UDP receiver reads a flow's first datagrams as they come (its baseline), then
      * sleeps 50 ms before each read; each datagram it kept waiting (and only those, by value) is a
-     * latency_anomaly of the rx socket layer against the flow's baseline.
+     * latency_anomaly of the rx socket layer against the flow's baseline. Three more runs on the same
+     * traffic move one threshold each: --anomaly-factor 100000 with --latency-threshold-us 30000 flags
+     * the same 10 by the fixed threshold alone; --anomaly-sigmas 1000000 and --anomaly-floor-us 10s flag none.
      */
     @Test
-    void latencyAnomalyFlagsEveryDatagramTheReaderKeptWaiting() throws Exception {
+    void latencyAnomalyFlagsEveryDatagramTheReaderKeptWaiting(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         try (Lab lab = Lab.create()) {
             int warm = 40, stalled = 10;
-            List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
-            ProcessBuilder pb = netwatcher("-u", "-L", "--json", "--no-logs", "--anomaly-warmup", "20",
-                    "--netns", Long.toString(lab.netns(lab.b)));
-            java.io.File out = java.io.File.createTempFile("nw-anomaly", ".json");
-            out.deleteOnExit();
-            Process p = startAttached(pb.redirectOutput(out), stderr);
+            String netns = Long.toString(lab.netns(lab.b));
+            String[][] runs = {{"--metrics", "127.0.0.1:0"}, {"--anomaly-factor", "100000", "--latency-threshold-us", "30000"},
+                    {"--anomaly-sigmas", "1000000"}, {"--anomaly-floor-us", "10s"}};
+            List<dev.netwatcher.lab.NwProcess> nws = new ArrayList<>();
             try {
+                for (String[] more : runs) {
+                    List<String> args = new ArrayList<>(List.of("-u", "-L", "--json", "--no-logs", "--anomaly-warmup", "20", "--netns", netns));
+                    args.addAll(List.of(more));
+                    nws.add(dev.netwatcher.lab.NwProcess.start(tmp, args.toArray(String[]::new)));
+                }
                 Process recv = lab.spawnReady(lab.b, Lab.python("udp_stall_recv.py", Lab.B4, 9060, warm, stalled, 0.05));
                 lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41060, Lab.B4, 9060, warm + stalled, 100, 0.005));
                 assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
                 assertEquals(Integer.toString(warm + stalled), Lab.readLine(recv.getInputStream()), "B read every datagram");
-                // each record is made at the read: the last one is out; stop as a user would
-                Thread.sleep(300);
-                Lab.run("kill", "-TERM", Long.toString(p.pid()));
-                assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+                // each record is made at the read: the last one is out once every run has it
+                for (dev.netwatcher.lab.NwProcess nw : nws) {
+                    nw.await("packet", e -> e.get("dir").asText().equals("rx") && e.get("sport").asInt() == 41060, warm + stalled,
+                            java.time.Duration.ofSeconds(10));
+                }
+                Thread.sleep(200); // the anomaly of the last read is judged with its record
+                String metrics = nws.get(0).metrics();
+                for (dev.netwatcher.lab.NwProcess nw : nws) assertEquals(143, nw.stop(), nw.summary());
+
+                dev.netwatcher.lab.NwProcess byDefault = nws.get(0);
+                List<JsonNode> rx = byDefault.json("packet", e -> e.get("dir").asText().equals("rx") && e.get("sport").asInt() == 41060);
+                assertEquals(warm + stalled, rx.size(), "an rx record per datagram read: " + byDefault.stderr());
+                long waited = rx.stream().filter(e -> e.get("layers_ns").path("socket").asLong() >= 40_000_000L).count();
+                assertEquals(stalled, waited, "the records show the stall on the socket layer");
+                java.util.function.Predicate<JsonNode> socket = e -> e.get("sport").asInt() == 41060 && e.get("dir").asText().equals("rx")
+                        && e.get("layer").asText().equals("socket");
+                List<JsonNode> anomalies = byDefault.json("latency_anomaly", socket);
+                List<JsonNode> slow = anomalies.stream().filter(e -> e.get("value_ns").asLong() >= 40_000_000L).toList();
+                assertEquals(stalled, slow.size(), "every datagram kept waiting, once: " + anomalies);
+                for (JsonNode a : slow) {
+                    assertEquals("flow", a.get("scope").asText(), a.toString());
+                    assertTrue(a.get("value_ns").asLong() > a.get("threshold_ns").asLong()
+                            && a.get("value_ns").asLong() >= 3 * a.get("baseline_ns").asLong(), a.toString());
+                    // factor: value over baseline, as printed (one decimal); spread: the baseline's standard deviation
+                    assertEquals(a.get("value_ns").asDouble() / a.get("baseline_ns").asDouble(), Double.parseDouble(a.get("factor").asText()),
+                            0.05 + a.get("value_ns").asDouble() / a.get("baseline_ns").asDouble() * 1e-3, a.toString());
+                    assertTrue(a.get("spread_ns").asLong() >= 0 && a.get("threshold_ns").asLong()
+                            >= a.get("baseline_ns").asLong() + 6 * a.get("spread_ns").asLong() - 1, "mean + 6 sigmas at most: " + a);
+                }
+                // the first is judged against the prompt reads alone (the later ones learn the stall, clipped)
+                JsonNode first = slow.stream().min(java.util.Comparator.comparingLong(a -> a.get("ts_ns").asLong())).orElseThrow();
+                assertTrue(first.get("baseline_ns").asLong() < 5_000_000L && first.get("threshold_ns").asLong() < 40_000_000L, first.toString());
+                // --metrics: every anomaly of the run, by source, direction and layer
+                assertEquals(byDefault.json("latency_anomaly", e -> e.get("dir").asText().equals("rx") && e.get("layer").asText().equals("socket")).size(),
+                        dev.netwatcher.lab.NwProcess.sum(metrics, "netwatcher_latency_anomalies_total", "source=\"packet\"", "dir=\"rx\"",
+                                "layer=\"socket\""), metrics);
+
+                // --anomaly-factor 100000 flags nothing by the baseline; --latency-threshold-us 30000 flags the 10 stalls
+                List<JsonNode> fixed = nws.get(1).json("latency_anomaly", socket);
+                assertEquals(stalled, fixed.size(), "the fixed threshold alone: " + fixed);
+                for (JsonNode a : fixed) {
+                    assertTrue(a.get("value_ns").asLong() >= 40_000_000L, a.toString());
+                    assertEquals(30_000_000L, a.get("threshold_ns").asLong(), a.toString());
+                }
+                assertEquals(List.of(), nws.get(2).json("latency_anomaly", socket), "--anomaly-sigmas 1000000: nothing is that far out");
+                assertEquals(List.of(), nws.get(3).json("latency_anomaly", socket), "--anomaly-floor-us 10s: nothing is that slow");
             } finally {
-                p.destroyForcibly();
+                for (dev.netwatcher.lab.NwProcess nw : nws) nw.close();
             }
-            List<JsonNode> lines = jsonLines(java.nio.file.Files.readString(out.toPath()));
-            List<JsonNode> rx = lines.stream().filter(e -> e.get("type").asText().equals("packet") && e.get("dir").asText().equals("rx")
-                    && e.get("sport").asInt() == 41060).toList();
-            assertEquals(warm + stalled, rx.size(), "an rx record per datagram read: " + stderr);
-            long waited = rx.stream().filter(e -> e.get("layers_ns").path("socket").asLong() >= 40_000_000L).count();
-            assertEquals(stalled, waited, "the records show the stall on the socket layer");
-            List<JsonNode> anomalies = lines.stream().filter(e -> e.get("type").asText().equals("latency_anomaly")
-                    && e.get("sport").asInt() == 41060 && e.get("dir").asText().equals("rx") && e.get("layer").asText().equals("socket")).toList();
-            List<JsonNode> slow = anomalies.stream().filter(e -> e.get("value_ns").asLong() >= 40_000_000L).toList();
-            assertEquals(stalled, slow.size(), "every datagram kept waiting, once: " + anomalies);
-            for (JsonNode a : slow) {
-                assertEquals("flow", a.get("scope").asText(), a.toString());
-                assertTrue(a.get("value_ns").asLong() > a.get("threshold_ns").asLong()
-                        && a.get("value_ns").asLong() >= 3 * a.get("baseline_ns").asLong(), a.toString());
-            }
-            // the first is judged against the prompt reads alone (the later ones learn the stall, clipped)
-            JsonNode first = slow.stream().min(java.util.Comparator.comparingLong(a -> a.get("ts_ns").asLong())).orElseThrow();
-            assertTrue(first.get("baseline_ns").asLong() < 5_000_000L && first.get("threshold_ns").asLong() < 40_000_000L, first.toString());
         }
     }
 
+    /**
+     * -u -I -L with decimal --duration, --interval and --totals-every: every datagram B read is one packet
+     * line, one time-load count and one flow-totals count, the exit summary's layer row counts them; a
+     * run beside it with --sample 2 follows some of them and counts each twice, and says so.
+     */
     @Test
-    void packetJsonTimeLoadAndFlowTotals() throws Exception {
+    void packetJsonTimeLoadAndFlowTotals(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         try (Lab lab = Lab.create()) {
-            int n = 10;
-            Process p = netwatcher("-u", "-I", "-L", "--json", "--no-logs", "--duration", "5", "--interval", "1",
-                    "--netns", Long.toString(lab.netns(lab.b))).start();
-            try {
-            BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-            String first = err.readLine();
-            assertTrue(first != null && first.startsWith("netwatcher: attached -u -I (netfilter hooks in 1 network namespace)"),
-                    "stderr: " + first);
-            Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9050, n));
-            lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41050, Lab.B4, 9050, n, 100, 0.02));
-            lab.inNs(lab.a, "ping", "-c", "3", "-i", "0.1", Lab.B4);
-            assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(15, TimeUnit.SECONDS));
-            assertEquals(0, p.exitValue());
-            List<JsonNode> lines = jsonLines(out);
-            List<JsonNode> rx = lines.stream().filter(e -> e.get("type").asText().equals("packet")
-                    && e.get("dir").asText().equals("rx") && e.get("proto").asText().equals("udp")).toList();
-            assertEquals(n, rx.size(), "one packet line per datagram B read");
-            for (JsonNode e : rx) {
-                assertEquals(100, e.get("len").asInt());
-                JsonNode layers = e.get("layers_ns");
-                for (String l : new String[] {"driver", "ip", "transport", "socket"}) assertTrue(layers.get(l).asLong() > 0, l + " in " + e);
-                assertEquals(4, layers.size(), "no other layer: " + e);
-            }
-            assertEquals(3, lines.stream().filter(e -> e.get("type").asText().equals("icmp")).count(), "3 echo requests answered");
-            long socketRows = lines.stream().filter(e -> e.get("type").asText().equals("time_load")
-                    && e.get("source").asText().equals("packet") && e.get("dir").asText().equals("rx")
-                    && e.get("proto").asText().equals("udp") && e.get("layer").asText().equals("socket"))
-                    .mapToLong(e -> e.get("packets").asLong()).sum();
-            assertEquals(n, socketRows, "the time-load tables count every datagram once");
-            JsonNode totals = lines.stream().filter(e -> e.get("type").asText().equals("flow_totals") && e.get("sport").asInt() == 9050)
-                    .reduce((a, b) -> b).orElseThrow();
-            assertEquals(n, totals.get("rx_packets").asInt());
-            assertEquals(100L * n, totals.get("rx_bytes").asLong());
-            } finally {
-                p.destroyForcibly();
+            int n = 40;
+            String netns = Long.toString(lab.netns(lab.b));
+            try (dev.netwatcher.lab.NwProcess p = dev.netwatcher.lab.NwProcess.start(tmp, "-u", "-I", "-L", "--json", "--no-logs",
+                         "--duration", "4.5", "--interval", "0.5", "--totals-every", "1.5", "--netns", netns);
+                 dev.netwatcher.lab.NwProcess sampled = dev.netwatcher.lab.NwProcess.start(tmp, "-u", "--sample", "2", "--json", "--no-logs",
+                         "--duration", "4.5", "--netns", netns)) {
+                assertTrue(p.attachedLine().startsWith("netwatcher: attached -u -I (netfilter hooks in 1 network namespace) for 4.5 s"),
+                        p.attachedLine());
+                assertTrue(sampled.attachedLine().startsWith("netwatcher: attached -u (following 1 packet in 2) (netfilter hooks in 1 network namespace) for 4.5 s"),
+                        sampled.attachedLine());
+                Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9050, n));
+                lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41050, Lab.B4, 9050, n, 100, 0.01));
+                lab.inNs(lab.a, "ping", "-c", "3", "-i", "0.1", Lab.B4);
+                assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+                assertEquals(0, p.awaitExit(15), p.summary());
+                double ran = (System.nanoTime() - p.attachedNanos()) / 1e9;
+                assertTrue(ran > 4.3 && ran < 6.5, "--duration 4.5 stopped it after " + ran + " s");
+                assertEquals(0, sampled.awaitExit(15), sampled.summary());
+
+                java.util.function.Predicate<JsonNode> udpRx = e -> e.get("dir").asText().equals("rx") && e.get("proto").asText().equals("udp");
+                List<JsonNode> rx = p.json("packet", udpRx);
+                assertEquals(n, rx.size(), "one packet line per datagram B read");
+                for (JsonNode e : rx) {
+                    assertEquals(100, e.get("len").asInt());
+                    JsonNode layers = e.get("layers_ns");
+                    for (String l : new String[] {"driver", "ip", "transport", "socket"}) assertTrue(layers.get(l).asLong() > 0, l + " in " + e);
+                    assertEquals(4, layers.size(), "no other layer: " + e);
+                }
+                assertEquals(3, p.json("icmp", e -> true).size(), "3 echo requests answered");
+                long socketRows = p.json("time_load", e -> e.get("source").asText().equals("packet") && udpRx.test(e)
+                        && e.get("layer").asText().equals("socket")).stream().mapToLong(e -> e.get("packets").asLong()).sum();
+                assertEquals(n, socketRows, "the time-load tables count every datagram once");
+                List<JsonNode> totals = p.json("flow_totals", e -> e.get("sport").asInt() == 9050);
+                assertEquals(n, totals.getLast().get("rx_packets").asInt());
+                assertEquals(100L * n, totals.getLast().get("rx_bytes").asLong());
+                // --totals-every 1.5: a table each 1.5 s (and one at the exit)
+                List<Long> ticks = p.json("flow_totals", e -> true).stream().map(e -> e.get("ts_ns").asLong()).distinct().sorted().toList();
+                assertTrue(ticks.size() >= 3, ticks.toString());
+                assertEquals(1.5, (ticks.get(1) - ticks.get(0)) / 1e9, 0.25, "--totals-every 1.5: " + ticks);
+                // the exit summary's row of B's socket layer: every datagram, its percentiles in order
+                String row = p.summaryRow("rx udp socket");
+                String[] f = row.strip().split("\\s+");
+                assertEquals(Integer.toString(n), f[3], row);
+                double p50 = Double.parseDouble(f[4]), p90 = Double.parseDouble(f[5]), p99 = Double.parseDouble(f[6]), max = Double.parseDouble(f[7]);
+                assertTrue(p50 > 0 && p50 <= p90 && p90 <= p99 && p99 <= max, row);
+
+                // --sample 2: some of the datagrams, each counted twice in the totals and the summary, which says so
+                List<JsonNode> some = sampled.json("packet", udpRx);
+                assertTrue(some.size() > 0 && some.size() < n, "1 in 2 of " + n + ": " + some.size());
+                assertEquals(2L * some.size(), sampled.json("flow_totals", e -> e.get("sport").asInt() == 9050).getLast().get("rx_packets").asLong());
+                assertTrue(sampled.stderr().contains("netwatcher: summary (1 packet in 2 followed: packet counts are estimates, "
+                        + "each sampled packet counted 2 times)"), sampled.summary());
+                assertEquals(Integer.toString(2 * some.size()), sampled.summaryRow("rx udp socket").strip().split("\\s+")[3], sampled.summary());
             }
         }
     }

@@ -40,7 +40,8 @@ public final class NwProcess implements AutoCloseable {
     private final Path stdout;
     private final List<String> stderr = new CopyOnWriteArrayList<>();
     private final String args;
-    private String attached;
+    private volatile String attached;
+    private volatile long attachedNanos;
 
     private NwProcess(Process process, Path stdout, String args) {
         this.process = process;
@@ -71,6 +72,7 @@ public final class NwProcess implements AutoCloseable {
                 while ((l = err.readLine()) != null) {
                     nw.stderr.add(l);
                     if (l.startsWith("netwatcher: attached")) {
+                        nw.attachedNanos = System.nanoTime();
                         nw.attached = l;
                         attached.countDown();
                     }
@@ -99,6 +101,11 @@ public final class NwProcess implements AutoCloseable {
     /** The "netwatcher: attached ..." line. */
     public String attachedLine() {
         return attached;
+    }
+
+    /** When the attached line was read (System.nanoTime()). */
+    public long attachedNanos() {
+        return attachedNanos;
     }
 
     public List<String> stderr() {
