@@ -442,37 +442,69 @@ class CliIT {
         return Lab.run("bpftool", "cgroup", "show", dev.netwatcher.bpf.Cgroups.v2Root().toString());
     }
 
+    /**
+     * -x -a -i --dns --rtt with --http-full-path and --metrics in A's namespace: curl (in a cgroup named
+     * as the kubelet names a pod's container) fetches a page with a query, dig asks dnsmasq, and a
+     * listener that never accepts holds two connections from B in its queue. Each line against curl's,
+     * dig's and ss's own view.
+     */
     @Test
     void connectionsHttpAndDnsThroughTheCli(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         awaitClean("earlier tests");
+        String pod = "1b2c3d4e-0000-4111-8222-123456789abc", id = "fedcba9876543210".repeat(4);
+        Path container = dev.netwatcher.bpf.Cgroups.v2Root().resolve("nwtest-kubepods-" + ProcessHandle.current().pid())
+                .resolve("kubepods-besteffort-pod" + pod.replace('-', '_') + ".slice").resolve("cri-containerd-" + id + ".scope");
         try (Lab lab = Lab.create()) {
             Path logs = Files.createTempDirectory(tmp, "nwlogs"); // removed by JUnit, also when the test fails
             lab.spawnReady(lab.b, Lab.python("http_server.py", 8090));
             lab.spawn(lab.b, "/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                     "--listen-address=" + Lab.B4, "--port=53", "--pid-file=", "--user=root", "--address=/cli.nw.test/198.18.0.78");
             lab.awaitListening(lab.b, "u", 53);
-            List<String> stderr = new java.util.concurrent.CopyOnWriteArrayList<>();
-            Process p = netwatcher("-x", "-a", "-i", "--dns", "--rtt", "--json", "--conn-every", "1", "--duration", "4",
-                    "--log-dir", logs.toString(), "--netns", Long.toString(lab.netns(lab.a))).start();
-            try {
-                BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-                String first = err.readLine();
-                assertTrue(first != null && first.startsWith("netwatcher: attached -x -a --rtt -i --dns"), "stderr: " + first);
+            lab.spawnReady(lab.a, "python3", "-c", "import socket, time\ns = socket.socket(); s.bind(('" + Lab.A4 + "', 8097)); "
+                    + "s.listen(7); print('ready', flush=True); time.sleep(60)");
+            Files.createDirectories(container);
+            try (dev.netwatcher.lab.NwProcess p = dev.netwatcher.lab.NwProcess.start(tmp, "-x", "-a", "-i", "--http-full-path", "--dns",
+                    "--rtt", "--json", "--conn-every", "1", "--log-dir", logs.toString(), "--metrics", "127.0.0.1:0",
+                    "--netns", Long.toString(lab.netns(lab.a)))) {
+                assertTrue(p.attachedLine().startsWith("netwatcher: attached -x -a --rtt -i --dns"), p.attachedLine());
                 assertTrue(cgroupPrograms().contains("nw_payload_in") && cgroupPrograms().contains("nw_payload_out"),
                         "cgroup hooks while running: " + cgroupPrograms());
-                // curl's own count of what it sent and received: the connection's bytes at its close
-                String[] sizes = lab.inNs(lab.a, "curl", "-s", "-o", "/dev/null", "-w", "%{size_request} %{size_header} %{size_download}",
-                        "http://" + Lab.B4 + ":8090/").strip().split(" ");
+                // two connections from B wait in the listener's accept queue
+                for (int i = 0; i < 2; i++) lab.spawn(lab.b, "socat", "-u", "-", "TCP4:" + Lab.A4 + ":8097");
+                for (int i = 0; i < 100 && !lab.inNs(lab.a, "ss", "-Hltn", "sport = :8097").matches("(?s)LISTEN\\s+2\\s+7.*"); i++) Thread.sleep(20);
+                assertTrue(lab.inNs(lab.a, "ss", "-Hltn", "sport = :8097").matches("(?s)LISTEN\\s+2\\s+7.*"), "ss: Recv-Q 2, Send-Q 7");
+                // curl in the pod's container; its own count of what it sent and received: the connection's bytes at its close
+                Process curl = lab.spawn(lab.a, "sh", "-c", "read go; exec curl -s -o /dev/null -w '%{size_request} %{size_header} %{size_download}' "
+                        + "'http://" + Lab.B4 + ":8090/search?q=netwatcher&page=2'");
+                Files.writeString(container.resolve("cgroup.procs"), Long.toString(curl.pid()));
+                curl.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
+                curl.getOutputStream().flush();
+                assertTrue(curl.waitFor(10, TimeUnit.SECONDS));
+                String[] sizes = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip().split(" ");
                 lab.inNs(lab.a, "dig", "+tries=1", "+time=2", "@" + Lab.B4, "cli.nw.test", "A");
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertTrue(p.waitFor(15, TimeUnit.SECONDS));
-                assertEquals(0, p.exitValue());
-                List<JsonNode> lines = jsonLines(out);
-                java.util.function.Function<String, List<JsonNode>> of = t -> lines.stream().filter(e -> e.get("type").asText().equals(t)).toList();
+                p.await("tcp_close", e -> e.get("dport").asInt() == 8090, 1, java.time.Duration.ofSeconds(10));
+                // the walk after the connections settled: the listener, its two queued connections, curl's TIME_WAIT
+                Thread.sleep(1200);
+                String metrics = p.metrics();
+                String ss = lab.inNs(lab.a, "ss", "-Htan");
+                assertEquals(143, p.stop(), p.summary());
+
+                java.util.function.Function<String, List<JsonNode>> of = t -> {
+                    try {
+                        return p.json(t, e -> true);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                };
                 JsonNode http = of.apply("http").stream().filter(e -> e.get("side").asText().equals("client")).findFirst().orElseThrow();
                 for (String k : new String[] {"method", "path", "host", "status", "reason", "latency_ns", "pid", "comm"}) assertTrue(http.has(k), k + " in " + http);
-                assertEquals(200, http.get("status").asInt());
+                assertEquals(404, http.get("status").asInt(), "the server knows only / and /slow");
                 assertEquals("curl", http.get("comm").asText());
+                assertEquals("/search?q=netwatcher&page=2", http.get("path").asText(), "--http-full-path keeps the query's values");
+                // the owner's cgroup, as the kubelet names it: the pod's uid and the container's id
+                assertEquals(pod, http.get("pod_uid").asText(), http.toString());
+                assertEquals(id, http.get("container").asText(), http.toString());
+                assertTrue(Files.readString(logs.resolve("http.log")).contains("pod_uid=\"" + pod + "\""), "http.log");
                 JsonNode dns = of.apply("dns").stream().filter(e -> e.get("side").asText().equals("client")).findFirst().orElseThrow();
                 assertEquals("cli.nw.test.", dns.get("name").asText());
                 assertEquals("A 198.18.0.78", dns.get("answers").asText());
@@ -492,23 +524,41 @@ class CliIT {
                         "srtt_us", "rttvar_us", "mss", "rcv_space", "sndbuf", "sndbuf_used", "rcvbuf", "rcvbuf_used", "bytes_sent",
                         "bytes_acked", "bytes_received", "segs_out", "segs_in", "retrans_total", "retrans_fast", "retrans_rto",
                         "rto_timeouts", "sock"}) assertTrue(state.has(k), k + " in " + state);
+                // the listener in the walk: its accept queue as ss showed it (Recv-Q 2, Send-Q 7)
+                JsonNode listener = of.apply("tcp_conn").stream().filter(e -> e.get("state").asText().equals("LISTEN")
+                        && e.get("sport").asInt() == 8097).reduce((a, b) -> b).orElseThrow();
+                assertEquals(2, listener.get("backlog").asInt(), listener.toString());
+                assertEquals(7, listener.get("backlog_max").asInt(), listener.toString());
+                // a queued connection has had its RTT sample (the handshake's): min_rtt_us at most its smoothed RTT
+                JsonNode queued = of.apply("tcp_conn").stream().filter(e -> e.get("state").asText().equals("ESTABLISHED")
+                        && e.get("sport").asInt() == 8097).reduce((a, b) -> b).orElseThrow();
+                assertTrue(queued.get("min_rtt_us").asLong() > 0 && queued.get("min_rtt_us").asLong() <= queued.get("srtt_us").asLong(),
+                        queued.toString());
                 JsonNode rtt = of.apply("rtt_histogram").stream().filter(e -> e.get("remote").asText().equals(Lab.B4)).reduce((a, b) -> b).orElseThrow();
                 // a sample per ACK that measured the path (tcp_rtt_estimator()): the one connection to B, at most one per segment it got
                 assertTrue(rtt.get("samples").asLong() >= 1 && rtt.get("samples").asLong() <= close.get("segs_in").asLong(),
                         rtt + " against " + close);
-                assertTrue(lines.stream().allMatch(e -> !e.has("netns") || e.get("netns").asLong() == lab.netns(lab.a)), "--netns filter");
-                String summary = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertTrue(summary.lines().anyMatch(l -> l.trim().startsWith("http client") && l.endsWith("2xx:1")), summary);
-                assertTrue(summary.lines().anyMatch(l -> l.trim().startsWith("dns client") && l.endsWith("NOERROR:1")), summary);
-                assertTrue(summary.contains("closed connections: "), summary);
+                assertTrue(p.json().stream().allMatch(e -> !e.has("netns") || e.get("netns").asLong() == lab.netns(lab.a)), "--netns filter");
+                // --metrics: the last walk's sockets per state, as ss counts them in A
+                for (String[] st : new String[][] {{"LISTEN", "LISTEN"}, {"ESTAB", "ESTABLISHED"}, {"TIME-WAIT", "TIME_WAIT"}}) {
+                    long inSs = ss.lines().filter(l -> l.startsWith(st[0] + " ")).count();
+                    assertEquals(inSs, Math.max(0, dev.netwatcher.lab.NwProcess.sum(metrics, "netwatcher_tcp_connections", "state=\"" + st[1] + "\"")),
+                            st[1] + ": ss " + ss + "\n" + metrics);
+                }
+                assertTrue(p.summaryRow("http client").endsWith("4xx:1"), p.summary());
+                assertTrue(p.summaryRow("dns client").endsWith("NOERROR:1"), p.summary());
+                // the closed connections by their last state: curl's, the one the test made here
+                assertEquals("closed connections: 1 (last state: FIN_WAIT2 1)", p.summaryRow("closed connections:").strip(), p.summary());
                 String connectLog = Files.readString(logs.resolve("connect.log"));
                 assertTrue(connectLog.startsWith("tcp_close{") && connectLog.contains("dport=\"8090\"") && connectLog.contains("last_state="),
                         connectLog);
-            } finally {
-                p.destroyForcibly();
             }
             awaitClean("a -x -a -i --dns --rtt run");
             assertFalse(cgroupPrograms().contains("nw_payload"), "cgroup hooks left: " + cgroupPrograms());
+        } finally {
+            for (Path dir = container; dir.getNameCount() > dev.netwatcher.bpf.Cgroups.v2Root().getNameCount(); dir = dir.getParent()) {
+                if (Files.exists(dir)) Lab.removeCgroup(dir);
+            }
         }
     }
 
