@@ -64,7 +64,7 @@ class OwnerIT extends LabTest {
                 List<DropEvent> theirs = all.await(DropEvent.class, d -> d.flow().dport() == 8102, 1, WAIT);
                 all.await(DropEvent.class, d -> d.flow().dport() == 8103, 1, WAIT);
                 List<DropEvent> ours = mine.await(DropEvent.class, d -> d.flow().dport() == 8101, 1, WAIT);
-                mine.settle(DropEvent.class, d -> true, Duration.ofMillis(500));
+                mine.settled(DropEvent.class, d -> true);
 
                 assertFalse(ours.isEmpty(), "drops at the full queue of the receiver in the cgroup: " + mine.events());
                 for (Event e : mine.events()) {
@@ -76,7 +76,7 @@ class OwnerIT extends LabTest {
                     assertEquals("/" + name, d.header().cgroup().path(), d.toString());
                 }
                 // every drop at a full queue in B, both receivers': exactly what the kernel counted
-                List<DropEvent> full = all.settle(DropEvent.class, d -> d.reason().equals("SOCKET_RCVBUFF"), Duration.ofMillis(500));
+                List<DropEvent> full = all.settled(DropEvent.class, d -> d.reason().equals("SOCKET_RCVBUFF"));
                 long rcvbufErrors = lab.nstat(lab.b, "UdpRcvbufErrors");
                 assertEquals(rcvbufErrors, full.size() + all.session().lost() + all.session().missed(),
                         "drops reported + lost + missed against UdpRcvbufErrors");
@@ -131,7 +131,7 @@ class OwnerIT extends LabTest {
                     "the senders finished");
             all.await(RetransEvent.class, r -> r.flow().sport() == 41201, 1, WAIT);
             all.await(RetransEvent.class, r -> r.flow().sport() == 41202, 1, WAIT);
-            all.settle(RetransEvent.class, r -> true, Duration.ofMillis(500));
+            all.settled(RetransEvent.class, r -> true);
 
             for (long[] sender : new long[][] {{41201, one.pid()}, {41202, two.pid()}}) {
                 List<RetransEvent> r = all.events(RetransEvent.class, e -> e.flow().sport() == sender[0]);
@@ -139,13 +139,13 @@ class OwnerIT extends LabTest {
                 for (RetransEvent e : r) assertEquals(sender[1], e.header().pid(), "the sender, also from the timer: " + e);
             }
             assertEquals("nwsend1", all.events(RetransEvent.class, e -> e.flow().sport() == 41201).get(0).header().comm());
-            List<RetransEvent> mine = byPid.settle(RetransEvent.class, r -> true, Duration.ofMillis(300));
+            List<RetransEvent> mine = byPid.settled(RetransEvent.class, r -> true);
             assertFalse(mine.isEmpty(), "--pid keeps the sender's: " + all.events());
             for (RetransEvent e : mine) {
                 assertEquals(41201, e.flow().sport(), "--pid keeps only its process: " + e);
                 assertEquals(one.pid(), e.header().pid());
             }
-            List<RetransEvent> named = byComm.settle(RetransEvent.class, r -> true, Duration.ofMillis(300));
+            List<RetransEvent> named = byComm.settled(RetransEvent.class, r -> true);
             assertFalse(named.isEmpty(), "--comm keeps the named sender's: " + all.events());
             for (RetransEvent e : named) {
                 assertEquals(41202, e.flow().sport(), "--comm keeps only that name: " + e);

@@ -29,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * for a bulk transfer at full speed; and nothing was lost or evicted on the way.
  */
 class PacketExactnessIT extends LabTest {
-    private static final Duration QUIET = Duration.ofMillis(500);
 
     private static long bytes(List<PacketEvent> events) {
         return events.stream().filter(e -> !e.retransmit()).mapToLong(PacketEvent::len).sum();
@@ -70,10 +69,10 @@ class PacketExactnessIT extends LabTest {
         assertTrue(server.waitFor(30, TimeUnit.SECONDS));
         long sent = (long) count * size;
         assertEquals(Long.toString(sent), new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
-        List<PacketEvent> tx = c.settle(PacketEvent.class,
-                e -> e.dir().equals("tx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
-        List<PacketEvent> rx = c.settle(PacketEvent.class,
-                e -> e.dir().equals("rx") && e.len() > 0 && flow(a, sport, b, dport).test(e), QUIET);
+        List<PacketEvent> tx = c.settled(PacketEvent.class,
+                e -> e.dir().equals("tx") && e.len() > 0 && flow(a, sport, b, dport).test(e));
+        List<PacketEvent> rx = c.settled(PacketEvent.class,
+                e -> e.dir().equals("rx") && e.len() > 0 && flow(a, sport, b, dport).test(e));
         assertTxCovers(c, sent, bytes(tx), "recursion misses " + c.session().recursionMisses() + "; tx records of port " + sport
                 + ": " + tx.size() + " packets; counters " + c.session().counters() + " lost " + c.session().health().lost()
                 + ": " + seqs(tx));
@@ -127,10 +126,10 @@ class PacketExactnessIT extends LabTest {
             long sent = (long) count * size;
             assertEquals(Long.toString(sent), Lab.readLine(server.getInputStream()), "B read every byte");
 
-            List<PacketEvent> tx = c.settle(PacketEvent.class,
-                    e -> e.dir().equals("tx") && e.len() > 0 && flow(Lab.A6, sport, Lab.B6, dport).test(e), QUIET);
-            List<PacketEvent> rx = c.settle(PacketEvent.class,
-                    e -> e.dir().equals("rx") && e.len() > 0 && flow(Lab.A6, sport, Lab.B6, dport).test(e), QUIET);
+            List<PacketEvent> tx = c.settled(PacketEvent.class,
+                    e -> e.dir().equals("tx") && e.len() > 0 && flow(Lab.A6, sport, Lab.B6, dport).test(e));
+            List<PacketEvent> rx = c.settled(PacketEvent.class,
+                    e -> e.dir().equals("rx") && e.len() > 0 && flow(Lab.A6, sport, Lab.B6, dport).test(e));
             String why = "dropped " + droppedPackets + " packets, " + droppedPayload + " payload bytes; " + seqs(tx);
             List<PacketEvent> resent = tx.stream().filter(PacketEvent::retransmit).toList();
             assertTrue(!resent.isEmpty(), "retransmissions are marked; " + why);
@@ -175,7 +174,7 @@ class PacketExactnessIT extends LabTest {
             assertTrue(recv.waitFor(30, TimeUnit.SECONDS));
             int read = Integer.parseInt(Lab.readLine(recv.getInputStream()));
             assertTrue(read > n * 9 / 10, "the receive buffer held the datagrams: read " + read);
-            List<PacketEvent> rx = c.settle(PacketEvent.class, e -> e.dir().equals("rx") && flow(Lab.A4, 41090, Lab.B4, 9090).test(e), QUIET);
+            List<PacketEvent> rx = c.settled(PacketEvent.class, e -> e.dir().equals("rx") && flow(Lab.A4, 41090, Lab.B4, 9090).test(e));
             assertEquals(read, rx.size(), "one rx record per datagram read; counters " + c.session().counters());
             assertTrue(rx.stream().allMatch(e -> e.len() == 32 && e.layers().get("socket") >= 0), "every record has its socket time");
             assertNothingMissed(c);
@@ -239,8 +238,8 @@ class PacketExactnessIT extends LabTest {
             Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9300, n));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41400, Lab.B4, 9300, n, 64, 0.0005));
             assertTrue(recv.waitFor(30, TimeUnit.SECONDS));
-            List<PacketEvent> tx = c.settle(PacketEvent.class, e -> e.dir().equals("tx") && flow(Lab.A4, 41400, Lab.B4, 9300).test(e), QUIET);
-            List<PacketEvent> rx = c.settle(PacketEvent.class, e -> e.dir().equals("rx") && flow(Lab.A4, 41400, Lab.B4, 9300).test(e), QUIET);
+            List<PacketEvent> tx = c.settled(PacketEvent.class, e -> e.dir().equals("tx") && flow(Lab.A4, 41400, Lab.B4, 9300).test(e));
+            List<PacketEvent> rx = c.settled(PacketEvent.class, e -> e.dir().equals("rx") && flow(Lab.A4, 41400, Lab.B4, 9300).test(e));
             // the decision is a hash of bytes each datagram carries: about n / sample, the same packets on both sides
             for (List<PacketEvent> side : List.of(tx, rx)) {
                 assertTrue(side.size() > n / sample / 3 && side.size() < n / sample * 3, "about 1 in " + sample + ": " + side.size());

@@ -108,8 +108,8 @@ class PacketsIT extends LabTest {
             lab.inNs(lab.a, Lab.python("tcp_send.py", 41010, Lab.B4, 9010, 10, 15000, 0));
             assertTrue(server.waitFor(20, TimeUnit.SECONDS));
             assertEquals("150000", new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
-            List<PacketEvent> data = c.settle(PacketEvent.class,
-                    e -> e.dir().equals("tx") && e.len() > 0 && flow(Lab.A4, 41010, Lab.B4, 9010).test(e), Duration.ofMillis(500));
+            List<PacketEvent> data = c.settled(PacketEvent.class,
+                    e -> e.dir().equals("tx") && e.len() > 0 && flow(Lab.A4, 41010, Lab.B4, 9010).test(e));
             // Exactness is PacketExactnessIT's (disabled until issue 21 is fixed): about 1 transfer in 10 through
             // tbf loses one 1448-byte segment that tbf cut from a GSO packet. Here: the qdisc layer, and no more
             // than two such segments missing.

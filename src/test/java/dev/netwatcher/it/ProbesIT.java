@@ -254,7 +254,7 @@ class ProbesIT extends LabTest {
             long counted = lab.nftCounter(lab.b, "nwtest", "dropped");
             assertEquals(10, counted, "nft dropped what the test sent");
             c.await(DropEvent.class, e -> true, 10, WAIT);
-            List<DropEvent> drops = c.settle(DropEvent.class, e -> true, Duration.ofMillis(300));
+            List<DropEvent> drops = c.settled(DropEvent.class, e -> true);
             assertEquals(counted, drops.size(), "one drop event per packet nft dropped: " + drops);
             assertEquals(5, drops.stream().filter(flow(Lab.A4, 40010, Lab.B4, 9999)).count());
             assertEquals(5, drops.stream().filter(flow(Lab.A6, 40011, Lab.B6, 9999)).count());
@@ -288,7 +288,7 @@ class ProbesIT extends LabTest {
             // the retransmission after the rule is gone gets through and is acked: nothing unacked in ss -i
             for (int i = 0; i < 200 && lab.inNs(lab.a, "ss", "-Htin", "sport = :40030").contains("unacked:"); i++) Thread.sleep(25);
             assertTrue(!lab.inNs(lab.a, "ss", "-Htin", "sport = :40030").contains("unacked:"), "the segment was acked in the end");
-            r = c.settle(RetransEvent.class, flow(Lab.A4, 40030, Lab.B4, 7005)::test, Duration.ofMillis(500));
+            r = c.settled(RetransEvent.class, flow(Lab.A4, 40030, Lab.B4, 7005)::test);
             // the kernel counts a retransmission before its tracepoint fires, and a record can wait up to
             // Session.POLL_MS in the ring: wait on the counter itself until the events catch up with it
             // TcpRetransSegs counts every connection of A's namespace (one a test before left behind
@@ -334,7 +334,7 @@ class ProbesIT extends LabTest {
             lab.inNs(lab.a, "sh", "-c", "echo b | socat -u - " + target(true, 7012, 40042));
             lab.inNs(lab.a, "sh", "-c", "echo c | socat -u - " + target(false, 7011, 40043));
             c.await(TcpStateEvent.class, e -> e.newState().equals("CLOSE"), 1, WAIT);
-            List<TcpStateEvent> all = c.settle(TcpStateEvent.class, e -> true, Duration.ofMillis(500));
+            List<TcpStateEvent> all = c.settled(TcpStateEvent.class, e -> true);
             assertFalse(all.isEmpty());
             for (TcpStateEvent e : all) {
                 assertEquals(7011, e.flow().dport(), "dport filter: " + e);
@@ -347,7 +347,7 @@ class ProbesIT extends LabTest {
             lab.inNs(lab.a, "sh", "-c", "echo d | socat -u - " + target(true, 7011, 40045));
             lab.inNs(lab.a, "sh", "-c", "echo e | socat -u - " + target(false, 7011, 40046));
             c.await(TcpStateEvent.class, e -> e.newState().equals("CLOSE") && e.flow().sport() == 40046, 1, WAIT);
-            List<TcpStateEvent> all = c.settle(TcpStateEvent.class, e -> true, Duration.ofMillis(500));
+            List<TcpStateEvent> all = c.settled(TcpStateEvent.class, e -> true);
             for (TcpStateEvent e : all) assertEquals(addr(Lab.A4), e.flow().saddr(), "saddr filter: " + e);
             assertTrue(all.stream().anyMatch(flow(Lab.A4, 40046, Lab.B4, 7011)), "the matching connection is there");
         }

@@ -37,6 +37,8 @@ public final class Collector implements AutoCloseable {
                 dev.netwatcher.kernel.Clock clock = new dev.netwatcher.kernel.Clock();
                 session.run(0, () -> {
                     session.expire(clock.nowEpochNs());
+                    java.util.concurrent.CountDownLatch round = syncRequest.get();
+                    if (round != null) round.countDown();
                     java.util.concurrent.CountDownLatch l = snapshotRequest.getAndSet(null);
                     if (l != null) {
                         session.readIterators();
@@ -83,18 +85,30 @@ public final class Collector implements AutoCloseable {
         return got;
     }
 
-    /** Waits until the matching events stop growing for a quiet period. */
-    public <T extends Event> List<T> settle(Class<T> type, Predicate<? super T> which, Duration quiet)
-            throws InterruptedException {
-        List<T> last = events(type, which);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            Thread.sleep(quiet.toMillis());
-            List<T> now = events(type, which);
-            if (now.size() == last.size()) return now;
-            if (System.nanoTime() > end) throw new AssertionError("events never settled within 60 s: " + now.size() + " so far");
-            last = now;
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> syncRequest =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * Returns once the consumer has read every record the kernel committed before this call: it
+     * waits for two rounds of the run loop to end (each polls the ring buffer and reads all it
+     * holds, Session.run), so the second began after this call. No quiet period is taken as proof
+     * that nothing else comes: what the test's ground truth already counted is in the ring.
+     */
+    public void sync() throws InterruptedException {
+        java.util.concurrent.CountDownLatch rounds = new java.util.concurrent.CountDownLatch(2);
+        syncRequest.set(rounds);
+        try {
+            if (!rounds.await(10, TimeUnit.SECONDS)) throw new AssertionError("the consumer did not go round within 10 s");
+        } finally {
+            syncRequest.compareAndSet(rounds, null);
         }
+        if (failure != null) throw new AssertionError("consumer failed", failure);
+    }
+
+    /** The matching events once every record committed before this call was read ({@link #sync}). */
+    public <T extends Event> List<T> settled(Class<T> type, Predicate<? super T> which) throws InterruptedException {
+        sync();
+        return events(type, which);
     }
 
     @Override
