@@ -84,6 +84,7 @@ nw_check_test_tools() {
   command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   command -v dig >/dev/null || missing+=(bind9-dnsutils)
   command -v curl >/dev/null || missing+=(curl)
+  command -v tcpdump >/dev/null || missing+=(tcpdump)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)

@@ -235,16 +235,28 @@ class PacketExactnessIT extends LabTest {
         int n = 1000, sample = 10;
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP, PacketProbe.Aggregate.NONE, sample)),
                 Filter.NONE)) {
+            // tcpdump keeps each datagram's bytes as they left A: the ground truth of which ones are followed
+            java.nio.file.Path pcap = java.nio.file.Files.createTempFile("nw-sample", ".pcap");
+            Process dump = lab.spawn(lab.a, "tcpdump", "-i", "veth0", "-U", "-B", "16384", "-Z", "root", "-w", pcap.toString(), "udp and dst port 9300");
+            String listening = Lab.readLine(dump.getInputStream());
+            assertTrue(listening != null && listening.contains("listening on veth0"), "tcpdump: " + listening);
             Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 9300, n));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41400, Lab.B4, 9300, n, 64, 0.0005));
             assertTrue(recv.waitFor(30, TimeUnit.SECONDS));
+            Thread.sleep(200);
+            Lab.run("kill", "-INT", Long.toString(dump.pid())); // not destroy(): that closes its output before it is read
+            assertTrue(dump.waitFor(10, TimeUnit.SECONDS));
+            List<byte[]> sent = ipHeaders(pcap);
+            java.nio.file.Files.delete(pcap);
+            assertEquals(n, sent.size(), "tcpdump saw every datagram leave A: "
+                    + new String(dump.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            long chosen = sent.stream().filter(h -> sampled(h, sample)).count();
             List<PacketEvent> tx = c.settled(PacketEvent.class, e -> e.dir().equals("tx") && flow(Lab.A4, 41400, Lab.B4, 9300).test(e));
             List<PacketEvent> rx = c.settled(PacketEvent.class, e -> e.dir().equals("rx") && flow(Lab.A4, 41400, Lab.B4, 9300).test(e));
-            // the decision is a hash of bytes each datagram carries: about n / sample, the same packets on both sides
-            for (List<PacketEvent> side : List.of(tx, rx)) {
-                assertTrue(side.size() > n / sample / 3 && side.size() < n / sample * 3, "about 1 in " + sample + ": " + side.size());
-            }
-            assertEquals(tx.size(), rx.size(), "a packet followed on one side is followed on the other");
+            // the decision is a hash of bytes each datagram carries (README: 8 bytes of the IP header from offset 4,
+            // SplitMix64's finaliser): exactly the datagrams whose bytes tcpdump saw choose them, on both sides
+            assertEquals(chosen, tx.size(), "1 in " + sample + " by the packet's own bytes, sent");
+            assertEquals(chosen, rx.size(), "and received: the same packets");
             assertTrue(tx.stream().allMatch(e -> e.layers().get("ip") >= 0 && e.layers().get("driver") >= 0), "tx layers complete");
             assertTrue(rx.stream().allMatch(e -> e.layers().get("driver") >= 0 && e.layers().get("socket") >= 0), "rx layers complete");
             // flow totals are kept from each side's own view: A sends from 41400, B receives on 9300
@@ -255,5 +267,32 @@ class PacketExactnessIT extends LabTest {
             assertEquals((long) rx.size() * sample, receiver.rxPackets());
             assertEquals((long) rx.size() * sample * 64, receiver.rxBytes());
         }
+    }
+
+    /** The IPv4 headers of the frames in a pcap file (tcpdump -w on a veth: Ethernet, link type 1). */
+    static List<byte[]> ipHeaders(java.nio.file.Path pcap) throws java.io.IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(pcap)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0xa1b2c3d4, b.getInt(0), "a little-endian pcap file in microseconds");
+        assertEquals(1, b.getInt(20), "Ethernet frames");
+        List<byte[]> out = new java.util.ArrayList<>();
+        for (int at = 24; at + 16 <= b.limit(); ) {
+            int caught = b.getInt(at + 8);
+            byte[] ip = new byte[20];
+            b.get(at + 16 + 14, ip);
+            out.add(ip);
+            at += 16 + caught;
+        }
+        return out;
+    }
+
+    /** --sample's choice (bpf/packet.bpf.c sampled()): SplitMix64's finaliser of the 8 bytes at offset 4, read as the CPU does (little-endian). */
+    static boolean sampled(byte[] ip, int n) {
+        long x = java.nio.ByteBuffer.wrap(ip, 4, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        x ^= x >>> 30;
+        x *= 0xbf58476d1ce4e5b9L;
+        x ^= x >>> 27;
+        x *= 0x94d049bb133111ebL;
+        x ^= x >>> 31;
+        return Integer.toUnsignedLong((int) (x >>> 32)) % n == 0;
     }
 }
