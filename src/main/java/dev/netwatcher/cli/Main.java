@@ -43,7 +43,7 @@ public final class Main {
                 return 2;
             }
             err.println("netwatcher: " + oneLine(ex.getMessage() != null ? ex.getMessage() : ex.toString()));
-            if (app.debug) ex.printStackTrace(err);
+            if (app.output.debug) ex.printStackTrace(err);
             else err.println("netwatcher: run with --debug for details");
             return 1;
         });

@@ -51,13 +51,13 @@ class DurationsTest {
         Netwatcher app = new Netwatcher();
         new picocli.CommandLine(app).parseArgs("-t", "-L", "--duration", "500ms", "--interval", "2m", "--latency-threshold-us", "1ms",
                 "--anomaly-floor-us", "75", "--totals-every", "1h", "--mysql-slow-ms", "0.5s", "--conn-every", "90s");
-        assertEquals(0.5, app.duration);
-        assertEquals(120.0, app.interval);
-        assertEquals(1000.0, app.thresholdUs);
-        assertEquals(75.0, app.anomalyFloorUs);
-        assertEquals(3600.0, app.totalsEvery);
-        assertEquals(500.0, app.mysqlSlowMs);
-        assertEquals(90.0, app.connEvery);
+        assertEquals(0.5, app.output.duration);
+        assertEquals(120.0, app.timing.interval);
+        assertEquals(1000.0, app.timing.thresholdUs);
+        assertEquals(75.0, app.timing.anomalyFloorUs);
+        assertEquals(3600.0, app.timing.totalsEvery);
+        assertEquals(500.0, app.payload.mysqlSlowMs);
+        assertEquals(90.0, app.watch.connEvery);
         StringWriter err = new StringWriter();
         assertEquals(2, Main.run(new String[] {"-S", "--duration", "5x"}, new PrintWriter(new StringWriter()), new PrintWriter(err)));
         assertTrue(err.toString().contains("'5x' is not a duration"), err.toString());

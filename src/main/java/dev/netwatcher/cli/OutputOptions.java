@@ -1,0 +1,73 @@
+package dev.netwatcher.cli;
+
+import dev.netwatcher.cli.Converters.DurationConverter;
+import dev.netwatcher.cli.Converters.Endpoint;
+import dev.netwatcher.cli.Converters.EndpointConverter;
+import dev.netwatcher.cli.Converters.RingConverter;
+import dev.netwatcher.metrics.OwnerLabels;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+
+/** Where events go and how the run goes: JSON, log files, metrics, the live view, its length, the ring buffer, --check. */
+final class OutputOptions {
+    @Option(names = "--json", description = "JSON Lines on stdout, one event per line.")
+    boolean json;
+    @Option(names = "--duration", paramLabel = "SECONDS", converter = DurationConverter.class,
+            description = "Stop after this long: seconds, or a number with a unit (500ms, 5s, 2m, 1h; so are the other "
+                    + "durations; -ms and -us options take their unit plain) (default: until Ctrl-C).")
+    double duration;
+    @Option(names = "--log-dir", paramLabel = "DIR", defaultValue = "data",
+            description = "Folder for the log files (default: ${DEFAULT-VALUE}).")
+    Path logDir = Path.of("data"); // the same as defaultValue: picocli leaves an unmatched group as initialised
+    @Option(names = "--no-logs", description = "Write no log files.")
+    boolean noLogs;
+    @Option(names = "--metrics", paramLabel = "[HOST:]PORT", converter = EndpointConverter.class,
+            description = "Serve Prometheus metrics on http://HOST:PORT/metrics (all addresses without HOST; port 0: a free one, "
+                    + "shown in the \"attached\" line). "
+                    + "Turns per-event console output and log files off unless --events, --json or --log-dir ask for them; "
+                    + "per-layer latency is then aggregated in the kernel.")
+    Endpoint metrics;
+    @Option(names = "--metrics-labels", paramLabel = "LABELS", split = ",",
+            description = "With --metrics: label event metrics (drops, retransmits, states, errors, HTTP, DNS, ...) by their "
+                    + "owner's cgroup and/or container (cgroup,container), each with at most 100 values (then \"other\").")
+    List<String> metricsLabels;
+    @Option(names = "--events", description = "With --metrics or --ui: print events on the console as well.")
+    boolean events;
+    @Option(names = "--ui", paramLabel = "[HOST:]PORT", converter = EndpointConverter.class,
+            description = "Serve a live view in the browser on http://HOST:PORT/ (127.0.0.1 without HOST; the --metrics "
+                    + "server when both name the same port): per-layer latency, flows, drops, retransmissions, anomalies, "
+                    + "connections. Read-only. Turns per-event console output and log files off, as --metrics does.")
+    Endpoint ui;
+    @Option(names = "--bpf-stats", description = "With --metrics: turn on the kernel's per-program run count and time "
+            + "(netwatcher_bpf_program_*; costs two clock reads per program run).")
+    boolean bpfStats;
+    @Option(names = "--ring-buffer-kb", paramLabel = "KB", converter = RingConverter.class, defaultValue = "16384",
+            description = "Size in KiB of the ring buffer all probes write to, a power of 2 from 4 (default: ${DEFAULT-VALUE}). "
+                    + "Bigger absorbs longer bursts before events are lost (and counted); it counts twice in netwatcher's RSS.")
+    int ringKb = 16384; // the same as defaultValue: picocli leaves an unmatched group as initialised
+    @Option(names = "--debug", description = "Show libbpf messages and stack traces.")
+    boolean debug;
+    @Option(names = "--check", description = "Check the options (every usage error, exit 2), then load and attach every "
+            + "feature once and detach: one row per feature (ok, note, unavailable and why); exit 0 when every requested "
+            + "feature works on this kernel, 1 when one does not.")
+    boolean check;
+
+    void validate(ParseResult pr) {
+        if (noLogs && pr.hasMatchedOption("--log-dir")) throw new UsageException("--no-logs and --log-dir contradict each other");
+        if (metrics == null && ui == null && events)
+            throw new UsageException("--events belongs to --metrics or --ui (without them events are always shown)");
+        if (metricsLabels != null) {
+            if (metrics == null) throw new UsageException("--metrics-labels belongs to --metrics: add --metrics [HOST:]PORT");
+            for (String l : metricsLabels) {
+                if (!OwnerLabels.KNOWN.contains(l))
+                    throw new UsageException("--metrics-labels: '" + l + "' is not one of " + String.join(", ", OwnerLabels.KNOWN));
+            }
+        }
+        if (metrics == null && bpfStats) throw new UsageException("--bpf-stats belongs to --metrics: add --metrics [HOST:]PORT");
+        if (events && json) throw new UsageException("--events and --json contradict each other: choose one output");
+    }
+}
