@@ -220,6 +220,24 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
+    /** A tp/ program on another tracepoint than its section names ("syscalls/sys_enter_sendmsg"); fd-owned. */
+    public BpfLink attachTracepoint(String program, String categoryAndName) {
+        checkLoaded();
+        int slash = categoryAndName.indexOf('/');
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = arena.allocate(Native.CAPTURE);
+            MemorySegment category = arena.allocateFrom(categoryAndName.substring(0, slash));
+            MemorySegment name = arena.allocateFrom(categoryAndName.substring(slash + 1));
+            MemorySegment link = Native.call(() -> (MemorySegment) Libbpf.PROGRAM_ATTACH_TRACEPOINT.invokeExact(capture,
+                    program(program), category, name));
+            if (link.equals(MemorySegment.NULL)) {
+                int errno = Native.errno(capture);
+                throw new BpfException("cannot attach " + program + " to tracepoint " + categoryAndName + ": " + Native.strerror(errno), errno);
+            }
+            return remember(BpfLink.ofLibbpf(program + "@" + categoryAndName, link));
+        }
+    }
+
     /** cgroup_skb and friends, attached to the cgroup directory (fd-owned link). */
     public BpfLink attachCgroup(String program, Path cgroupDir) {
         checkLoaded();

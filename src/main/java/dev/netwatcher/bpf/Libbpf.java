@@ -35,6 +35,8 @@ final class Libbpf {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     static final MethodHandle PROGRAM_FD = Native.bpf("bpf_program__fd", INT_PTR);
     static final MethodHandle PROGRAM_ATTACH = Native.bpfErrno("bpf_program__attach", PTR_PTR);
+    static final MethodHandle PROGRAM_ATTACH_TRACEPOINT = Native.bpfErrno("bpf_program__attach_tracepoint",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle PROGRAM_ATTACH_CGROUP = Native.bpfErrno("bpf_program__attach_cgroup",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     static final MethodHandle LINK_DESTROY = Native.bpf("bpf_link__destroy", INT_PTR);

@@ -92,6 +92,11 @@ public interface Probe {
         return false;
     }
 
+    /** For a tp/ program: the tracepoints ("category/name") it is attached to besides the one its section names. */
+    default List<String> moreTracepoints(String program) {
+        return List.of();
+    }
+
     /** For a SEC("netfilter") program: the hooks to link it to, in every watched namespace. */
     default List<NetfilterHook> netfilterHooks(String program) {
         return List.of();

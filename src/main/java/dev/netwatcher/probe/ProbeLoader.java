@@ -65,6 +65,9 @@ final class ProbeLoader {
                 Loaded l = loadOnce(p, overrides, refused, lost, standIns, diagnose);
                 for (String u : lost) said.unavailable(u);
                 for (String f : standIns) said.fallback(f);
+                if (dev.netwatcher.kernel.Tracefs.mountNoteDue()) {
+                    said.note(p.option() + ": mounted tracefs at /sys/kernel/tracing (the send system calls' tracepoints are found there)");
+                }
                 if (overrides == SKB_NO_COMM) {
                     said.note(p.option() + ": task names of records from netfilter and cgroup hooks come from "
                             + "/proc (this kernel gives those programs no bpf_get_current_comm)");
@@ -216,6 +219,10 @@ final class ProbeLoader {
 
     /** Why this kernel cannot run a program of this section, or null when it can (as far as BTF tells). */
     static String missingHook(Btf kernel, String section) {
+        // the system call tracepoints have no BTF (no btf_trace_* typedef): tracefs knows them
+        if (section != null && section.startsWith("tp/syscalls/")) {
+            return dev.netwatcher.kernel.Tracefs.missing("syscalls", section.substring("tp/syscalls/".length()));
+        }
         String tp = tracepointOf(section);
         if (tp != null) return kernel.hasTracepoint(tp) ? null : "tracepoint " + tp + " missing";
         if ("netfilter".equals(section)) {

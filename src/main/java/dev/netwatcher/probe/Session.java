@@ -238,7 +238,10 @@ public final class Session implements AutoCloseable {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
                 if (SWEEP_SECTION.equals(obj.sectionName(prog))) continue; // not attached (SWEEP_SECTION)
                 if (p.cgroupHook(prog)) obj.attachCgroup(prog, Cgroups.v2Root());
-                else if (hooks.isEmpty()) obj.attach(prog);
+                else if (hooks.isEmpty()) {
+                    obj.attach(prog);
+                    for (String tp : p.moreTracepoints(prog)) obj.attachTracepoint(prog, tp);
+                }
                 else netfilter.attach(obj, prog, hooks, this::note);
             }
             if (p.witnessed()) { // every program is attached: the witnesses may start counting (nw_hook_hit)
