@@ -31,6 +31,7 @@ public final class Main {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Netwatcher app = new Netwatcher();
         CommandLine cl = new CommandLine(app);
+        cl.getHelpSectionMap().put(picocli.CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST, Netwatcher::optionSections);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {

@@ -35,7 +35,7 @@ import dev.netwatcher.stats.Health;
 import dev.netwatcher.stats.ProtoShares;
 import dev.netwatcher.ui.LiveView;
 import dev.netwatcher.ui.UiServer;
-import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
@@ -76,18 +76,49 @@ final class Netwatcher implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    // the options, in groups the way picocli intends (@ArgGroup: one heading each in --help), each group
-    // validating what belongs to it; what crosses groups is checked in selectProbes
-    @ArgGroup(validate = false, order = 1, heading = "%nWhat to watch (the original's options, and more):%n")
+    // the options in groups (picocli mixins: one class per concern, each validating what belongs to it;
+    // what crosses groups is checked in selectProbes); --help shows one section per group (optionSections).
+    // Not @ArgGroup: that has the same sections built in, and cost ~60 ms of every start (bench/startup.sh).
+    @Mixin
     WatchOptions watch = new WatchOptions();
-    @ArgGroup(validate = false, order = 2, heading = "%nApplication protocols:%n")
+    @Mixin
     PayloadOptions payload = new PayloadOptions();
-    @ArgGroup(validate = false, order = 3, heading = "%nFilters (applied in the kernel):%n")
+    @Mixin
     FilterOptions filters = new FilterOptions();
-    @ArgGroup(validate = false, order = 4, heading = "%nPacket timing and -L:%n")
+    @Mixin
     TimingOptions timing = new TimingOptions();
-    @ArgGroup(validate = false, order = 5, heading = "%nOutput, metrics and the run:%n")
+    @Mixin
     OutputOptions output = new OutputOptions();
+
+    /** The --help section headings of the option groups, by mixin (field) name, in order. */
+    static final Map<String, String> SECTIONS = sections();
+
+    private static Map<String, String> sections() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("watch", "What to watch (the original's options, and more):");
+        m.put("payload", "Application protocols:");
+        m.put("filters", "Filters (applied in the kernel):");
+        m.put("timing", "Packet timing and -L:");
+        m.put("output", "Output, metrics and the run:");
+        return m;
+    }
+
+    /** --help's option list: the other options (help, version: picocli's own mixin), then a section per group. */
+    static String optionSections(picocli.CommandLine.Help help) {
+        CommandSpec spec = help.commandSpec();
+        java.util.Set<picocli.CommandLine.Model.OptionSpec> grouped = new java.util.HashSet<>();
+        for (String group : SECTIONS.keySet()) grouped.addAll(spec.mixins().get(group).options());
+        StringBuilder sb = new StringBuilder();
+        picocli.CommandLine.Help.Layout own = help.createDefaultLayout();
+        own.addOptions(spec.options().stream().filter(o -> !grouped.contains(o)).toList(), help.parameterLabelRenderer());
+        sb.append(own);
+        for (Map.Entry<String, String> s : SECTIONS.entrySet()) {
+            picocli.CommandLine.Help.Layout l = help.createDefaultLayout();
+            l.addOptions(spec.mixins().get(s.getKey()).options(), help.parameterLabelRenderer());
+            sb.append(System.lineSeparator()).append(s.getValue()).append(System.lineSeparator()).append(l);
+        }
+        return sb.toString();
+    }
 
     /** No probe option was given: the overview (set by selectProbes). */
     boolean overview;

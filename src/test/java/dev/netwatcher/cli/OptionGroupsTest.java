@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The option groups (@ArgGroup): defaults whether or not a group's options are given, and --help's sections. */
+/** The option groups (mixins): defaults whether or not a group's options are given, and --help's sections. */
 class OptionGroupsTest {
     private static Netwatcher parse(String... args) {
         Netwatcher app = new Netwatcher();
