@@ -416,7 +416,7 @@ static __always_inline void udp_send_mark(void)
 }
 
 SEC("tp/syscalls/sys_enter_sendto")
-int nw_pkt_udpsend(void *ctx)
+int nw_pkt_usend(void *ctx)
 {
 	NW_FLOOR_RETURN(0);
 	udp_send_mark();
@@ -428,7 +428,7 @@ int nw_pkt_udpsend(void *ctx)
 #define NR_SENDMMSG 307
 
 SEC("raw_tp/sys_enter")
-int BPF_PROG(nw_pkt_udpsend_f1, struct pt_regs *regs, long id)
+int BPF_PROG(nw_pkt_usend_f1, struct pt_regs *regs, long id)
 {
 	NW_FLOOR_RETURN(0);
 	if (id != NR_SENDTO && id != NR_SENDMSG && id != NR_SENDMMSG)

@@ -108,7 +108,7 @@ public final class PacketProbe implements Probe {
     public boolean wants(String program) {
         return switch (program) {
             case "nw_pkt_app" -> (modes & MODE_TCP) != 0;
-            case "nw_pkt_udpsend", "nw_pkt_udpsend_f1" -> (modes & MODE_UDP) != 0;
+            case "nw_pkt_usend", "nw_pkt_usend_f1" -> (modes & MODE_UDP) != 0;
             case "nw_pkt_copy", "nw_pkt_close" -> (modes & MODE_TCP) != 0;
             case "nw_pkt_read" -> (modes & MODE_UDP) != 0;
             // stand-ins for nw_pkt_sent on kernels without sock_send_length (Fallbacks)
@@ -119,10 +119,10 @@ public final class PacketProbe implements Probe {
         };
     }
 
-    /** nw_pkt_udpsend is attached to each send system call's tracepoint: its section names the first. */
+    /** nw_pkt_usend is attached to each send system call's tracepoint: its section names the first. */
     @Override
     public List<String> moreTracepoints(String program) {
-        return program.equals("nw_pkt_udpsend") ? List.of("syscalls/sys_enter_sendmsg", "syscalls/sys_enter_sendmmsg") : List.of();
+        return program.equals("nw_pkt_usend") ? List.of("syscalls/sys_enter_sendmsg", "syscalls/sys_enter_sendmmsg") : List.of();
     }
 
     @Override
@@ -156,7 +156,7 @@ public final class PacketProbe implements Probe {
         return switch (program) {
             case "nw_pkt_app" -> "TCP send (tcp_sendmsg_locked)";
             case "nw_pkt_sent" -> "end of a send call (sock_send_length)";
-            case "nw_pkt_udpsend" -> "UDP send system calls (syscalls/sys_enter_sendto, _sendmsg, _sendmmsg)";
+            case "nw_pkt_usend" -> "UDP send system calls (syscalls/sys_enter_sendto, _sendmsg, _sendmmsg)";
             case "nw_pkt_queue" -> "qdisc entry (net_dev_queue)";
             case "nw_pkt_start" -> "driver start (net_dev_start_xmit)";
             case "nw_pkt_xmit" -> "driver done (net_dev_xmit)";
