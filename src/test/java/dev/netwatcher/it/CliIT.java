@@ -423,9 +423,9 @@ class CliIT {
                 List<JsonNode> totals = p.json("flow_totals", e -> e.get("sport").asInt() == 9050);
                 assertEquals(n, totals.getLast().get("rx_packets").asInt());
                 assertEquals(100L * n, totals.getLast().get("rx_bytes").asLong());
-                // --totals-every 1.5: a table each 1.5 s (and one at the exit)
+                // --totals-every 1.5: a table each 1.5 s while flows are active, and one at the exit
                 List<Long> ticks = p.json("flow_totals", e -> true).stream().map(e -> e.get("ts_ns").asLong()).distinct().sorted().toList();
-                assertTrue(ticks.size() >= 3, ticks.toString());
+                assertTrue(ticks.size() >= 2, "a table after 1.5 s and one at the exit at least: " + ticks);
                 assertEquals(1.5, (ticks.get(1) - ticks.get(0)) / 1e9, 0.25, "--totals-every 1.5: " + ticks);
                 // the exit summary's row of B's socket layer: every datagram, its percentiles in order
                 String row = p.summaryRow("rx udp socket");
