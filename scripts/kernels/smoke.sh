@@ -71,8 +71,12 @@ run_once() {
 all_opts=("" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"
           "-p" "-t -u -L" "-k -T --stack" "-M --mysql-port 13306" "-R --redis-port 16379" "--tls" "-t -u --sample 2"
           "-t -u -k --ui 127.0.0.1:19466")
-# NW_SMOKE_ONLY="OPTIONS": that one run only (e.g. to run a failed option again with a larger NW_SMOKE_SECS)
-[ -n "${NW_SMOKE_ONLY:-}" ] && all_opts=("$NW_SMOKE_ONLY")
+# NW_SMOKE_ONLY="OPTIONS": that one run only (e.g. to run a failed option again with a larger NW_SMOKE_SECS);
+# several separated by "|" ("-u|-p"); "(overview)" is the run with no option
+if [ -n "${NW_SMOKE_ONLY:-}" ]; then
+  IFS='|' read -r -a all_opts <<<"$NW_SMOKE_ONLY"
+  for i in "${!all_opts[@]}"; do [ "${all_opts[$i]}" = "(overview)" ] && all_opts[$i]=""; done
+fi
 for opts in "${all_opts[@]}"; do
   out=$(mktemp) err=$(mktemp)
   run_once; rc=$?
