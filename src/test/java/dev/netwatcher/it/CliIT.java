@@ -30,10 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The command line as a user runs it: JSON output, bad input, and a clean kernel after every way of exiting. */
 class CliIT {
     static ProcessBuilder netwatcher(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd);
+        return dev.netwatcher.lab.NwProcess.command(args);
     }
 
     /** netwatcher --json output, one node per line. */
@@ -46,11 +43,8 @@ class CliIT {
 
     /** The port --metrics bound (given as 0: a free one), from the "attached" line among the stderr lines. */
     static int metricsPort(List<String> stderrLines) {
-        for (String l : stderrLines) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("metrics on http://[^ ]*:(\\d+)/metrics").matcher(l);
-            if (l.startsWith("netwatcher: attached") && m.find()) return Integer.parseInt(m.group(1));
-        }
-        throw new AssertionError("no metrics address in " + stderrLines);
+        return dev.netwatcher.lab.NwProcess.metricsPort(stderrLines.stream().filter(l -> l.startsWith("netwatcher: attached"))
+                .findFirst().orElseThrow(() -> new AssertionError("no attached line in " + stderrLines)));
     }
 
     /** Programs named nw_* currently loaded in the kernel. */

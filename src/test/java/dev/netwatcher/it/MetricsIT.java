@@ -3,6 +3,7 @@ package dev.netwatcher.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.netwatcher.lab.Lab;
+import dev.netwatcher.lab.NwProcess;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -174,8 +175,8 @@ class MetricsIT extends LabTest {
                     assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
                     assertEquals(Integer.toString(n), Lab.readLine(recv.getInputStream()));
                     String metrics = get("http://127.0.0.1:" + nwPort + "/metrics");
-                    double runs = sample(metrics, "netwatcher_bpf_program_runs_total{program=\"nw_pkt_read\"}");
-                    double seconds = sample(metrics, "netwatcher_bpf_program_run_seconds_total{program=\"nw_pkt_read\"}");
+                    double runs = NwProcess.sample(metrics, "netwatcher_bpf_program_runs_total{program=\"nw_pkt_read\"}");
+                    double seconds = NwProcess.sample(metrics, "netwatcher_bpf_program_run_seconds_total{program=\"nw_pkt_read\"}");
                     if (on) assertTrue(runs >= n && seconds > 0, "B's reads ran the read program: " + runs + " runs, " + seconds + " s");
                     else assertEquals(0.0, runs, "no bpf_stats without --bpf-stats");
                 } finally {
@@ -189,14 +190,6 @@ class MetricsIT extends LabTest {
                 Files.deleteIfExists(out);
             }
         }
-    }
-
-    /** A sample's value in Prometheus text format, or -1 when absent. */
-    private static double sample(String metrics, String name) {
-        for (String l : metrics.split("\n")) {
-            if (l.startsWith(name + " ")) return Double.parseDouble(l.substring(name.length() + 1).trim());
-        }
-        return -1;
     }
 
     /** SIGTERM (Process.destroy() would also close our end of its stderr before the summary is read). */
@@ -239,9 +232,7 @@ class MetricsIT extends LabTest {
     }
 
     private static String get(String url) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return r.body();
+        return NwProcess.get(url);
     }
 
     private static boolean ready(String api) {

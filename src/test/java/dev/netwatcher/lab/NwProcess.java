@@ -114,17 +114,22 @@ public final class NwProcess implements AutoCloseable {
 
     /** The port --metrics bound, from the attached line. */
     public int metricsPort() {
-        return port(METRICS);
+        return metricsPort(attached);
+    }
+
+    /** The port --metrics bound, from an attached line. */
+    public static int metricsPort(String attachedLine) {
+        return port(METRICS, attachedLine);
     }
 
     /** The port --ui bound, from the attached line. */
     public int uiPort() {
-        return port(UI);
+        return port(UI, attached);
     }
 
-    private int port(Pattern p) {
-        Matcher m = p.matcher(attached);
-        if (!m.find()) throw new AssertionError("no " + p + " in " + attached);
+    private static int port(Pattern p, String line) {
+        Matcher m = p.matcher(line);
+        if (!m.find()) throw new AssertionError("no " + p + " in " + line);
         return Integer.parseInt(m.group(1));
     }
 
