@@ -329,6 +329,12 @@ public final class BpfObject implements AutoCloseable {
         return links.stream().filter(l -> l.program().equals(program)).findFirst();
     }
 
+    /** Detaches one link of this object now (a netfilter link of a network namespace that is gone). */
+    public synchronized void detach(BpfLink link) {
+        link.close();
+        links.remove(link);
+    }
+
     private synchronized BpfLink remember(BpfLink link) {
         links.add(link);
         return link;

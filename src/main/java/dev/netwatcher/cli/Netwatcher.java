@@ -274,6 +274,10 @@ final class Netwatcher implements Callable<Integer> {
         live.set(session);
         for (String u : session.unavailable()) stderr.println("netwatcher: unavailable: " + u);
         for (String n : session.notes()) stderr.println("netwatcher: note: " + n);
+        session.onLateNote(u -> {
+            stderr.println("netwatcher: unavailable: " + u);
+            stderr.flush();
+        });
         Clock clock = new Clock();
         Periodic periodic = periodicWork(session, out, analysis, clock, stderr);
         Runnable atEnd = () -> {

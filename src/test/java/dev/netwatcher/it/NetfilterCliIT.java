@@ -83,6 +83,53 @@ class NetfilterCliIT extends LabTest {
         CliIT.awaitClean("two -n runs");
     }
 
+    /**
+     * Namespaces made after netwatcher started get its netfilter hooks, and a deleted one is let go:
+     * a netfilter link holds a reference on its namespace, so without unhooking, B (and the veth
+     * from the host into it) would live on until netwatcher exits. The lab of this test is made
+     * while -n runs; A pings B through an nft counter; then the lab is deleted and the host's end of a
+     * veth into B must disappear while netwatcher still runs.
+     */
+    @Test
+    void namespacesMadeLaterAreHookedAndLetGoWhenDeleted() throws Exception {
+        lab.close();
+        String hostEnd = "nwth" + ProcessHandle.current().pid();
+        try (NwProcess nw = NwProcess.start(tmp, "-n", "--json", "--no-logs")) {
+            int before = priorities(nw.pid(), true).size();
+            java.util.regex.Matcher k = java.util.regex.Pattern.compile("netfilter hooks in (\\d+) network namespace").matcher(nw.attachedLine());
+            assertTrue(k.find(), nw.attachedLine());
+            int spaces = Integer.parseInt(k.group(1)), perSpace = before / spaces;
+            assertTrue(perSpace > 0 && before == perSpace * spaces, before + " links in " + spaces + " namespaces");
+            lab = Lab.create();
+            Lab.run("ip", "link", "add", hostEnd, "type", "veth", "peer", "name", "vh", "netns", lab.b);
+            // two more namespaces, each with the same hooks (Session.RESCAN_NS: within a second)
+            long end = System.nanoTime() + WAIT.toNanos();
+            while (priorities(nw.pid(), true).size() < before + 2 * perSpace && System.nanoTime() < end) Thread.sleep(100);
+            assertEquals(before + 2 * perSpace, priorities(nw.pid(), true).size(), "links in A and B as in every namespace");
+            lab.nft(lab.b, "add table inet nwtest; add counter inet nwtest seen; "
+                    + "add chain inet nwtest input { type filter hook input priority 0; policy accept; }; "
+                    + "add rule inet nwtest input ip protocol icmp icmp type echo-request counter name seen");
+            int pings = 4;
+            lab.inNs(lab.a, "ping", "-c", Integer.toString(pings), "-i", "0.1", "-s", "111", Lab.B4);
+            assertEquals(pings, lab.nftCounter(lab.b, "nwtest", "seen"), "nft saw each echo request");
+            long netnsB = lab.netns(lab.b);
+            List<JsonNode> in = nw.await("netfilter", e -> echo(e, "rx") && e.get("len").asInt() == 20 + 8 + 111
+                    && e.get("netns").asLong() == netnsB && e.get("hooks_ns").has("LOCAL_IN"), pings, WAIT);
+            assertEquals(pings, in.size(), in.toString());
+
+            lab.close();
+            end = System.nanoTime() + WAIT.toNanos();
+            while (Lab.tryRun("ip", "link", "show", hostEnd) == 0 && System.nanoTime() < end) Thread.sleep(100);
+            assertTrue(ProcessHandle.of(nw.pid()).map(ProcessHandle::isAlive).orElse(false), "netwatcher still runs");
+            assertEquals(1, Lab.tryRun("ip", "link", "show", hostEnd), "B is freed while netwatcher runs: the host's end of its veth is gone");
+            assertEquals(before, priorities(nw.pid(), true).size(), "the links of the deleted namespaces are closed");
+            assertEquals(143, nw.stop(), nw.summary());
+        } finally {
+            Lab.tryRun("ip", "link", "del", hostEnd);
+            lab.close(); // idempotent: cleanup() closes it again
+        }
+    }
+
     /** An IPv4 ICMP line between A and B in that direction (B receives requests, sends replies). */
     private static boolean echo(JsonNode e, String dir) {
         return e.get("family").asText().equals("ipv4") && e.get("proto").asText().equals("icmp") && e.get("dir").asText().equals(dir);
@@ -90,7 +137,12 @@ class NetfilterCliIT extends LabTest {
 
     /** The priorities of the netfilter links a process holds (/proc/PID/fdinfo: "prio:"). */
     private static Set<Integer> priorities(long pid) throws Exception {
-        Set<Integer> p = new TreeSet<>();
+        return new TreeSet<>(priorities(pid, false));
+    }
+
+    /** The priority of each netfilter link a process holds, one entry per link. */
+    private static List<Integer> priorities(long pid, boolean each) throws Exception {
+        List<Integer> p = new java.util.ArrayList<>();
         try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fdinfo"))) {
             for (Path f : fds.toList()) {
                 String info;

@@ -182,6 +182,11 @@ public final class Lab implements AutoCloseable {
         return r.out;
     }
 
+    /** Runs a command of the host and returns its exit code. */
+    public static int tryRun(String... cmd) {
+        return exec(List.of(cmd)).code;
+    }
+
     private record Result(int code, String out) {}
 
     private static Result exec(List<String> cmd) {
