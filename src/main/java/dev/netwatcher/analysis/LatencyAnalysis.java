@@ -30,32 +30,54 @@ public final class LatencyAnalysis {
 
     public void accept(Event e, Consumer<Event> out) {
         switch (e) {
-            case PacketEvent p -> layers("packet", p.dir(), p.flow(), p.header(), p.layers(), out);
-            case NetfilterEvent n -> layers("netfilter", n.dir(), n.flow(), n.header(), n.hooks(), out);
+            case PacketEvent p -> layers("packet", p.dir(), p.flow(), p.header(), p.layers(), p.len(),
+                    p.flow().proto() == TCP ? p.seq() : -1, out);
+            case NetfilterEvent n -> layers("netfilter", n.dir(), n.flow(), n.header(), n.hooks(), n.len(), -1, out);
             case IcmpEvent i -> {
-                layers("icmp", "rx", i.flow(), i.header(), i.rx(), out);
-                one("icmp", "in", i.flow(), i.header(), "icmp", i.icmpNs(), out);
-                layers("icmp", "tx", i.flow(), i.header(), i.tx(), out);
+                layers("icmp", "rx", i.flow(), i.header(), i.rx(), 0, i.seq(), out);
+                one("icmp", "in", i.flow(), i.header(), "icmp", i.icmpNs(), null, 0, i.seq(), out);
+                layers("icmp", "tx", i.flow(), i.header(), i.tx(), 0, i.seq(), out);
             }
             default -> { }
         }
     }
 
-    private void layers(String source, String dir, Flow flow, EventHeader h, Layers l, Consumer<Event> out) {
+    /**
+     * Each present layer, judged with the whole path as fallback (AnomalyDetector.observe), then the
+     * path's time (the sum of the layers) learned: a layer the flow never crossed before, a qdisc added
+     * under it, is judged against how long its packets took end to end.
+     */
+    private void layers(String source, String dir, Flow flow, EventHeader h, Layers l, int len, long seq, Consumer<Event> out) {
+        String proto = flow.protoName() == null ? "-" : flow.protoName();
+        Object flowKey = flowKey(h, flow);
+        String path = source + "/" + dir + "/" + proto + "/" + PATH;
+        long total = 0;
         for (int i = 0; i < l.size(); i++) {
-            if (l.has(i)) one(source, dir, flow, h, l.name(i), l.get(i), out);
+            if (!l.has(i)) continue;
+            one(source, dir, flow, h, l.name(i), l.get(i), path, len, seq, out);
+            total += l.get(i);
         }
+        if (total > 0) detector.learn(path, flowKey, total);
     }
 
-    private void one(String source, String dir, Flow flow, EventHeader h, String layer, long ns, Consumer<Event> out) {
+    private static final int TCP = 6;
+
+    /** The fallback series of a direction: its layers' times summed. */
+    static final String PATH = "path";
+
+    private static Object flowKey(EventHeader h, Flow flow) {
+        return flow.saddr() == null ? null : new FlowKey(h.netns(), flow);
+    }
+
+    private void one(String source, String dir, Flow flow, EventHeader h, String layer, long ns, String fallback, int len, long seq,
+                     Consumer<Event> out) {
         String proto = flow.protoName() == null ? "-" : flow.protoName();
         load.record(source, dir, proto, layer, ns);
-        Object flowKey = flow.saddr() == null ? null : new FlowKey(h.netns(), flow);
-        AnomalyDetector.Anomaly a = detector.observe(source + "/" + dir + "/" + proto + "/" + layer, flowKey, ns);
+        AnomalyDetector.Anomaly a = detector.observe(source + "/" + dir + "/" + proto + "/" + layer, flowKey(h, flow), ns, fallback);
         if (a != null) {
             anomalies++;
             out.accept(new LatencyAnomalyEvent(h, flow, source, dir, layer, a.valueNs(), a.baselineNs(), a.spreadNs(),
-                    a.thresholdNs(), a.factor(), a.scope()));
+                    a.thresholdNs(), a.factor(), a.scope(), len, seq));
         }
     }
 

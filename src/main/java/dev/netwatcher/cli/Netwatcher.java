@@ -255,7 +255,7 @@ final class Netwatcher implements Callable<Integer> {
         } else if (output.json) {
             sinks.addFirst(new JsonSink(stdout));
         } else if (console) {
-            consoleSink = new ConsoleSink(stdout, legends());
+            consoleSink = new ConsoleSink(stdout, legends(), (long) (timing.interval * 1e9));
             sinks.addFirst(consoleSink);
         }
         Fanout out = new Fanout(sinks);

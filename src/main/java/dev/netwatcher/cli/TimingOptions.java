@@ -22,9 +22,9 @@ final class TimingOptions {
     @Option(names = "--anomaly-sigmas", paramLabel = "K", converter = PositiveConverter.class, defaultValue = "6",
             description = "-L: abnormal only above mean + K standard deviations (default: ${DEFAULT-VALUE}).")
     double anomalySigmas = 6; // the same as defaultValue: picocli leaves an unmatched group as initialised
-    @Option(names = "--anomaly-floor-us", paramLabel = "US", converter = MicrosConverter.class, defaultValue = "50",
+    @Option(names = "--anomaly-floor-us", paramLabel = "US", converter = MicrosConverter.class, defaultValue = "10",
             description = "-L: never abnormal below this many µs (default: ${DEFAULT-VALUE}).")
-    double anomalyFloorUs = 50; // the same as defaultValue: picocli leaves an unmatched group as initialised
+    double anomalyFloorUs = 10; // the same as defaultValue: picocli leaves an unmatched group as initialised
     @Option(names = "--anomaly-warmup", paramLabel = "N", converter = PositiveConverter.class, defaultValue = "50",
             description = "-L: samples a baseline needs before it judges (default: ${DEFAULT-VALUE}).")
     double anomalyWarmup = 50; // the same as defaultValue: picocli leaves an unmatched group as initialised

@@ -4,6 +4,7 @@ import dev.netwatcher.event.CgroupNames;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.EventHeader;
 import dev.netwatcher.event.Flow;
+import dev.netwatcher.event.LatencyAnomalyEvent;
 import dev.netwatcher.event.Report;
 import dev.netwatcher.event.Text;
 
@@ -20,16 +21,21 @@ public final class ConsoleSink implements EventSink {
 
     private final PrintStream out;
     private final List<String> legends;
+    private final AnomalyFold fold;
     private boolean headerDone;
 
     public ConsoleSink(PrintStream out) {
-        this(out, List.of());
+        this(out, List.of(), 1_000_000_000L);
     }
 
-    /** legends: one line each explaining a DETAIL layout, printed under the header. */
-    public ConsoleSink(PrintStream out, List<String> legends) {
+    /**
+     * legends: one line each explaining a DETAIL layout, printed under the header; foldNs: the
+     * interval over which -L warnings of one flow and layer are folded into one line (AnomalyFold).
+     */
+    public ConsoleSink(PrintStream out, List<String> legends, long foldNs) {
         this.out = out;
         this.legends = List.copyOf(legends);
+        this.fold = new AnomalyFold(foldNs, System.nanoTime());
     }
 
     public void header() {
@@ -52,7 +58,12 @@ public final class ConsoleSink implements EventSink {
     @Override
     public void accept(Event e) {
         header();
-        out.print(line(e));
+        if (e instanceof LatencyAnomalyEvent a) print(fold.offer(a, System.nanoTime()));
+        else out.print(line(e));
+    }
+
+    private void print(List<AnomalyFold.Line> lines) {
+        for (AnomalyFold.Line l : lines) out.print(l.detail() == null ? line(l.event()) : LINE.get().line(l.event(), l.detail()));
     }
 
     /** One event as FORMAT lays it out, built without Formatter (it is the per-packet path). */
@@ -69,6 +80,11 @@ public final class ConsoleSink implements EventSink {
         private String secondText = "";
 
         String line(Event e) {
+            return line(e, null);
+        }
+
+        /** e's line, with detail (when not null) in place of its own DETAIL. */
+        String line(Event e, String detail) {
             EventHeader h = e.header();
             Flow f = e.flow();
             sb.setLength(0);
@@ -82,7 +98,7 @@ public final class ConsoleSink implements EventSink {
             Text.left(sb, f.protoName() == null ? "-" : f.protoName(), 5).append(' ');
             Text.left(sb, Flow.endpoint(f.saddr(), f.sport()), 22).append(' ');
             Text.left(sb, Flow.endpoint(f.daddr(), f.dport()), 22).append(' ');
-            e.detail(sb).append(System.lineSeparator());
+            (detail == null ? e.detail(sb) : sb.append(detail)).append(System.lineSeparator());
             return sb.toString();
         }
 
@@ -103,11 +119,18 @@ public final class ConsoleSink implements EventSink {
 
     @Override
     public void flush() {
+        print(fold.tick(System.nanoTime()));
         out.flush();
     }
 
     @Override
     public void close() {
+        print(fold.end(System.nanoTime()));
+        if (fold.quiet() > 0) {
+            out.println("# -L: " + fold.quiet() + " isolated latency anomalies not shown (below " + AnomalyFold.LARGE_NS / 1000
+                    + " µs or " + (int) AnomalyFold.LARGE_FACTOR + "x their threshold, fewer than " + AnomalyFold.PERSISTENT
+                    + " in a flow's layer in an interval); --json and anomaly.log have every one");
+        }
         out.flush();
     }
 }
