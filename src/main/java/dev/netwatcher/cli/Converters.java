@@ -160,6 +160,20 @@ final class Converters {
         }
     }
 
+    /** --top: how many rows, 1 and up. */
+    static final class PositiveIntConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                int n = Integer.parseInt(value.trim());
+                if (n >= 1) return n;
+            } catch (NumberFormatException e) {
+                // said below
+            }
+            throw new TypeConversionException("must be a whole number from 1, got '" + value + "'");
+        }
+    }
+
     static final class PositiveConverter implements ITypeConverter<Double> {
         @Override
         public Double convert(String value) {

@@ -30,6 +30,8 @@ import dev.netwatcher.sink.JsonSink;
 import dev.netwatcher.sink.LogFileSink;
 import dev.netwatcher.sink.LogFolder;
 import dev.netwatcher.sink.OverviewSink;
+import dev.netwatcher.sink.BusiestSnapshots;
+import dev.netwatcher.bpf.Terminal;
 import dev.netwatcher.sink.RunSummary;
 import dev.netwatcher.stats.Health;
 import dev.netwatcher.stats.ProtoShares;
@@ -195,7 +197,7 @@ final class Netwatcher implements Callable<Integer> {
         io.prometheus.metrics.model.registry.PrometheusRegistry registry = null;
         MetricsServer server = null;
         AtomicReference<Session> live = new AtomicReference<>();
-        LiveView view = output.ui == null ? null : new LiveView();
+        LiveView view = output.ui == null ? null : new LiveView(output.top >= 0 ? output.top : OverviewSink.PIPED_ROWS);
         Clock uiClock = new Clock();
         UiServer uiServer = output.ui == null ? null : new UiServer(view, uiClock::nowEpochNs);
         boolean uiShared = output.ui != null && output.metrics != null && output.ui.port() == output.metrics.port() && output.ui.port() != 0
@@ -250,13 +252,17 @@ final class Netwatcher implements Callable<Integer> {
         if (overview) {
             if (output.json || console) {
                 Console term = System.console();
-                sinks.addFirst(new OverviewSink(stdout, output.json, term != null && term.isTerminal()));
+                sinks.addFirst(new OverviewSink(stdout, output.json, term != null && term.isTerminal() ? Terminal::rows : null, output.top));
             }
         } else if (output.json) {
-            sinks.addFirst(new JsonSink(stdout));
+            JsonSink json = new JsonSink(stdout);
+            // -x --top N: the N busiest sockets of each walk (JSON has them all by default)
+            sinks.addFirst(watch.extra && output.top >= 0 ? new BusiestSnapshots(json, output.top, null) : json);
         } else if (console) {
             consoleSink = new ConsoleSink(stdout, legends(), (long) (timing.interval * 1e9));
-            sinks.addFirst(consoleSink);
+            // -x: the busiest --top sockets of each walk (OverviewSink.PIPED_ROWS by default), then one line for the others
+            sinks.addFirst(watch.extra ? new BusiestSnapshots(consoleSink, output.top >= 0 ? output.top : OverviewSink.PIPED_ROWS,
+                    consoleSink::comment) : consoleSink);
         }
         Fanout out = new Fanout(sinks);
 
@@ -421,6 +427,9 @@ final class Netwatcher implements Callable<Integer> {
             probes.add(Probes.connections(ConnProbe.EXTRA));
         }
         watch.validateConnEvery(pr, overview);
+        if (pr.hasMatchedOption("--top") && !overview && !watch.extra && output.ui == null) {
+            throw new UsageException("--top bounds connection tables: the overview (no option), -x or --ui");
+        }
         return probes;
     }
 }

@@ -16,6 +16,11 @@ import picocli.CommandLine.ParseResult;
 final class OutputOptions {
     @Option(names = "--json", description = "JSON Lines on stdout, one event per line.")
     boolean json;
+    @Option(names = "--top", paramLabel = "N", converter = Converters.PositiveIntConverter.class,
+            description = "Connection tables (the overview, -x, the live view) show the N busiest connections, then a line "
+                    + "that counts the others per state (default: as many as the terminal has rows for; 50 when the output "
+                    + "is not a terminal; all in JSON).")
+    int top = -1;
     @Option(names = "--duration", paramLabel = "SECONDS", converter = DurationConverter.class,
             description = "Stop after this long: seconds, or a number with a unit (500ms, 5s, 2m, 1h; so are the other "
                     + "durations; -ms and -us options take their unit plain) (default: until Ctrl-C).")

@@ -62,6 +62,12 @@ public final class ConsoleSink implements EventSink {
         else out.print(line(e));
     }
 
+    /** A line that is not an event ("# " and the text): what a bounded table left out. */
+    public void comment(String text) {
+        header();
+        out.println("# " + text);
+    }
+
     private void print(List<AnomalyFold.Line> lines) {
         for (AnomalyFold.Line l : lines) out.print(l.detail() == null ? line(l.event()) : LINE.get().line(l.event(), l.detail()));
     }

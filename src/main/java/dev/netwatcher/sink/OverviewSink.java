@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SerializedString;
+import dev.netwatcher.event.Busiest;
 import dev.netwatcher.event.DropEvent;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.Flow;
@@ -20,34 +21,49 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * No option: the original tool's default view. After each socket walk, a table of the live TCP
- * connections (owner, role, addresses, state, age, srtt, cwnd, bytes each way, retransmits)
- * and under it the drops and TCP errors since the start, by reason. On a terminal the screen
- * is redrawn; otherwise each table follows the last under a time line. With JSON, one
- * "overview" object per walk with the same content.
+ * connections (owner, role, addresses, state, age, srtt, cwnd, bytes each way, retransmits),
+ * busiest first, and under it the drops and TCP errors since the start, by reason. It fits the
+ * screen as top does: on a terminal, redrawn, as many connections as the terminal has rows for;
+ * otherwise each table follows the last under a time line, at most PIPED_ROWS connections; then
+ * one line counts the others per state. --top N sets the number (also for JSON, which has them
+ * all by default). With JSON, one "overview" object per walk with the same content.
  */
 public final class OverviewSink implements EventSink {
     static final String ROW = "%-7s %-15s %-8s %-40s %-40s %-11s %8s %9s %6s %12s %12s %7s%n";
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
 
+    /** Connections shown per table when the output is not a terminal (and --top is not given). */
+    public static final int PIPED_ROWS = 50;
+    /** Listening sockets named on the "listening:" line, then a count. */
+    static final int LISTENERS_SHOWN = 20;
+
     private final PrintStream out;
     private final JsonGenerator json;
     private final boolean redraw;
+    /** --top N, or -1 when not given. */
+    private final int top;
+    /** The terminal's rows now (it may be resized), 0 when unknown. */
+    private final java.util.function.IntSupplier terminalRows;
     private final List<TcpConnEvent> walk = new ArrayList<>();
     private final Map<String, Long> drops = new TreeMap<>(), errors = new TreeMap<>();
     /** The socket walk's count per state (it comes just before walkDone). */
     private TcpStatesReport states;
 
-    /** redraw: clear the screen before each table (a terminal); json: JSON Lines instead of tables. */
-    public OverviewSink(PrintStream out, boolean json, boolean redraw) {
+    /**
+     * json: JSON Lines instead of tables; terminalRows: the rows of the terminal out is (the screen is then
+     * redrawn for each table), null when out is not a terminal; top: --top, or -1.
+     */
+    public OverviewSink(PrintStream out, boolean json, java.util.function.IntSupplier terminalRows, int top) {
         this.out = out;
-        this.redraw = redraw && !json;
+        this.redraw = terminalRows != null && !json;
+        this.terminalRows = terminalRows;
+        this.top = top;
         try {
             this.json = json ? new JsonFactory().createGenerator(out, JsonEncoding.UTF8) : null;
             if (this.json != null) this.json.setRootValueSeparator(new SerializedString(""));
@@ -78,32 +94,45 @@ public final class OverviewSink implements EventSink {
         for (TcpConnEvent c : walk) (c.info().listening() ? listeners : conns).add(c);
         walk.clear();
         // busiest first: what an engineer looks for
-        conns.sort(Comparator.comparingLong((TcpConnEvent c) -> -(c.info().bytesSent() + c.info().bytesReceived()))
-                .thenComparing(c -> Flow.endpoint(c.flow().saddr(), c.flow().sport())));
-        if (json != null) writeJson(epochNs, conns, listeners);
-        else writeTable(epochNs, conns, listeners);
+        if (json != null) writeJson(epochNs, Busiest.of(conns, top), listeners);
+        else writeTable(epochNs, Busiest.of(conns, rows(listeners)), listeners);
     }
 
-    private void writeTable(long epochNs, List<TcpConnEvent> conns, List<TcpConnEvent> listeners) {
+    /** How many connections the table has room for (see the class comment). */
+    private int rows(List<TcpConnEvent> listeners) {
+        if (top >= 0) return top;
+        if (!redraw) return PIPED_ROWS;
+        int lines = terminalRows.getAsInt();
+        if (lines <= 0) return PIPED_ROWS;
+        // title, states, column header, the "more" line, listening, and the two count tables
+        int fixed = 4 + (states != null ? 1 : 0) + (listeners.isEmpty() ? 0 : 1)
+                + 1 + Math.max(1, drops.size()) + 1 + Math.max(1, errors.size()) + 1;
+        return Math.max(3, lines - fixed);
+    }
+
+    private void writeTable(long epochNs, Busiest conns, List<TcpConnEvent> listeners) {
         if (redraw) out.print("\033[H\033[2J");
         out.printf("--- netwatcher %s: %d TCP connections, %d listening; drops and TCP errors since start ---%n",
-                TIME.format(Instant.ofEpochSecond(0, epochNs)), conns.size(), listeners.size());
+                TIME.format(Instant.ofEpochSecond(0, epochNs)), conns.total(), listeners.size());
         if (states != null) out.println("TCP sockets by state: " + states.summary());
         out.printf(ROW, "PID", "COMM", "ROLE", "LOCAL", "REMOTE", "STATE", "AGE", "SRTT_MS", "CWND", "TX_BYTES",
                 "RX_BYTES", "RETRANS");
-        for (TcpConnEvent c : conns) {
+        for (TcpConnEvent c : conns.shown()) {
             TcpInfo i = c.info();
             out.printf(ROW, c.owner() == null ? "-" : Integer.toString(c.owner().pid()), c.owner() == null ? "-" : c.owner().comm(),
                     c.role() == null ? "-" : c.role(), Flow.endpoint(c.flow().saddr(), c.flow().sport()),
                     Flow.endpoint(c.flow().daddr(), c.flow().dport()), i.state(), c.ageText(),
                     String.format("%.3f", i.srttUs() / 1e3), i.cwnd(), i.bytesSent(), i.bytesReceived(), i.retransTotal());
         }
+        String more = conns.moreLine("connections");
+        if (more != null) out.println(more + (top < 0 ? " (--top N shows more)" : ""));
         if (!listeners.isEmpty()) {
             StringBuilder sb = new StringBuilder("listening:");
-            for (TcpConnEvent l : listeners) {
+            for (TcpConnEvent l : listeners.subList(0, Math.min(LISTENERS_SHOWN, listeners.size()))) {
                 sb.append(' ').append(Flow.endpoint(l.flow().saddr(), l.flow().sport()));
                 if (l.owner() != null) sb.append('(').append(l.owner().comm()).append(')');
             }
+            if (listeners.size() > LISTENERS_SHOWN) sb.append(" ... and ").append(listeners.size() - LISTENERS_SHOWN).append(" more");
             out.println(sb);
         }
         counts("DROP REASON", drops);
@@ -120,14 +149,20 @@ public final class OverviewSink implements EventSink {
         for (Map.Entry<String, Long> e : m.entrySet()) out.printf("%-40s %10d%n", e.getKey(), e.getValue());
     }
 
-    private void writeJson(long epochNs, List<TcpConnEvent> conns, List<TcpConnEvent> listeners) {
+    private void writeJson(long epochNs, Busiest conns, List<TcpConnEvent> listeners) {
         try {
             json.writeStartObject();
             json.writeStringField("type", "overview");
             json.writeNumberField("ts_ns", epochNs);
+            json.writeNumberField("connections_total", conns.total());
             json.writeArrayFieldStart("connections");
-            for (TcpConnEvent c : conns) connection(c);
+            for (TcpConnEvent c : conns.shown()) connection(c);
             json.writeEndArray();
+            if (conns.more() > 0) {
+                json.writeObjectFieldStart("more_by_state");
+                for (Map.Entry<String, Long> e : conns.moreByState().entrySet()) json.writeNumberField(e.getKey(), e.getValue());
+                json.writeEndObject();
+            }
             json.writeArrayFieldStart("listeners");
             for (TcpConnEvent c : listeners) connection(c);
             json.writeEndArray();

@@ -2,6 +2,7 @@ package dev.netwatcher.ui;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.netwatcher.event.Busiest;
 import dev.netwatcher.event.DropEvent;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.event.Flow;
@@ -50,10 +51,17 @@ public final class LiveView implements EventSink {
             recentAnomalies = new ArrayDeque<>();
     private long retransmits;
     private final List<TcpConnEvent> walk = new ArrayList<>();
-    private List<TcpConnEvent> connections = List.of();
+    private Busiest connections = Busiest.of(List.of(), 0);
     private final JsonFactory json = new JsonFactory();
+    /** Connections in the page's table: the busiest, as in the overview (--top, else OverviewSink's PIPED_ROWS). */
+    private final int top;
 
     public LiveView() {
+        this(50);
+    }
+
+    public LiveView(int top) {
+        this.top = top;
         for (int d = 0; d < 2; d++) for (int l = 0; l < 4; l++) window[d][l] = new Histogram(3_600_000_000_000L, 2);
     }
 
@@ -106,7 +114,7 @@ public final class LiveView implements EventSink {
             walk.clear();
             return;
         }
-        connections = List.copyOf(walk);
+        connections = Busiest.of(walk, top);
         walk.clear();
     }
 
@@ -171,7 +179,7 @@ public final class LiveView implements EventSink {
         recentAnomalies.clear();
         retransmits = 0;
         walk.clear();
-        connections = List.of();
+        connections = Busiest.of(List.of(), 0);
     }
 
     /**
@@ -241,8 +249,9 @@ public final class LiveView implements EventSink {
             rows(g, "recent_retransmits", recentRetrans, "ca_state", "flow", "owner");
             rows(g, "anomalies", recentAnomalies, "what", "flow", "owner");
             g.writeArrayFieldStart("connections");
-            for (TcpConnEvent c : connections) connection(g, c);
+            for (TcpConnEvent c : connections.shown()) connection(g, c);
             g.writeEndArray();
+            g.writeStringField("connections_more", connections.moreLine("connections"));
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

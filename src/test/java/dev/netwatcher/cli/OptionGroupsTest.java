@@ -28,7 +28,8 @@ class OptionGroupsTest {
             assertEquals(10.0, app.timing.totalsEvery);
             assertEquals(3.0, app.timing.anomalyFactor);
             assertEquals(6.0, app.timing.anomalySigmas);
-            assertEquals(50.0, app.timing.anomalyFloorUs);
+            assertEquals(10.0, app.timing.anomalyFloorUs);
+            assertEquals(-1, app.output.top);
             assertEquals(50.0, app.timing.anomalyWarmup);
             assertEquals(16384, app.output.ringKb);
             assertEquals(Path.of("data"), app.output.logDir);

@@ -180,7 +180,7 @@ class CliIT {
         String[][] bad = {{"-s", "70000"}, {"-d", "abc"}, {"-S", "--duration", "-3"}, {"-S", "--duration", "0"},
                 {"--frobnicate"}, {"-L", "-S"}, {"-t", "--anomaly-factor", "2"},
                 {"-t", "-L", "--anomaly-factor", "-1"}, {"-t", "-L", "--interval", "x"}, {"-S", "--totals-every", "5"}, {"-T", "-S"}, {"-S", "--saddr", "300.1.2.3"}, {"-S", "--daddr", "fd00::/200"},
-                {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"},
+                {"-S", "--netns", "x"}, {"-S", "--no-logs", "--log-dir", "/tmp"}, {"--top", "0"}, {"-x", "--top", "x"}, {"-S", "--top", "5"},
                 {"-S", "--metrics", "70000"}, {"-S", "--metrics", "localhost:"}, {"-S", "--metrics", "::1:9464"},
                 {"-S", "--metrics", "x:y"}, {"-S", "--events"}, {"-S", "--bpf-stats"},
                 {"-S", "--metrics", "9464", "--events", "--json"}, {"-S", "--ring-buffer-kb", "3"},

@@ -105,6 +105,66 @@ class OverviewIT extends LabTest {
         CliIT.awaitClean("the overview");
     }
 
+    /**
+     * 300 connections into B: the overview's table, piped, holds the 50 busiest (each client sent i*10
+     * bytes: rows 300 down to 251), then one line counts the other 250 per state; --json --top 10 has the
+     * 10 busiest and the total; -x --top 5 prints 5 sockets per walk and a line for the others. Every
+     * count is against ss in B.
+     */
+    @Test
+    void manyConnectionsFitTheTableAndTheRestAreCounted() throws Exception {
+        int n = 300;
+        Process server = lab.spawnReady(lab.b, Lab.python("many_conns.py", "server", 7250));
+        Process clients = lab.spawn(lab.a, Lab.python("many_conns.py", "client", Lab.B4, 7250, n));
+        assertEquals("done", Lab.readLine(clients.getInputStream()));
+        long established = 0;
+        for (long t = System.nanoTime() + 5_000_000_000L; System.nanoTime() < t; Thread.sleep(100)) {
+            established = lab.inNs(lab.b, "ss", "-Htn", "state", "established", "sport", "= :7250").lines().count();
+            if (established == n) break;
+        }
+        assertEquals(n, established, "ss: B holds every connection");
+        String netns = Long.toString(lab.netns(lab.b));
+        try (dev.netwatcher.lab.NwProcess table = dev.netwatcher.lab.NwProcess.start(tmp, "--netns", netns, "--no-logs");
+             dev.netwatcher.lab.NwProcess json = dev.netwatcher.lab.NwProcess.start(tmp, "--netns", netns, "--no-logs", "--json", "--top", "10");
+             dev.netwatcher.lab.NwProcess extra = dev.netwatcher.lab.NwProcess.start(tmp, "-x", "--conn-every", "1", "--top", "5",
+                     "--netns", netns, "--no-logs")) {
+            Thread.sleep(2500);
+            for (dev.netwatcher.lab.NwProcess p : List.of(table, json, extra)) assertEquals(143, p.stop(), p.summary());
+
+            // the last table: 50 rows under the column header, then "... and 250 more connections: ESTABLISHED 250"
+            List<String> lines = table.out().lines().toList();
+            int header = -1;
+            for (int i = 0; i < lines.size(); i++) if (lines.get(i).startsWith("PID ")) header = i;
+            assertTrue(header >= 0, table.out());
+            List<String> rows = new java.util.ArrayList<>();
+            int at = header + 1;
+            for (; at < lines.size() && !lines.get(at).startsWith("... and "); at++) rows.add(lines.get(at));
+            assertEquals(50, rows.size(), "50 rows when the output is not a terminal: " + rows);
+            assertEquals("... and " + (n - 50) + " more connections: ESTABLISHED " + (n - 50) + " (--top N shows more)", lines.get(at));
+            java.util.Set<Long> received = new java.util.TreeSet<>();
+            for (String r : rows) received.add(Long.parseLong(r.trim().split(" +")[10]));
+            java.util.Set<Long> busiest = new java.util.TreeSet<>();
+            for (int i = n - 49; i <= n; i++) busiest.add(i * 10L + 0);
+            assertEquals(busiest, received, "the busiest first: what the last 50 clients sent");
+
+            JsonNode last = json.json("overview", e -> true).getLast();
+            assertEquals(10, last.get("connections").size());
+            assertEquals(n, last.get("connections_total").asInt());
+            assertEquals(n - 10, last.get("more_by_state").get("ESTABLISHED").asInt(), last.get("more_by_state").toString());
+            assertEquals(n * 10, last.get("connections").get(0).get("bytes_received").asInt(), "the busiest first");
+
+            // -x: each walk 5 tcp_conn snapshot lines, then the others (299 established and the listener) in one line
+            String x = extra.out();
+            assertTrue(x.contains("# ... and " + (n + 1 - 5) + " more sockets in this walk: ESTABLISHED " + (n - 5) + ", LISTEN 1"), x);
+            long walks = x.lines().filter(l -> l.startsWith("# ... and ")).count();
+            long snapshotLines = x.lines().filter(l -> l.contains(" tcp_conn ") && l.contains(":7250")).count();
+            assertTrue(walks >= 2 && snapshotLines == 5 * walks, walks + " walks, " + snapshotLines + " lines");
+        } finally {
+            clients.destroyForcibly();
+            server.destroyForcibly();
+        }
+    }
+
     /** The connection row with these local and remote ports. */
     static JsonNode row(JsonNode overview, int sport, int dport) {
         for (JsonNode c : overview.get("connections")) {
