@@ -211,7 +211,7 @@ final class Netwatcher implements Callable<Integer> {
                     () -> live.get() == null ? List.of() : live.get().connectionStates(),
                     () -> live.get() == null ? List.of() : live.get().protoCounts())));
             try {
-                server = MetricsServer.start(output.metrics.host(), output.metrics.port(), registry, uiShared ? uiServer : null);
+                server = MetricsServer.start(output.metrics.host(), output.metrics.port(), registry, uiShared ? uiServer : null, output.web);
             } catch (UncheckedIOException e) {
                 stderr.println("netwatcher: " + e.getMessage());
                 if (uiServer != null) uiServer.close();
@@ -220,7 +220,7 @@ final class Netwatcher implements Callable<Integer> {
         }
         if (uiServer != null && !uiShared) {
             try {
-                uiServer.listen(output.ui.host() == null ? "127.0.0.1" : output.ui.host(), output.ui.port());
+                uiServer.listen(output.ui.host() == null ? "127.0.0.1" : output.ui.host(), output.ui.port(), output.web);
             } catch (UncheckedIOException e) {
                 stderr.println("netwatcher: " + e.getMessage());
                 uiServer.close();
@@ -229,6 +229,7 @@ final class Netwatcher implements Callable<Integer> {
             }
         }
         AutoCloseable servers = closing(server, uiServer);
+        for (String w : output.exposure()) stderr.println("netwatcher: warning: " + w);
 
         List<EventSink> sinks = new ArrayList<>();
         RunSummary summary = new RunSummary().sampling(timing.sample);
@@ -381,9 +382,9 @@ final class Netwatcher implements Callable<Integer> {
         return "netwatcher: attached " + String.join(" ", session.running())
                 + (timing.sample > 1 ? " (following 1 packet in " + timing.sample + ")" : "")
                 + (spaces > 0 ? " (netfilter hooks in " + spaces + (spaces == 1 ? " network namespace)" : " network namespaces)") : "")
-                + (server != null ? "; metrics on http://" + (output.metrics.host() == null ? "0.0.0.0" : output.metrics.host()) + ":"
+                + (server != null ? "; metrics on " + output.scheme() + "://" + (output.metrics.host() == null ? "0.0.0.0" : output.metrics.host()) + ":"
                         + server.port() + "/metrics" : "")
-                + (uiServer != null ? "; live view (read-only) on http://" + (uiShared ? (output.metrics.host() == null ? "0.0.0.0" : output.metrics.host())
+                + (uiServer != null ? "; live view (read-only) on " + output.scheme() + "://" + (uiShared ? (output.metrics.host() == null ? "0.0.0.0" : output.metrics.host())
                         + ":" + server.port() : (output.ui.host() == null ? "127.0.0.1" : output.ui.host()) + ":" + uiServer.port()) + "/" : "")
                 + (output.duration > 0 ? " for " + output.duration + " s" : "; Ctrl-C to stop");
     }

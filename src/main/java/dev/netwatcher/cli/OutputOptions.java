@@ -5,6 +5,7 @@ import dev.netwatcher.cli.Converters.Endpoint;
 import dev.netwatcher.cli.Converters.EndpointConverter;
 import dev.netwatcher.cli.Converters.RingConverter;
 import dev.netwatcher.metrics.OwnerLabels;
+import dev.netwatcher.web.WebConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -47,6 +48,13 @@ final class OutputOptions {
                     + "server when both name the same port): per-layer latency, flows, drops, retransmissions, anomalies, "
                     + "connections. Read-only. Turns per-event console output and log files off, as --metrics does.")
     Endpoint ui;
+    @Option(names = "--web-config", paramLabel = "FILE",
+            description = "TLS and basic authentication for --metrics and --ui, in node_exporter's web configuration format "
+                    + "(tls_server_config: cert_file, key_file, client_ca_file, client_auth_type, min_version; "
+                    + "basic_auth_users: bcrypt hashes).")
+    Path webConfigFile;
+    /** --web-config, loaded and checked by validate(). */
+    WebConfig web;
     @Option(names = "--bpf-stats", description = "With --metrics: turn on the kernel's per-program run count and time "
             + "(netwatcher_bpf_program_*; costs two clock reads per program run).")
     boolean bpfStats;
@@ -74,5 +82,46 @@ final class OutputOptions {
         }
         if (metrics == null && bpfStats) throw new UsageException("--bpf-stats belongs to --metrics: add --metrics [HOST:]PORT");
         if (events && json) throw new UsageException("--events and --json contradict each other: choose one output");
+        if (webConfigFile != null) {
+            if (metrics == null && ui == null) throw new UsageException("--web-config protects --metrics and --ui: add one of them");
+            try {
+                web = WebConfig.load(webConfigFile);
+            } catch (WebConfig.Invalid e) {
+                throw new UsageException("--web-config: " + e.getMessage());
+            }
+        }
+    }
+
+    /** "http" or "https", as the servers answer. */
+    String scheme() {
+        return web == null ? "http" : web.scheme();
+    }
+
+    /**
+     * One line per server that anyone on the network can reach without credentials: bound beyond
+     * loopback with no --web-config users.
+     */
+    List<String> exposure() {
+        if (web != null && web.authenticates()) return List.of();
+        List<String> out = new java.util.ArrayList<>();
+        if (metrics != null && !loopback(metrics.host())) {
+            out.add("metrics on " + (metrics.host() == null ? "every address" : metrics.host())
+                    + " are readable by anyone who can reach the port" + (metricsLabels != null ? " (with the owners' cgroups and containers)" : "")
+                    + "; protect them with --web-config (README, \"Protecting --metrics and --ui\")");
+        }
+        if (ui != null && ui.host() != null && !loopback(ui.host()) && !(metrics != null && ui.port() == metrics.port())) {
+            out.add("the live view on " + ui.host() + " shows this host's flows, processes, containers, drops and connections to anyone "
+                    + "who can reach the port; protect it with --web-config (README, \"Protecting --metrics and --ui\")");
+        }
+        return out;
+    }
+
+    private static boolean loopback(String host) {
+        if (host == null) return false;
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.netwatcher.metrics;
 
 import dev.netwatcher.ui.UiServer;
+import dev.netwatcher.web.WebConfig;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -22,10 +23,17 @@ public final class MetricsServer implements AutoCloseable {
 
     /** The same, also serving the live view (--ui on the same port) at every other path. */
     public static MetricsServer start(String host, int port, PrometheusRegistry registry, UiServer ui) {
+        return start(host, port, registry, ui, null);
+    }
+
+    /** The same, with --web-config's TLS and basic authentication (web null: plain HTTP, open). */
+    public static MetricsServer start(String host, int port, PrometheusRegistry registry, UiServer ui, WebConfig web) {
         try {
             HTTPServer.Builder b = HTTPServer.builder().port(port).registry(registry);
             if (host != null) b.hostname(host);
             if (ui != null) b.defaultHandler(ui.handler()).executorService(ui.executor());
+            if (web != null && web.tls()) b.httpsConfigurator(web.https());
+            if (web != null && web.authenticates()) b.authenticator(web.authenticator());
             return new MetricsServer(b.buildAndStart());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serve metrics on " + (host == null ? "" : host + ":") + port

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import dev.netwatcher.web.WebConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -59,12 +60,25 @@ public final class UiServer implements AutoCloseable {
 
     /** Serves on its own server at host:port. Throws UncheckedIOException when the port cannot be bound. */
     public UiServer listen(String host, int port) {
+        return listen(host, port, null);
+    }
+
+    /** The same, with --web-config's TLS and basic authentication (web null: plain HTTP, open). */
+    public UiServer listen(String host, int port, WebConfig web) {
         try {
-            own = HttpServer.create(new InetSocketAddress(host, port), 16);
+            InetSocketAddress at = new InetSocketAddress(host, port);
+            if (web != null && web.tls()) {
+                com.sun.net.httpserver.HttpsServer s = com.sun.net.httpserver.HttpsServer.create(at, 16);
+                s.setHttpsConfigurator(web.https());
+                own = s;
+            } else {
+                own = HttpServer.create(at, 16);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serve the live view on " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        own.createContext("/", handler());
+        com.sun.net.httpserver.HttpContext ctx = own.createContext("/", handler());
+        if (web != null && web.authenticates()) ctx.setAuthenticator(web.authenticator());
         own.setExecutor(streams);
         own.start();
         return this;

@@ -54,6 +54,7 @@ class DeployTest {
         assertEquals(Set.of("BPF", "PERFMON", "NET_ADMIN", "SYS_RESOURCE"), new HashSet<>(strings(sc.path("capabilities").path("add"))));
 
         List<String> args = strings(c.path("args"));
+        String checked;
         int i = args.indexOf("--metrics");
         assertTrue(i >= 0 && i + 1 < args.size(), "serves metrics: " + args);
         String port = args.get(i + 1).replaceAll(".*:", "");
@@ -62,7 +63,27 @@ class DeployTest {
         // the options hold together: the same arguments through the real parser and every usage check, with
         // --check (--help would skip the checks of option combinations); its first line names what would attach,
         // the rows after it say whether this kernel serves each feature (exit 0: every requested one)
-        String checked = check(args).lines().findFirst().orElse("").trim();
+        // --web-config: the Secret's file, with the node certificate the kubelet would mount made here
+        int w = args.indexOf("--web-config");
+        assertTrue(w >= 0, "the metrics are protected: " + args);
+        JsonNode secret = docs.stream().filter(d -> d.path("kind").asText().equals("Secret")
+                && d.path("metadata").path("name").asText().equals("netwatcher-web")).findFirst().orElseThrow();
+        Path tmp = Files.createTempDirectory("nw-deploy");
+        try {
+            Path pki = dev.netwatcher.lab.TestPki.make(tmp);
+            String web = secret.path("stringData").path("web-config.yml").asText()
+                    .replace("/etc/netwatcher/tls/tls.crt", pki.resolve("server.crt").toString())
+                    .replace("/etc/netwatcher/tls/tls.key", pki.resolve("server.key").toString());
+            Files.writeString(tmp.resolve("web-config.yml"), web);
+            args = new ArrayList<>(args);
+            args.set(w + 1, tmp.resolve("web-config.yml").toString());
+            checked = check(args).lines().findFirst().orElse("").trim();
+        } finally {
+            try (var files = Files.walk(tmp)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+        assertTrue(spec.path("volumes").toString().contains("netwatcher-web"), "the Secret is mounted");
         assertTrue(checked.startsWith("netwatcher: options ok; would attach ") && checked.endsWith(" and serve metrics on 0.0.0.0:" + port),
                 checked);
         String attach = checked.replaceAll(".*would attach (.*) and serve.*", "$1");

@@ -33,8 +33,8 @@ import java.util.regex.Pattern;
  */
 public final class NwProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private static final Pattern METRICS = Pattern.compile("metrics on http://[^ ]*:(\\d+)/metrics");
-    private static final Pattern UI = Pattern.compile("live view \\(read-only\\) on http://[^ ]*:(\\d+)/");
+    private static final Pattern METRICS = Pattern.compile("metrics on https?://[^ ]*:(\\d+)/metrics");
+    private static final Pattern UI = Pattern.compile("live view \\(read-only\\) on https?://[^ ]*:(\\d+)/");
 
     private final Process process;
     private final Path stdout;
