@@ -2,6 +2,8 @@
 /*
  * Shared by every netwatcher BPF program: the event header and flow that start
  * every record, the in-kernel filter, lost-event accounting and context helpers.
+ * Two parts live in their own files, included where they stand: nw_owner.h (socket
+ * owners and the --pid/--comm/--cgroup match) and nw_flow.h (flows and the filter).
  * The Java side of these structs is generated from this object's BTF (ContractGen):
  * a field is written here once, and Java reads it by its generated name.
  */
@@ -223,128 +225,7 @@ const volatile __u32 nw_skb_comm = 1;
 /* The same for bpf_get_current_pid_tgid, which 6.1 does not give cgroup_skb programs. */
 const volatile __u32 nw_skb_pid = 1;
 
-/*
- * Who owns a socket: the task that last sent, received, connected or listened on it, kept in
- * the socket's own storage (owner.bpf.c sets it; one map shared by every object, see
- * Session). BPF_F_CLONE: a socket accept() returns starts with its listener's owner
- * (bpf_sk_storage_clone() in sk_clone_lock()). Events in softirq (most received packets, a
- * retransmission from the RTO timer, a drop at a full receive queue) name their process
- * through it. match: whether this owner passes nw_filter's pid/comm/cgroup, decided when the
- * owner is set (nw_owner_match()), so events only read it.
- */
-struct nw_owner {
-	__u32 pid;
-	__u32 tid;
-	__u64 cgroup;
-	char comm[16];
-	__u32 match;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
-	__type(key, int);
-	__type(value, struct nw_owner);
-} nw_owners SEC(".maps");
-
-/* At most this many levels of cgroup are walked up to find --cgroup's (nw_cgroup_under). */
-#define NW_CGROUP_DEPTH 16
-
-static __always_inline __u64 nw_cgroup_id(const struct cgroup *cg)
-{
-	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
-}
-
-/* The cgroup the socket was made in (cgroup v2: sock_cgroup_ptr(), include/linux/cgroup-defs.h). */
-static __always_inline struct cgroup *nw_sk_cgroup(const struct sock *sk)
-{
-	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
-}
-
-static __always_inline struct cgroup *nw_task_cgroup(struct task_struct *t)
-{
-	return BPF_CORE_READ(t, cgroups, dfl_cgrp);
-}
-
-/* Is cg --cgroup's cgroup or one below it? (cgroup->self.parent up to the root) */
-static __always_inline int nw_cgroup_under(const struct cgroup *cg)
-{
-	for (int i = 0; i < NW_CGROUP_DEPTH && cg; i++) {
-		if (BPF_CORE_READ(cg, kn, id) == nw_filter.cgroup)
-			return 1;
-		struct cgroup_subsys_state *up = BPF_CORE_READ(cg, self.parent);
-		cg = up ? BPF_CORE_READ(up, cgroup) : 0;
-	}
-	return 0;
-}
-
-/* Does an owner with this pid, comm and cgroup pass --pid, --comm and --cgroup? */
-static __always_inline int nw_owner_match(__u32 pid, const char *comm, const struct cgroup *cg)
-{
-	if (nw_filter.pid && pid != nw_filter.pid)
-		return 0;
-	if (nw_filter.comm[0]) {
-		for (int i = 0; i < 16; i++) {
-			if (comm[i] != nw_filter.comm[i])
-				return 0;
-			if (!comm[i])
-				break;
-		}
-	}
-	return !nw_filter.cgroup || nw_cgroup_under(cg);
-}
-
-/* nw_owner_match() of the current task (task context, tracing and iterator programs). */
-static __always_inline int nw_current_match(void)
-{
-	char comm[16] = {};
-
-	if (nw_filter.comm[0])
-		bpf_get_current_comm(comm, sizeof(comm));
-	return nw_owner_match(bpf_get_current_pid_tgid() >> 32, comm,
-			      nw_filter.cgroup ? nw_task_cgroup(bpf_get_current_task_btf()) : 0);
-}
-
-/* sk's owner, or 0 (no socket, not a full socket, never used by a task since netwatcher started). */
-static __always_inline struct nw_owner *nw_owner_of(const struct sock *sk)
-{
-	struct nw_owner *o = sk ? bpf_sk_storage_get(&nw_owners, (struct sock *)sk, 0, 0) : 0;
-
-	return o && o->pid ? o : 0;
-}
-
-/*
- * Does an event of socket sk (0 if none) pass --pid/--comm/--cgroup? Its owner if known, else
- * the current task in task context, else (--cgroup alone) the cgroup the socket was made in;
- * an event with no owner at all does not pass. skb_prog: a netfilter or cgroup_skb program,
- * which may not read socket storage (and on older kernels not the task's name or pid, see
- * nw_skb_comm): the task in task context, else the socket's cgroup.
- */
-static __always_inline int nw_owner_pass_at(const struct sock *sk, int in_task, int skb_prog)
-{
-	if (!nw_filter.owner)
-		return 1;
-	if (!skb_prog) {
-		struct nw_owner *o = nw_owner_of(sk);
-		if (o)
-			return o->match;
-		if (in_task)
-			return nw_current_match();
-	} else if (in_task && nw_skb_pid && (nw_skb_comm || !nw_filter.comm[0]) && !nw_filter.cgroup) {
-		char comm[16] = {};
-		if (nw_filter.comm[0])
-			bpf_get_current_comm(comm, sizeof(comm));
-		return nw_owner_match(bpf_get_current_pid_tgid() >> 32, comm, 0);
-	}
-	return sk && !nw_filter.pid && !nw_filter.comm[0] && nw_cgroup_under(nw_sk_cgroup(sk));
-}
-
-/* nw_owner_pass_at() for a tracing program's ctx. */
-static __always_inline int nw_owner_pass(void *ctx, const struct sock *sk)
-{
-	return !nw_filter.owner || nw_owner_pass_at(sk, nw_in_task_context(ctx), 0);
-}
+#include "nw_owner.h"
 
 /*
  * The header with a time the hook already read (one clock read per hook), naming sk's owner
@@ -394,86 +275,7 @@ static __always_inline void nw_fill_hdr_skb(void *ctx, struct nw_hdr *h, __u32 t
 	nw_fill_hdr_at(h, type, netns, bpf_ktime_get_ns(), nw_in_task_context(ctx), 1, sk);
 }
 
-/*
- * sk must be a BTF pointer (a tracepoint or fentry argument, skb->sk, an iterator's socket):
- * the fields below are then plain loads the verifier makes fault-safe (PROBE_MEM), no helper
- * call. bpf_stats under -t, iperf3 1 stream: nw_pkt_ready 430 -> see BENCHMARKS.md, where
- * nw_flow_from_sk() and nw_sk_netns() were eight bpf_probe_read_kernel() calls per use.
- */
-static __always_inline __u32 nw_sk_netns(const struct sock *sk)
-{
-	return sk->__sk_common.skc_net.net->ns.inum;
-}
-
-/* The addresses and ports of any socket, TIME_WAIT and request sockets included (struct sock_common). */
-static __always_inline void nw_flow_from_skc(struct nw_flow *f, const struct sock_common *skc)
-{
-	__u16 family = skc->skc_family;
-
-	f->family = family;
-	f->sport = skc->skc_num;
-	f->dport = bpf_ntohs(skc->skc_dport);
-	if (family == AF_INET) {
-		__u32 s = skc->skc_rcv_saddr, d = skc->skc_daddr;
-		__builtin_memcpy(f->saddr, &s, 4);
-		__builtin_memcpy(f->daddr, &d, 4);
-	} else if (family == AF_INET6) {
-		__u32 a[4];
-		a[0] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[0];
-		a[1] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[1];
-		a[2] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[2];
-		a[3] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[3];
-		__builtin_memcpy(f->saddr, a, 16);
-		a[0] = skc->skc_v6_daddr.in6_u.u6_addr32[0];
-		a[1] = skc->skc_v6_daddr.in6_u.u6_addr32[1];
-		a[2] = skc->skc_v6_daddr.in6_u.u6_addr32[2];
-		a[3] = skc->skc_v6_daddr.in6_u.u6_addr32[3];
-		__builtin_memcpy(f->daddr, a, 16);
-	}
-}
-
-static __always_inline void nw_flow_from_sk(struct nw_flow *f, const struct sock *sk)
-{
-	nw_flow_from_skc(f, &sk->__sk_common);
-	f->proto = sk->sk_protocol;
-}
-
-static __always_inline int nw_prefix_match(const __u8 *addr, const volatile __u8 *want, __u8 bits)
-{
-	for (int i = 0; i < 16; i++) {
-		if (bits == 0)
-			return 1;
-		if (bits >= 8) {
-			if (addr[i] != want[i])
-				return 0;
-			bits -= 8;
-		} else {
-			__u8 mask = (__u8)(0xff << (8 - bits));
-			return (addr[i] & mask) == (want[i] & mask);
-		}
-	}
-	return 1;
-}
-
-/* True when the event passes the user's filter. netns 0 means "unknown". */
-static __always_inline int nw_filter_pass(const struct nw_flow *f, __u32 netns)
-{
-	if (nw_filter.netns && nw_filter.netns != netns)
-		return 0;
-	if (nw_filter.sport && nw_filter.sport != f->sport)
-		return 0;
-	if (nw_filter.dport && nw_filter.dport != f->dport)
-		return 0;
-	if (nw_filter.saddr_family &&
-	    (f->family != nw_filter.saddr_family ||
-	     !nw_prefix_match(f->saddr, nw_filter.saddr, nw_filter.saddr_prefix)))
-		return 0;
-	if (nw_filter.daddr_family &&
-	    (f->family != nw_filter.daddr_family ||
-	     !nw_prefix_match(f->daddr, nw_filter.daddr, nw_filter.daddr_prefix)))
-		return 0;
-	return 1;
-}
+#include "nw_flow.h"
 
 /*
  * tcp_retransmit_skb's third argument, err (the result of __tcp_retransmit_skb()), exists

@@ -31,7 +31,7 @@ public final class Main {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Netwatcher app = new Netwatcher();
         CommandLine cl = new CommandLine(app);
-        cl.getHelpSectionMap().put(picocli.CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST, Netwatcher::optionSections);
+        cl.getHelpSectionMap().put(picocli.CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST, HelpSections::optionSections);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {

@@ -92,74 +92,8 @@ final class Netwatcher implements Callable<Integer> {
     @Mixin
     OutputOptions output = new OutputOptions();
 
-    /** The --help section headings of the option groups, by mixin (field) name, in order. */
-    static final Map<String, String> SECTIONS = sections();
-
-    private static Map<String, String> sections() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("watch", "What to watch (the original's options, and more):");
-        m.put("payload", "Application protocols:");
-        m.put("filters", "Filters (applied in the kernel):");
-        m.put("timing", "Packet timing and -L:");
-        m.put("output", "Output, metrics and the run:");
-        return m;
-    }
-
-    /** --help's option list: the other options (help, version: picocli's own mixin), then a section per group. */
-    static String optionSections(picocli.CommandLine.Help help) {
-        CommandSpec spec = help.commandSpec();
-        java.util.Set<picocli.CommandLine.Model.OptionSpec> grouped = new java.util.HashSet<>();
-        for (String group : SECTIONS.keySet()) grouped.addAll(spec.mixins().get(group).options());
-        StringBuilder sb = new StringBuilder();
-        picocli.CommandLine.Help.Layout own = help.createDefaultLayout();
-        own.addOptions(spec.options().stream().filter(o -> !grouped.contains(o)).toList(), help.parameterLabelRenderer());
-        sb.append(own);
-        for (Map.Entry<String, String> s : SECTIONS.entrySet()) {
-            picocli.CommandLine.Help.Layout l = help.createDefaultLayout();
-            l.addOptions(spec.mixins().get(s.getKey()).options(), help.parameterLabelRenderer());
-            sb.append(System.lineSeparator()).append(s.getValue()).append(System.lineSeparator()).append(l);
-        }
-        return sb.toString();
-    }
-
     /** No probe option was given: the overview (set by selectProbes). */
     boolean overview;
-
-    /**
-     * The log files of the overview: events as usual, but the socket walks' snapshots become the
-     * connection table of connect.log, rewritten after each walk (conn.log would grow by every
-     * socket each second).
-     */
-    private record OverviewLogs(LogFileSink sink, List<TcpConnEvent> walk) implements EventSink {
-        OverviewLogs(LogFileSink sink) {
-            this(sink, new ArrayList<>());
-        }
-
-        @Override
-        public void accept(Event e) {
-            if (e instanceof TcpConnEvent c && c.reason().equals("snapshot")) {
-                if (!c.info().listening()) walk.add(c);
-            } else {
-                sink.accept(e);
-            }
-        }
-
-        @Override
-        public void walkDone(long epochNs) {
-            sink.connections(walk);
-            walk.clear();
-        }
-
-        @Override
-        public void flush() {
-            sink.flush();
-        }
-
-        @Override
-        public void close() {
-            sink.close();
-        }
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -240,7 +174,7 @@ final class Netwatcher implements Callable<Integer> {
             try {
                 LogFileSink files = new LogFileSink(output.logDir);
                 // the overview's per-second socket walks stay out of the files (conn.log would grow by every socket each second)
-                sinks.add(overview ? new OverviewLogs(files) : files);
+                sinks.add(overview ? new dev.netwatcher.sink.OverviewLogs(files) : files);
             } catch (LogFolder.Unsafe e) {
                 stderr.println("netwatcher: " + e.getMessage() + " (choose another --log-dir, or --no-logs)");
                 servers.close();
@@ -260,7 +194,7 @@ final class Netwatcher implements Callable<Integer> {
             // -x --top N: the N busiest sockets of each walk (JSON has them all by default)
             sinks.addFirst(watch.extra && output.top >= 0 ? new BusiestSnapshots(json, output.top, null) : json);
         } else if (console) {
-            consoleSink = new ConsoleSink(stdout, legends(), (long) (timing.interval * 1e9));
+            consoleSink = new ConsoleSink(stdout, legends(), watch.timeload ? (long) (timing.interval * 1e9) : 0);
             // -x: the busiest --top sockets of each walk (OverviewSink.PIPED_ROWS by default), then one line for the others
             sinks.addFirst(watch.extra ? new BusiestSnapshots(consoleSink, output.top >= 0 ? output.top : OverviewSink.PIPED_ROWS,
                     consoleSink::comment) : consoleSink);

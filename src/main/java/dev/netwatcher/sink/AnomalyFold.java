@@ -11,23 +11,29 @@ import java.util.Map;
 
 /**
  * -L on the console: what a person should look at, one line per flow and layer per interval.
- * A flow's layer is shown once it is more than a blip in that interval: its PERSISTENT-th anomalous
- * packet, or one packet far out (at least LARGE_NS and LARGE_FACTOR times its threshold). Isolated
- * anomalies below that (an interrupt in the middle of a hook, a reader woken late: tens of µs to a few
- * ms, 0.05 % of a quiet host's packets per layer, bench/anomaly-noise.sh) stay off the console and are
- * counted. After its line, the layer's other anomalies of the interval become one line when the
- * interval ends ("4 more above 6.8 ms, worst 120 ms"). At most MAX_LINES of each kind per interval,
- * then one line for the rest. JSON, anomaly.log, metrics and the live view keep every anomaly.
+ * A packet far out (at least LARGE_NS and LARGE_FACTOR times its threshold: a queue that held it,
+ * a reader that stalled) is shown as it comes. Smaller anomalies of a flow's layer are shown when
+ * the interval ends, as one line, if they were more than blips: at least PERSISTENT of them and at
+ * least SHARE of the flow's packets in that direction in the interval (a netfilter chain that slows
+ * every packet, a qdisc that starts queueing). Blips (an interrupt in the middle of a hook, a reader
+ * woken a few ms late: 0.05 % of a quiet host's packets per layer, and in bursts while a busy host's
+ * JIT compiles, bench/anomaly-noise.sh) stay off the console and are counted. After a shown line, the
+ * layer's other anomalies of the interval become one line when it ends ("4 more above 6.8 ms, worst
+ * 120 ms"). At most MAX_LINES of each kind per interval, then one line for the rest. JSON,
+ * anomaly.log, metrics and the live view keep every anomaly.
  */
 final class AnomalyFold {
     static final int MAX_LINES = 10, PERSISTENT = 3;
-    static final long LARGE_NS = 1_000_000;
-    static final double LARGE_FACTOR = 10;
+    static final long LARGE_NS = 10_000_000;
+    static final double LARGE_FACTOR = 10, SHARE = 0.02;
 
     /** What to print: the event and, for a summary, the DETAIL text that replaces its own. */
     record Line(LatencyAnomalyEvent event, String detail) {}
 
     private record Key(long netns, Object flow, String source, String dir, String layer) {}
+
+    /** A flow in one direction, as a source (packet, netfilter, icmp) reports it: SHARE's denominator. */
+    private record Path(long netns, Object flow, String source, String dir) {}
 
     private static final class Seen {
         int count;
@@ -41,10 +47,16 @@ final class AnomalyFold {
     private int direct;
     private long quiet;
     private final Map<Key, Seen> seen = new LinkedHashMap<>();
+    private final Map<Path, long[]> packets = new java.util.HashMap<>();
 
     AnomalyFold(long intervalNs, long nowNanos) {
         this.intervalNs = intervalNs;
         this.start = nowNanos;
+    }
+
+    /** A record of a flow's direction (a packet, netfilter or icmp event) in this interval: SHARE's denominator. */
+    void record(long netns, Object flow, String source, String dir) {
+        packets.computeIfAbsent(new Path(netns, flow, source, dir), k -> new long[1])[0]++;
     }
 
     /** Lines to print for e (none when it is held or folded), after those of an interval that has ended. */
@@ -53,17 +65,16 @@ final class AnomalyFold {
         Seen s = seen.computeIfAbsent(new Key(e.header().netns(), e.flow(), e.source(), e.dir(), e.layer()), k -> new Seen());
         s.count++;
         boolean large = e.valueNs() >= LARGE_NS && e.valueNs() >= LARGE_FACTOR * e.thresholdNs();
-        boolean worth = s.worth || large || s.count >= PERSISTENT;
-        if (worth && !s.worth) {
+        if (large && !s.worth) {
             s.worth = true;
             s.folded += s.count - 1; // the ones held before it join the interval's summary
         }
-        if (worth && !s.shown && direct < MAX_LINES) {
+        if (large && !s.shown && direct < MAX_LINES) {
             s.shown = true;
             direct++;
             out = append(out, new Line(e, null));
         } else {
-            if (worth) s.folded++;
+            if (s.worth) s.folded++;
             if (s.worst == null || e.valueNs() > s.worst.valueNs()) s.worst = e;
         }
         return out;
@@ -81,11 +92,19 @@ final class AnomalyFold {
         start = nowNanos;
         direct = 0;
         List<Seen> folded = new ArrayList<>();
-        for (Seen s : seen.values()) {
+        for (Map.Entry<Key, Seen> e : seen.entrySet()) {
+            Seen s = e.getValue();
+            Key k = e.getKey();
+            long[] n = packets.get(new Path(k.netns(), k.flow(), k.source(), k.dir()));
+            if (!s.worth && s.count >= PERSISTENT && s.count >= SHARE * (n == null ? 0 : n[0])) {
+                s.worth = true;
+                s.folded = s.count;
+            }
             if (!s.worth) quiet += s.count;
             else if (s.folded > 0 && s.worst != null) folded.add(s);
         }
         seen.clear();
+        packets.clear();
         if (folded.isEmpty()) return List.of();
         folded.sort(Comparator.comparingLong((Seen s) -> s.folded).reversed());
         List<Line> out = new ArrayList<>();
@@ -110,9 +129,9 @@ final class AnomalyFold {
 
     private static String summary(Seen s, double secs) {
         LatencyAnomalyEvent w = s.worst;
-        return String.format("WARNING %s %s %s: %d more above %s µs in %.1f s, worst %s µs, %.1fx its %s baseline %s µs",
-                w.source(), w.dir(), w.layer(), s.folded, Layers.micros(w.thresholdNs()), secs, Layers.micros(w.valueNs()),
-                w.factor(), w.scope().replace('_', ' '), Layers.micros(w.baselineNs()));
+        return String.format("WARNING %s %s %s: %d %s above %s µs in %.1f s, worst %s µs, %.1fx its %s baseline %s µs",
+                w.source(), w.dir(), w.layer(), s.folded, s.shown ? "more" : "packets", Layers.micros(w.thresholdNs()), secs,
+                Layers.micros(w.valueNs()), w.factor(), w.scope().replace('_', ' '), Layers.micros(w.baselineNs()));
     }
 
     private static List<Line> append(List<Line> lines, Line l) {

@@ -22,20 +22,23 @@ public final class ConsoleSink implements EventSink {
     private final PrintStream out;
     private final List<String> legends;
     private final AnomalyFold fold;
+    /** -L is on: packets are counted per flow and direction, the share AnomalyFold weighs anomalies by. */
+    private final boolean counting;
     private boolean headerDone;
 
     public ConsoleSink(PrintStream out) {
-        this(out, List.of(), 1_000_000_000L);
+        this(out, List.of(), 0);
     }
 
     /**
      * legends: one line each explaining a DETAIL layout, printed under the header; foldNs: the
-     * interval over which -L warnings of one flow and layer are folded into one line (AnomalyFold).
+     * interval over which -L warnings of one flow and layer are folded into one line (AnomalyFold), 0 without -L.
      */
     public ConsoleSink(PrintStream out, List<String> legends, long foldNs) {
         this.out = out;
         this.legends = List.copyOf(legends);
-        this.fold = new AnomalyFold(foldNs, System.nanoTime());
+        this.fold = new AnomalyFold(Math.max(foldNs, 1_000_000_000L), System.nanoTime());
+        this.counting = foldNs > 0;
     }
 
     public void header() {
@@ -58,8 +61,21 @@ public final class ConsoleSink implements EventSink {
     @Override
     public void accept(Event e) {
         header();
-        if (e instanceof LatencyAnomalyEvent a) print(fold.offer(a, System.nanoTime()));
-        else out.print(line(e));
+        if (e instanceof LatencyAnomalyEvent a) {
+            print(fold.offer(a, System.nanoTime()));
+            return;
+        }
+        if (counting) {
+            switch (e) {
+                case dev.netwatcher.event.PacketEvent p -> fold.record(p.header().netns(), p.flow(), "packet", p.dir());
+                case dev.netwatcher.event.NetfilterEvent n -> fold.record(n.header().netns(), n.flow(), "netfilter", n.dir());
+                case dev.netwatcher.event.IcmpEvent i -> {
+                    for (String d : new String[] {"rx", "in", "tx"}) fold.record(i.header().netns(), i.flow(), "icmp", d);
+                }
+                default -> { }
+            }
+        }
+        out.print(line(e));
     }
 
     /** A line that is not an event ("# " and the text): what a bounded table left out. */
@@ -133,9 +149,10 @@ public final class ConsoleSink implements EventSink {
     public void close() {
         print(fold.end(System.nanoTime()));
         if (fold.quiet() > 0) {
-            out.println("# -L: " + fold.quiet() + " isolated latency anomalies not shown (below " + AnomalyFold.LARGE_NS / 1000
-                    + " µs or " + (int) AnomalyFold.LARGE_FACTOR + "x their threshold, fewer than " + AnomalyFold.PERSISTENT
-                    + " in a flow's layer in an interval); --json and anomaly.log have every one");
+            out.println("# -L: " + fold.quiet() + " latency anomalies not shown: blips (none " + AnomalyFold.LARGE_NS / 1_000_000
+                    + " ms and " + (int) AnomalyFold.LARGE_FACTOR + "x its threshold; fewer than " + AnomalyFold.PERSISTENT + ", or under "
+                    + (int) (AnomalyFold.SHARE * 100) + " % of the flow's packets, in a flow's layer in an interval); "
+                    + "--json and anomaly.log have every one");
         }
         out.flush();
     }

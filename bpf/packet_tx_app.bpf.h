@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * packet.bpf.c, send path (packet_tx.bpf.h), the application's send: when TCP got each byte
+ * (tcp_sendmsg_locked) and when a UDP sender entered its send system call; fentry/fexit stand-ins
+ * where the tracepoints are missing.
+ */
+/* ---------------------------------------------------------------- the application's send */
+
+static __always_inline void app_send_mark(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	__u64 now = bpf_ktime_get_ns();
+	struct tx_sock *ts = nw_lookup_or_zero(&tx_sock, &key, &tx_sock_zero);
+
+	if (!ts)
+		return;
+	__u32 last = (ts->next + NW_MARKS - 1) % NW_MARKS;
+	if (ts->in_call && now - ts->m[last].ts < NW_MARK_GAP_NS)
+		return;
+	__u32 i = ts->next % NW_MARKS;
+	ts->m[i].seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
+	ts->m[i].ts = now;
+	ts->next = i + 1;
+	ts->in_call = 1;
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(nw_pkt_app, const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb, int size_goal)
+{
+	NW_FLOOR_RETURN(0);
+	app_send_mark(sk);
+	return 0;
+}
+
+static __always_inline void tcp_send_done(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &key);
+
+	if (ts)
+		ts->in_call = 0;
+}
+
+static __always_inline void udp_send_done(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&udp_send, &tid);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(nw_pkt_sent, struct sock *sk, int ret, int flags)
+{
+	NW_FLOOR_RETURN(0);
+	__u16 proto = sk->sk_protocol;
+
+	if (proto == IPPROTO_TCP && (nw_modes & NW_MODE_TCP))
+		tcp_send_done(sk);
+	else if (proto == IPPROTO_UDP && (nw_modes & NW_MODE_UDP))
+		udp_send_done();
+	return 0;
+}
+
+/*
+ * Kernels without the tcp_sendmsg_locked and sock_send_length tracepoints (6.1; both came in
+ * 6.3-6.4): the send call itself, entry and exit. The tracepoint fires once per skb the call
+ * fills; the entry once per call, which is the mark app_time() needs (write_seq at the start).
+ */
+SEC("fentry/tcp_sendmsg_locked")
+int BPF_PROG(nw_pkt_app_f1, struct sock *sk, struct msghdr *msg, size_t size)
+{
+	NW_FLOOR_RETURN(0);
+	app_send_mark(sk);
+	return 0;
+}
+
+SEC("fexit/tcp_sendmsg_locked")
+int BPF_PROG(nw_pkt_sent_f1, struct sock *sk, struct msghdr *msg, size_t size, int ret)
+{
+	NW_FLOOR_RETURN(0);
+	tcp_send_done(sk);
+	return 0;
+}
+
+SEC("fexit/udp_sendmsg")
+int BPF_PROG(nw_pkt_sent_f2, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	NW_FLOOR_RETURN(0);
+	udp_send_done();
+	return 0;
+}
+
+SEC("fexit/udpv6_sendmsg")
+int BPF_PROG(nw_pkt_sent_f3, struct sock *sk, struct msghdr *msg, size_t len, int ret)
+{
+	NW_FLOOR_RETURN(0);
+	udp_send_done();
+	return 0;
+}
+
+/*
+ * UDP has no send tracepoint: the entry of the send system calls stands for the application's
+ * send. The syscall tracepoints (syscalls/sys_enter_sendto; Session attaches the same program to
+ * sys_enter_sendmsg and sys_enter_sendmmsg too) cost other system calls one bit test in
+ * perf_syscall_enter() (kernel/trace/trace_syscalls.c); raw_tp/sys_enter ran a program for every
+ * system call of every process (dd bs=1: 13-27 % slower with -u). They need tracefs, for their
+ * ids: without it (Tracefs), raw_tp/sys_enter stands in.
+ */
+static __always_inline void udp_send_mark(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&udp_send, &tid, &now, BPF_ANY);
+}
+
+SEC("tp/syscalls/sys_enter_sendto")
+int nw_pkt_usend(void *ctx)
+{
+	NW_FLOOR_RETURN(0);
+	udp_send_mark();
+	return 0;
+}
+
+#define NR_SENDTO 44
+#define NR_SENDMSG 46
+#define NR_SENDMMSG 307
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(nw_pkt_usend_f1, struct pt_regs *regs, long id)
+{
+	NW_FLOOR_RETURN(0);
+	if (id != NR_SENDTO && id != NR_SENDMSG && id != NR_SENDMMSG)
+		return 0;
+	udp_send_mark();
+	return 0;
+}

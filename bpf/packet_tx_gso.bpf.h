@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * packet.bpf.c, send path (packet_tx.bpf.h), the device queue and GSO: net_dev_queue moves a
+ * queued packet's state to tx_pkt and remembers GSO packets per socket, whose segments a qdisc
+ * (tbf) or validate_xmit_skb() may cut later.
+ */
+/*
+ * Payload bytes of a GSO packet that was cut and sent only in part: the segments after the
+ * last one seen at the driver were dropped in the qdisc or went by without BPF (the kernel
+ * skips tracing programs on about 1 in 1,000 such hits: bench/tracepoint-misses.sh). A packet
+ * sent whole (next == seq) or not yet started is not counted. Counted once: next moves to end.
+ */
+static __always_inline __u32 gso_unseen_rest(struct tx_gso *g)
+{
+	if (!g->t_queue || g->next == g->seq || !before(g->next, g->end))
+		return 0;
+	__u32 rest = g->end - g->next;
+	g->next = g->end;
+	return rest;
+}
+
+static __always_inline void count_unseen(__u32 bytes, __u32 mss)
+{
+	if (!bytes)
+		return;
+	if (!mss)
+		mss = 1;
+	count_add(NW_C_UNFINISHED, (bytes + mss - 1) / mss);
+	count_add(NW_C_UNFINISHED_BYTES, bytes);
+}
+
+/* Remember a GSO packet per socket: the qdisc (tbf) or validate_xmit_skb() may split it. */
+static __always_inline void note_gso(const struct sk_buff *skb, const struct tx_state *st)
+{
+	struct skb_shared_info *shinfo = nw_skb_shinfo(skb);
+
+	if (BPF_CORE_READ(shinfo, gso_segs) <= 1)
+		return;
+	__u64 sk_key = (__u64)skb->sk;
+	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &sk_key);
+	if (!ts)
+		return;
+	__u32 i = ts->gso_next % NW_GSO_RING;
+	struct tx_gso *g = &ts->gso[i];
+	count_unseen(gso_unseen_rest(g), g->mss); /* the entry it overwrites */
+	g->mss = BPF_CORE_READ(shinfo, gso_size);
+	g->seq = st->seq;
+	g->next = st->seq;
+	g->end = st->seq + st->len;
+	g->t_app = st->t_app;
+	g->t_out = st->t_out;
+	g->t_queue = st->t_queue;
+	g->flags = st->flags;
+	g->no_qdisc = st->no_qdisc;
+	ts->gso_next = i + 1;
+}
+
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(nw_pkt_queue, struct sk_buff *skb)
+{
+	NW_FLOOR_RETURN(0);
+	__u64 key = (__u64)skb;
+	struct tx_cpu *c = tx_scratch();
+	if (!c)
+		return 0;
+	/* LOCAL_OUT ran just before, on this CPU: the state is in the scratch or nowhere */
+	int i = tx_scratch_find(c, key, (__u64)skb->head);
+	if (i < 0 || i >= NW_TX_SCRATCH)
+		return 0; /* not from a hooked LOCAL_OUT: forwarded, or a namespace without our hooks */
+	struct tx_state *st = &c->st[i];
+	st->t_queue = bpf_ktime_get_ns();
+	st->ifindex = skb->dev->ifindex;
+	st->no_qdisc = dev_noqueue(skb, skb->dev);
+	if (st->flow.proto == IPPROTO_TCP)
+		note_gso(skb, st);
+	if (!st->no_qdisc) {
+		/* queued: dequeued later, maybe on another CPU; the state goes to the table */
+		if (!bpf_map_update_elem(&tx_pkt, &key, st, BPF_ANY))
+			__sync_fetch_and_add(&tx_in_table, 1);
+		c->skb[i] = 0;
+	}
+	return 0;
+}
+
+/*
+ * The ring may hold the same bytes twice: a packet and, queued later, its retransmission. A
+ * qdisc sends a packet's segments in order, so a segment belongs to the packet that expects it
+ * next (the oldest such packet first); failing that (a segment dropped in the qdisc), to the
+ * newest packet holding its first byte. A bpf_loop() callback: the verifier checks it once,
+ * where an unrolled search over the ring keeping two candidates does not fit its budget.
+ */
+struct gso_find {
+	struct tx_sock *ts;
+	__u32 seq;
+	__u32 exact, newest;   /* ring indexes, NW_GSO_RING: none */
+	__u64 exact_t, newest_t;
+	__u32 unseen;          /* payload bytes of segments that went by unseen */
+};
+
+static long gso_find_one(__u64 i, struct gso_find *f)
+{
+	struct tx_gso *cand = &f->ts->gso[i & (NW_GSO_RING - 1)];
+
+	if (!cand->t_queue)
+		return 0;
+	/* a qdisc sends in order: the packet that ends where this segment starts is done */
+	if (cand->end == f->seq)
+		f->unseen += gso_unseen_rest(cand);
+	if (before(f->seq, cand->seq) || !before(f->seq, cand->end))
+		return 0;
+	if (f->seq == cand->next && (f->exact == NW_GSO_RING || cand->t_queue < f->exact_t)) {
+		f->exact = i;
+		f->exact_t = cand->t_queue;
+	}
+	if (f->newest == NW_GSO_RING || cand->t_queue > f->newest_t) {
+		f->newest = i;
+		f->newest_t = cand->t_queue;
+	}
+	return 0;
+}
+
+/* A segment of a GSO packet split after net_dev_queue: its state from the socket's GSO ring. */
+static __always_inline int gso_segment_state(const struct sk_buff *skb, struct tx_state *seg)
+{
+	struct sock *sk = skb->sk;
+	if (!sk || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	__u64 sk_key = (__u64)sk;
+	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &sk_key);
+	if (!ts)
+		return 0;
+	struct nw_l4 l4 = {};
+	if (nw_flow_from_skb(&seg->flow, &l4, skb) || seg->flow.proto != IPPROTO_TCP)
+		return 0;
+	struct gso_find f = { .ts = ts, .seq = l4.seq, .exact = NW_GSO_RING, .newest = NW_GSO_RING };
+	bpf_loop(NW_GSO_RING, gso_find_one, &f, 0);
+	__u32 gi = f.exact < NW_GSO_RING ? f.exact : f.newest;
+	struct tx_gso *g = 0;
+	if (gi < NW_GSO_RING) {
+		barrier_var(gi); /* the bound stays on the index the verifier sees */
+		g = &ts->gso[gi & (NW_GSO_RING - 1)];
+	}
+	seg->netns = nw_skb_netns(skb, 0);
+	seg->seq = l4.seq;
+	seg->ack = l4.ack;
+	seg->len = nw_payload_len(skb, &l4);
+	seg->ifindex = skb->dev->ifindex;
+	seg->tcp_flags = l4.tcp_flags;
+	/*
+	 * A GSO skb here was not cut: it is a whole packet whose qdisc entry we did not see (the
+	 * kernel ran no BPF for its net_dev_queue hit), reported from the driver on, not a segment.
+	 */
+	seg->flags = BPF_CORE_READ(nw_skb_shinfo(skb), gso_size) ? 0 : NW_PKT_GSO_SEG;
+	seg->head = (__u64)skb->head;
+	if (g && before(g->next, l4.seq)) {
+		/* segments between were not seen at the driver: dropped in the qdisc, or no BPF ran */
+		f.unseen += l4.seq - g->next;
+	}
+	count_unseen(f.unseen, g ? g->mss : seg->len);
+	if (g) {
+		if (before(g->next, l4.seq + seg->len))
+			g->next = l4.seq + seg->len; /* a resent segment does not take it back */
+		seg->flags |= g->flags;
+		seg->no_qdisc = g->no_qdisc;
+		seg->t_app = g->t_app;
+		seg->t_out = g->t_out;
+		seg->t_queue = g->t_queue;
+		return 1;
+	}
+	/* Its GSO packet was not followed (--sample) or left our ring (more than NW_GSO_RING queued) */
+	if (nw_sample > 1)
+		return 0;
+	count(NW_C_UNMATCHED); /* report the driver only */
+	return nw_filter_pass(&seg->flow, seg->netns);
+}
