@@ -34,7 +34,7 @@ import dev.netwatcher.sink.BusiestSnapshots;
 import dev.netwatcher.bpf.Terminal;
 import dev.netwatcher.sink.RunSummary;
 import dev.netwatcher.stats.Health;
-import dev.netwatcher.stats.ProtoShares;
+import dev.netwatcher.analysis.ProtoShares;
 import dev.netwatcher.ui.LiveView;
 import dev.netwatcher.ui.UiServer;
 import picocli.CommandLine.Mixin;

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,11 +71,32 @@ class BtfTest {
         assertTrue(k.hasTracepoint("kfree_skb"));
         assertTrue(k.hasTracepoint("inet_sock_set_state"));
         assertFalse(k.hasTracepoint("no_such_tracepoint_nw"));
-        // the arguments a tp_btf program gets (Session reads the ones newer kernels added only where they exist):
-        // kfree_skb(skb, location, reason, rx_sk) and tcp_retransmit_skb(sk, skb, err) on this machine's 6.18
-        assertEquals(4, k.tracepointArgs("kfree_skb"));
-        assertEquals(3, k.tracepointArgs("tcp_retransmit_skb"));
-        assertEquals(1, k.tracepointArgs("netif_rx"));
+        // the arguments a tp_btf program gets (the probes read the ones newer kernels added only where they
+        // exist), against bpftool's reading of the same BTF: btf_trace_NAME is a pointer to a FUNC_PROTO whose
+        // first parameter is the tracepoint's data pointer, then the arguments (kfree_skb: 4 on 6.18, 3 on 6.1)
+        String dump = run("bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux");
+        for (String tp : List.of("kfree_skb", "tcp_retransmit_skb", "netif_rx", "inet_sock_set_state")) {
+            assertEquals(bpftoolArgs(dump, tp), k.tracepointArgs(tp), tp);
+        }
+        assertTrue(k.tracepointArgs("kfree_skb") >= 3, "skb, location, reason at least");
         assertEquals(-1, k.tracepointArgs("no_such_tracepoint_nw"));
+    }
+
+    /** The number of arguments of tracepoint tp in bpftool's dump: vlen of btf_trace_TP's FUNC_PROTO, less its data pointer. */
+    private static int bpftoolArgs(String dump, String tp) {
+        java.util.regex.Matcher t = java.util.regex.Pattern.compile("TYPEDEF 'btf_trace_" + tp + "' type_id=(\\d+)").matcher(dump);
+        assertTrue(t.find(), "bpftool knows btf_trace_" + tp);
+        java.util.regex.Matcher ptr = java.util.regex.Pattern.compile("(?m)^\\[" + t.group(1) + "\\] PTR '\\(anon\\)' type_id=(\\d+)").matcher(dump);
+        assertTrue(ptr.find(), tp + ": a pointer");
+        java.util.regex.Matcher proto = java.util.regex.Pattern.compile("(?m)^\\[" + ptr.group(1) + "\\] FUNC_PROTO .* vlen=(\\d+)").matcher(dump);
+        assertTrue(proto.find(), tp + ": to a function prototype");
+        return Integer.parseInt(proto.group(1)) - 1;
+    }
+
+    private static String run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", cmd));
+        return out;
     }
 }

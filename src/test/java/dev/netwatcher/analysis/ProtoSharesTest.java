@@ -1,7 +1,8 @@
-package dev.netwatcher.stats;
+package dev.netwatcher.analysis;
 
 import dev.netwatcher.event.ProtoShare;
 import dev.netwatcher.event.ProtoShareReport;
+import dev.netwatcher.stats.ProtoCount;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
