@@ -13,8 +13,8 @@ import java.util.Map;
  * else (a layer the flow never crossed before: a qdisc added under a running flow) against
  * the whole path's time of the flow or of its direction (the fallback series), else not at all.
  * It is abnormal when it exceeds all of: the floor, mean + sigmas * sd, factor * mean, and
- * noiseFactor * the judging layer's noise level. An absolute threshold, when set, flags any
- * sample above it too. Samples are learned clipped at the threshold (during warm-up at 10x the
+ * noiseFactor * the judging layer's noise level (at most NOISE_CAP * the judging mean). An
+ * absolute threshold, when set, flags any sample above it too. Samples are learned clipped at the threshold (during warm-up at 10x the
  * mean so far), an abnormal one into the mean only (Baseline.add), so one outlier does not drag
  * the baseline up while a lasting shift still becomes normal within tens of samples.
  */
@@ -103,7 +103,7 @@ public final class AnomalyDetector {
         Anomaly result = null;
         double threshold = Double.MAX_VALUE;
         if (judge != null) {
-            threshold = Math.max(Math.max(config.floorNs(), config.noiseFactor() * noise.noise.level()),
+            threshold = Math.max(Math.max(config.floorNs(), noiseFloor(noise.noise, judge)),
                     Math.max(judge.mean() + config.sigmas() * judge.sd(), config.factor() * judge.mean()));
         }
         boolean overAbsolute = config.absoluteNs() > 0 && ns > config.absoluteNs();
@@ -129,11 +129,24 @@ public final class AnomalyDetector {
         return result;
     }
 
+    /**
+     * The layer's noise level times noiseFactor, but never above NOISE_CAP times the judging baseline's
+     * mean: a layer whose tail across flows is tens of µs (interrupts in a netfilter hook) must still see
+     * a chain of 3,000 rules that adds 45 µs to every packet of a flow whose hook took 1-3 µs (AnomalyIT:
+     * a run where the layer's level was 12 µs missed all 5 packets without the cap).
+     */
+    private double noiseFloor(NoiseLevel level, Baseline judge) {
+        return Math.min(config.noiseFactor() * level.level(), NOISE_CAP * judge.mean());
+    }
+
+    /** See noiseFloor. */
+    public static final double NOISE_CAP = 20;
+
     /** Learns a sample of a series that is never judged itself (a fallback series: the whole path's time). */
     public void learn(String key, Object flowKey, long ns) {
         Series s = layers.computeIfAbsent(key, k -> new Series());
         double clip = s.baseline.samples() >= config.warmup()
-                ? Math.max(Math.max(config.floorNs(), config.noiseFactor() * s.noise.level()),
+                ? Math.max(Math.max(config.floorNs(), noiseFloor(s.noise, s.baseline)),
                         Math.max(s.baseline.mean() + config.sigmas() * s.baseline.sd(), config.factor() * s.baseline.mean()))
                 : s.baseline.samples() >= WARMUP_CLIP_AFTER ? Math.max(config.floorNs(), WARMUP_CLIP_FACTOR * s.baseline.mean())
                 : Double.MAX_VALUE;
