@@ -124,7 +124,6 @@ public final class AnomalyDetector {
         boolean normal = result == null;
         global.baseline.add(learn, config.alpha(), normal);
         if (normal) global.noise.add((long) learn); // the noise is what normal packets do: a burst must not hide its own tail
-
         if (flow != null) flow.add(learn, config.alpha(), normal);
         return result;
     }
