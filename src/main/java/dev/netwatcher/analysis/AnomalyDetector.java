@@ -103,8 +103,7 @@ public final class AnomalyDetector {
         Anomaly result = null;
         double threshold = Double.MAX_VALUE;
         if (judge != null) {
-            threshold = Math.max(Math.max(config.floorNs(), noiseFloor(noise.noise, judge)),
-                    Math.max(judge.mean() + config.sigmas() * judge.sd(), config.factor() * judge.mean()));
+            threshold = threshold(judge, noise.noise);
         }
         boolean overAbsolute = config.absoluteNs() > 0 && ns > config.absoluteNs();
         if (ns > threshold || overAbsolute) {
@@ -117,8 +116,7 @@ public final class AnomalyDetector {
         }
         if (judge == null) {
             // this series is still warming up: keep a slow packet from inflating the baseline it will be judged by
-            threshold = global.baseline.samples() >= WARMUP_CLIP_AFTER
-                    ? Math.max(config.floorNs(), WARMUP_CLIP_FACTOR * global.baseline.mean()) : Double.MAX_VALUE;
+            threshold = warmupClip(global.baseline);
         }
         double learn = Math.min(ns, threshold);
         boolean normal = result == null;
@@ -126,6 +124,17 @@ public final class AnomalyDetector {
         if (normal) global.noise.add((long) learn); // the noise is what normal packets do: a burst must not hide its own tail
         if (flow != null) flow.add(learn, config.alpha(), normal);
         return result;
+    }
+
+    /** Above all of: the floor, the noise floor, mean + sigmas * sd and factor * mean of judge (see the class comment). */
+    private double threshold(Baseline judge, NoiseLevel noise) {
+        return Math.max(Math.max(config.floorNs(), noiseFloor(noise, judge)),
+                Math.max(judge.mean() + config.sigmas() * judge.sd(), config.factor() * judge.mean()));
+    }
+
+    /** Where a series still warming up clips what it learns: 10x its mean so far (nothing before 5 samples). */
+    private double warmupClip(Baseline b) {
+        return b.samples() >= WARMUP_CLIP_AFTER ? Math.max(config.floorNs(), WARMUP_CLIP_FACTOR * b.mean()) : Double.MAX_VALUE;
     }
 
     /**
@@ -144,11 +153,7 @@ public final class AnomalyDetector {
     /** Learns a sample of a series that is never judged itself (a fallback series: the whole path's time). */
     public void learn(String key, Object flowKey, long ns) {
         Series s = layers.computeIfAbsent(key, k -> new Series());
-        double clip = s.baseline.samples() >= config.warmup()
-                ? Math.max(Math.max(config.floorNs(), noiseFloor(s.noise, s.baseline)),
-                        Math.max(s.baseline.mean() + config.sigmas() * s.baseline.sd(), config.factor() * s.baseline.mean()))
-                : s.baseline.samples() >= WARMUP_CLIP_AFTER ? Math.max(config.floorNs(), WARMUP_CLIP_FACTOR * s.baseline.mean())
-                : Double.MAX_VALUE;
+        double clip = s.baseline.samples() >= config.warmup() ? threshold(s.baseline, s.noise) : warmupClip(s.baseline);
         double x = Math.min(ns, clip);
         boolean normal = ns <= clip;
         s.baseline.add(x, config.alpha(), normal);

@@ -35,7 +35,7 @@ public final class LatencyAnalysis {
             case NetfilterEvent n -> layers("netfilter", n.dir(), n.flow(), n.header(), n.hooks(), n.len(), -1, out);
             case IcmpEvent i -> {
                 layers("icmp", "rx", i.flow(), i.header(), i.rx(), 0, i.seq(), out);
-                one("icmp", "in", i.flow(), i.header(), "icmp", i.icmpNs(), null, 0, i.seq(), out);
+                one("icmp", "in", i.flow(), flowKey(i.header(), i.flow()), i.header(), "icmp", i.icmpNs(), null, 0, i.seq(), out);
                 layers("icmp", "tx", i.flow(), i.header(), i.tx(), 0, i.seq(), out);
             }
             default -> { }
@@ -54,7 +54,7 @@ public final class LatencyAnalysis {
         long total = 0;
         for (int i = 0; i < l.size(); i++) {
             if (!l.has(i)) continue;
-            one(source, dir, flow, h, l.name(i), l.get(i), path, len, seq, out);
+            one(source, dir, flow, flowKey, h, l.name(i), l.get(i), path, len, seq, out);
             total += l.get(i);
         }
         if (total > 0) detector.learn(path, flowKey, total);
@@ -69,11 +69,11 @@ public final class LatencyAnalysis {
         return flow.saddr() == null ? null : new FlowKey(h.netns(), flow);
     }
 
-    private void one(String source, String dir, Flow flow, EventHeader h, String layer, long ns, String fallback, int len, long seq,
-                     Consumer<Event> out) {
+    private void one(String source, String dir, Flow flow, Object flowKey, EventHeader h, String layer, long ns, String fallback,
+                     int len, long seq, Consumer<Event> out) {
         String proto = flow.protoName() == null ? "-" : flow.protoName();
         load.record(source, dir, proto, layer, ns);
-        AnomalyDetector.Anomaly a = detector.observe(source + "/" + dir + "/" + proto + "/" + layer, flowKey(h, flow), ns, fallback);
+        AnomalyDetector.Anomaly a = detector.observe(source + "/" + dir + "/" + proto + "/" + layer, flowKey, ns, fallback);
         if (a != null) {
             anomalies++;
             out.accept(new LatencyAnomalyEvent(h, flow, source, dir, layer, a.valueNs(), a.baselineNs(), a.spreadNs(),
