@@ -255,7 +255,7 @@ static __always_inline void pkt_in(void *ctx, struct sk_buff *skb, __u32 netns, 
 	if (flow.proto == IPPROTO_UDP) {
 		struct udp_rx u = {.flow = flow, .netns = netns, .ifindex = ifindex, .len = len,
 				   .t_drv = t_drv, .t_rcv = t_rcv, .t_in = t_in};
-		udp_rx_arrived(head, &u);
+		udp_rx_arrived(&u);
 		return;
 	}
 	if (icmp_is_request(&flow, &l4)) {

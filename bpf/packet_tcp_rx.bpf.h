@@ -204,18 +204,6 @@ int BPF_PROG(nw_pkt_copy, const struct sk_buff *skb, int len)
 	return 0;
 }
 
-/* A GSO packet the socket cut and sent in part: the rest went by unseen (gso_unseen_rest()) */
-struct gso_close {
-	struct tx_sock *ts; /* bpf_loop() takes a stack pointer */
-};
-
-static long gso_close_one(__u64 i, struct gso_close *c)
-{
-	struct tx_gso *g = &c->ts->gso[i & (NW_GSO_RING - 1)];
-	count_unseen(gso_unseen_rest(g), g->mss);
-	return 0;
-}
-
 /*
  * A TCP socket that reaches CLOSE takes its correlation state with it (tcp_set_state()
  * fires inet_sock_set_state), so the per-socket and per-flow tables hold live connections
@@ -231,8 +219,7 @@ int BPF_PROG(nw_pkt_close, const struct sock *sk, const int oldstate, const int 
 	__u64 key = (__u64)sk;
 	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &key);
 	if (ts) {
-		struct gso_close c = { .ts = ts };
-		bpf_loop(NW_GSO_RING, gso_close_one, &c, 0);
+		tcp_drv_close(sk, ts, oldstate);
 		bpf_map_delete_elem(&tx_sock, &key);
 	}
 	struct flow_key k = {.netns = nw_sk_netns(sk)};

@@ -82,6 +82,8 @@ static __always_inline void emit_tx(void *ctx, struct tx_state *st, __u64 now, c
 		emit_echo(ctx, st, now);
 		return;
 	}
+	if (st->flow.proto == IPPROTO_TCP)
+		tcp_drv_seen(sk, st);
 	int in_task = pkt_in_task(ctx);
 	if (!nw_owner_pass_at(sk, in_task, 0))
 		return;

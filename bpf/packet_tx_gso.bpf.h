@@ -5,18 +5,14 @@
  * (tbf) or validate_xmit_skb() may cut later.
  */
 /*
- * Payload bytes of a GSO packet that was cut and sent only in part: the segments after the
- * last one seen at the driver were dropped in the qdisc or went by without BPF (the kernel
- * skips tracing programs on about 1 in 1,000 such hits: bench/tracepoint-misses.sh). A packet
- * sent whole (next == seq) or not yet started is not counted. Counted once: next moves to end.
+ * A GSO packet cut and sent in part is done once the next packet starts where it ends (a qdisc
+ * sends in order): its next moves to its end, so it is no longer the packet expected next. What
+ * it did not send is counted by the sequence numbers (tcp_drv_seen()), not here.
  */
-static __always_inline __u32 gso_unseen_rest(struct tx_gso *g)
+static __always_inline void gso_done(struct tx_gso *g)
 {
-	if (!g->t_queue || g->next == g->seq || !before(g->next, g->end))
-		return 0;
-	__u32 rest = g->end - g->next;
-	g->next = g->end;
-	return rest;
+	if (g->t_queue && before(g->next, g->end))
+		g->next = g->end;
 }
 
 static __always_inline void count_unseen(__u32 bytes, __u32 mss)
@@ -27,6 +23,52 @@ static __always_inline void count_unseen(__u32 bytes, __u32 mss)
 		mss = 1;
 	count_add(NW_C_UNFINISHED, (bytes + mss - 1) / mss);
 	count_add(NW_C_UNFINISHED_BYTES, bytes);
+}
+
+/*
+ * A TCP record at the driver (tx): a data packet (or FIN) that starts beyond the furthest byte
+ * the driver sent before went past bytes the tool did not see leave: dropped in a qdisc, or
+ * net_dev_start_xmit/net_dev_xmit ran no BPF for them (a softirq on top of another task runs
+ * no tracing program at all, now and then). They are counted here, from the sequence numbers,
+ * once: a retransmission starts below and counts nothing. The tail (the last packets before a
+ * close) is counted at the close (tcp_drv_close()). Not with --sample (packets are sampled,
+ * not flows). Pure ACKs carry snd_nxt and may pass data in another device queue: not used.
+ */
+static __always_inline void tcp_drv_seen(const struct sock *sk, const struct tx_state *st)
+{
+	int fin = st->tcp_flags & 0x01;
+
+	if (!sk || (!st->len && !fin) || nw_sample > 1)
+		return;
+	__u64 key = (__u64)sk;
+	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &key);
+	if (!ts)
+		return;
+	__u32 end = st->seq + st->len + (fin ? 1 : 0);
+	if (ts->drv_set && before(ts->drv_end, st->seq))
+		count_unseen(st->seq - ts->drv_end, BPF_CORE_READ((struct tcp_sock *)sk, mss_cache));
+	if (!ts->drv_set || before(ts->drv_end, end)) {
+		ts->drv_end = end;
+		ts->drv_set = 1;
+	}
+}
+
+/*
+ * A socket closed after its FIN was acknowledged (LAST_ACK, FIN_WAIT2, CLOSING -> CLOSE): all it
+ * sent passed the driver, so bytes beyond drv_end up to snd_nxt went by unseen, its FIN too.
+ */
+static __always_inline void tcp_drv_close(const struct sock *sk, struct tx_sock *ts, int oldstate)
+{
+	if (!ts->drv_set || nw_sample > 1 ||
+	    (oldstate != TCP_LAST_ACK && oldstate != TCP_FIN_WAIT2 && oldstate != TCP_CLOSING))
+		return;
+	__u32 nxt = BPF_CORE_READ((struct tcp_sock *)sk, snd_nxt);
+	if (!before(ts->drv_end, nxt))
+		return;
+	__u32 bytes = nxt - ts->drv_end - 1; /* less the FIN's sequence number */
+	count(NW_C_UNFINISHED);
+	count_add(NW_C_UNFINISHED_BYTES, bytes);
+	ts->drv_end = nxt;
 }
 
 /* Remember a GSO packet per socket: the qdisc (tbf) or validate_xmit_skb() may split it. */
@@ -42,7 +84,6 @@ static __always_inline void note_gso(const struct sk_buff *skb, const struct tx_
 		return;
 	__u32 i = ts->gso_next % NW_GSO_RING;
 	struct tx_gso *g = &ts->gso[i];
-	count_unseen(gso_unseen_rest(g), g->mss); /* the entry it overwrites */
 	g->mss = BPF_CORE_READ(shinfo, gso_size);
 	g->seq = st->seq;
 	g->next = st->seq;
@@ -94,7 +135,6 @@ struct gso_find {
 	__u32 seq;
 	__u32 exact, newest;   /* ring indexes, NW_GSO_RING: none */
 	__u64 exact_t, newest_t;
-	__u32 unseen;          /* payload bytes of segments that went by unseen */
 };
 
 static long gso_find_one(__u64 i, struct gso_find *f)
@@ -105,7 +145,7 @@ static long gso_find_one(__u64 i, struct gso_find *f)
 		return 0;
 	/* a qdisc sends in order: the packet that ends where this segment starts is done */
 	if (cand->end == f->seq)
-		f->unseen += gso_unseen_rest(cand);
+		gso_done(cand);
 	if (before(f->seq, cand->seq) || !before(f->seq, cand->end))
 		return 0;
 	if (f->seq == cand->next && (f->exact == NW_GSO_RING || cand->t_queue < f->exact_t)) {
@@ -152,11 +192,6 @@ static __always_inline int gso_segment_state(const struct sk_buff *skb, struct t
 	 */
 	seg->flags = BPF_CORE_READ(nw_skb_shinfo(skb), gso_size) ? 0 : NW_PKT_GSO_SEG;
 	seg->head = (__u64)skb->head;
-	if (g && before(g->next, l4.seq)) {
-		/* segments between were not seen at the driver: dropped in the qdisc, or no BPF ran */
-		f.unseen += l4.seq - g->next;
-	}
-	count_unseen(f.unseen, g ? g->mss : seg->len);
 	if (g) {
 		if (before(g->next, l4.seq + seg->len))
 			g->next = l4.seq + seg->len; /* a resent segment does not take it back */

@@ -56,7 +56,13 @@ struct tx_sock {
 	__u32 in_call;         /* a send call is between tcp_sendmsg_locked and sock_send_length */
 	struct tx_mark m[NW_MARKS];
 	__u32 gso_next;
-	__u32 pad;
+	/*
+	 * The end (seq + len, + 1 for a FIN) of the furthest data the driver has sent: a data
+	 * record that starts beyond it means the bytes between went by unseen (tcp_drv_seen()).
+	 */
+	__u32 drv_end;
+	__u8 drv_set;          /* drv_end holds a value */
+	__u8 pad[7];
 	struct tx_gso gso[NW_GSO_RING];
 };
 
@@ -172,8 +178,11 @@ static __always_inline void tx_scratch_unfinished(struct tx_cpu *c, __u32 i)
 {
 	if (i >= NW_TX_SCRATCH)
 		return;
-	count(NW_C_UNFINISHED);
-	count_add(NW_C_UNFINISHED_BYTES, c->st[i].len);
+	/* TCP: its sequence numbers count what the driver did not send (tcp_drv_seen()), once */
+	if (c->st[i].flow.proto != IPPROTO_TCP) {
+		count(NW_C_UNFINISHED);
+		count_add(NW_C_UNFINISHED_BYTES, c->st[i].len);
+	}
 	c->skb[i] = 0;
 }
 

@@ -64,6 +64,7 @@ class PacketExactnessIT extends LabTest {
 
     /** One connection of count writes of size bytes from A to B; asserts both sides' records add up. */
     private void transfer(Collector c, String a, String b, int sport, int dport, int count, int size) throws Exception {
+        long unseen0 = c.session().counters().get("payload bytes of those packets");
         Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", b, dport, 0));
         lab.inNs(lab.a, Lab.python("tcp_send.py", sport, b, dport, count, size, 0));
         assertTrue(server.waitFor(30, TimeUnit.SECONDS));
@@ -73,20 +74,23 @@ class PacketExactnessIT extends LabTest {
                 e -> e.dir().equals("tx") && e.len() > 0 && flow(a, sport, b, dport).test(e));
         List<PacketEvent> rx = c.settled(PacketEvent.class,
                 e -> e.dir().equals("rx") && e.len() > 0 && flow(a, sport, b, dport).test(e));
-        assertTxCovers(c, sent, bytes(tx), "recursion misses " + c.session().recursionMisses() + "; tx records of port " + sport
-                + ": " + tx.size() + " packets; counters " + c.session().counters() + " lost " + c.session().health().lost()
-                + ": " + seqs(tx));
+        // this transfer's bytes counted as not seen at the driver: at a later data packet, or at the close
+        long unseen = c.session().counters().get("payload bytes of those packets") - unseen0;
+        assertEquals(sent, bytes(tx) + unseen, "tx data records plus the payload counted as not seen at the driver: "
+                + bytes(tx) + " + " + unseen + "; recursion misses " + c.session().recursionMisses() + "; tx records of port "
+                + sport + ": " + tx.size() + " packets; counters " + c.session().counters() + " lost "
+                + c.session().health().lost() + ": " + seqs(tx));
         assertEquals(sent, bytes(rx), "rx records of port " + sport + ": " + rx.size() + " packets: " + seqs(rx));
     }
 
+    /**
+     * Ten transfers through tbf, which cuts GSO packets (tbf_segment()): per transfer, the tx data
+     * records plus the payload counted as not seen at the driver are exactly the bytes written, and
+     * the rx records exactly what B read. A packet the kernel ran no BPF for at the driver (a softirq
+     * on top of another task runs no tracing program; issue 21 traced it) is counted from the sequence
+     * numbers, at the next data packet or at the close.
+     */
     @Test
-    @org.junit.jupiter.api.Disabled("issue 21, open: about 1 run in 3 one segment has no tx or rx record. Traced "
-            + "(2026-11-26): the kernel's net_dev_start_xmit trace event fires for it, in a softirq running on top of "
-            + "another task, but none of the tp_btf programs (net_dev_queue, net_dev_start_xmit, netif_rx) runs for it, "
-            + "and their recursion_misses stay 0; the netfilter programs in the same softirq do run. A bpftrace program on "
-            + "the same tracepoint missed the same packet in the same run (133 of 134), and bpftrace alone, without "
-            + "netwatcher, misses about 1 in 1,000 of these hits (bench/tracepoint-misses.sh): the kernel skips BPF "
-            + "tracing programs there, uncounted; netwatcher's code is not reached")
     void tenTransfersThroughTbfAreReportedExactlyOnBothSides() throws Exception {
         // 2 Mbit/s: each 150 kB takes ~0.6 s, GSO packets are cut by tbf (tbf_segment()) when above the burst
         lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
