@@ -97,7 +97,8 @@ enum nw_packet_counter {
 	NW_C_UNFINISHED = 2,
 	NW_C_UNFINISHED_BYTES = 3,
 	NW_C_RX_UNSEEN = 4,      /* a datagram read whose sk_data_ready or read ran no BPF: its record is lost */
-	NW_C_COUNT = 5,
+	NW_C_RX_NO_DEVICE = 5,   /* a packet at LOCAL_IN without its device times: its record lacks driver (and ip) */
+	NW_C_COUNT = 6,
 };
 NW_BTF_EXPORT_ENUM(nw_packet_mode);
 NW_BTF_EXPORT_ENUM(nw_aggregate);

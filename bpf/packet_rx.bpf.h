@@ -246,6 +246,14 @@ static __always_inline void pkt_in(void *ctx, struct sk_buff *skb, __u32 netns, 
 		t_rcv = st->t_rcv;
 		st->head = 0;
 	}
+	/*
+	 * No device time: netif_rx/napi_gro_receive_entry or netif_receive_skb ran no BPF for it (a
+	 * softirq on top of another task runs no tracing program, now and then), its stamp was
+	 * overwritten, or the driver hands packets up by a path without those tracepoints. Its
+	 * record lacks the layer: counted.
+	 */
+	if (!t_drv || !t_rcv)
+		count(NW_C_RX_NO_DEVICE);
 	__u32 len = nw_payload_len(skb, &l4);
 
 	if (flow.proto == IPPROTO_TCP && len) {

@@ -9,7 +9,8 @@ jar=$root/target/netwatcher.jar
 secs=${NW_SMOKE_SECS:-6}
 echo "kernel $(uname -r)"
 python3 -m http.server 18080 --bind 127.0.0.1 >/dev/null 2>&1 & HP=$!
-# a UDP flow to a socket that reads (-u's socket layer), and netfilter rules so that LOCAL_IN and
+# a UDP flow to a socket that reads (-u's socket layer: two datagrams a round, because on 6.1 the read
+# blocked since before the attach is not seen, fexit/udp_recvmsg runs only for calls made after it), and netfilter rules so that LOCAL_IN and
 # LOCAL_OUT have entries (-n on kernels before 6.4 times nf_hook_slow(), called only then)
 python3 -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 18055))
@@ -39,7 +40,7 @@ traffic() {
   for _ in $(seq 1 $((secs * 2))); do
     curl -s -o /dev/null http://127.0.0.1:18080/ 2>/dev/null
     ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1
-    python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("127.0.0.1", 18053)); s.sendto(b"flow", ("127.0.0.1", 18055))' 2>/dev/null
+    python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("127.0.0.1", 18053)); s.sendto(b"flow", ("127.0.0.1", 18055)); s.sendto(b"flow", ("127.0.0.1", 18055))' 2>/dev/null
     python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", ("127.0.0.1", 53))' 2>/dev/null
     # the payload protocols' exchanges only for the options that look at them (python and openssl start slowly under TCG)
     [[ $opts == *-M* || $opts == *-R* ]] && python3 -c 'import socket
@@ -71,6 +72,7 @@ run_once() {
 all_opts=("" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"
           "-p" "-t -u -L" "-k -T --stack" "-M --mysql-port 13306" "-R --redis-port 16379" "--tls" "-t -u --sample 2"
           "-t -u -k --ui 127.0.0.1:19466")
+# NW_SMOKE_SHOW=REGEX: on an incomplete run, print the output lines matching it and the exit summary
 # NW_SMOKE_ONLY="OPTIONS": that one run only (e.g. to run a failed option again with a larger NW_SMOKE_SECS);
 # several separated by "|" ("-u|-p"); "(overview)" is the run with no option
 if [ -n "${NW_SMOKE_ONLY:-}" ]; then
@@ -95,7 +97,10 @@ for opts in "${all_opts[@]}"; do
     # a JVM fatal error (rc 134) writes its report to stdout and to -XX:ErrorFile
     grep -h -m6 -E '^# +(SIG|Problematic|C  |J |V  |Internal Error|Out of Memory)|^# [A-Z].*\(' "$out" /tmp/hs_err_nw_*.log 2>/dev/null | sed 's/^/    /' 
   elif seen=$(python3 "$root/scripts/kernels/expect.py" "$opts" "$out"); then echo "${opts:-(overview)}: ok rc=0 lines=$n [$types] unavailable-lines=$unav; $seen"
-  else echo "${opts:-(overview)}: INCOMPLETE lines=$n [$types] unavailable-lines=$unav; $seen"; fi
+  else echo "${opts:-(overview)}: INCOMPLETE lines=$n [$types] unavailable-lines=$unav; $seen"
+    # NW_SMOKE_SHOW=REGEX: the output lines that match it, and the exit summary, to see what was there
+    if [ -n "${NW_SMOKE_SHOW:-}" ]; then grep -E "$NW_SMOKE_SHOW" "$out" | cut -c1-400 | sed 's/^/    /'; grep detached "$err" | sed 's/^/    /'; fi
+  fi
   grep 'unavailable' "$err" | head -3 | sed 's/^/    /'
   rm -f "$out" "$err"
 done

@@ -148,6 +148,7 @@ public final class PacketProbe implements Probe {
         m.put("packets that left LOCAL_OUT and were not seen at the driver", NwPacketCounter.NW_C_UNFINISHED);
         m.put("payload bytes of those packets", NwPacketCounter.NW_C_UNFINISHED_BYTES);
         m.put("datagrams read without a record (their sk_data_ready or read ran no BPF)", NwPacketCounter.NW_C_RX_UNSEEN);
+        m.put("packets received without their device time (the device tracepoints ran no BPF)", NwPacketCounter.NW_C_RX_NO_DEVICE);
         return m;
     }
 

@@ -279,6 +279,7 @@ class PacketsIT extends LabTest {
     @Test
     void receiveTimesSurviveRps() throws Exception {
         final String RX_UNSEEN = "datagrams read without a record (their sk_data_ready or read ran no BPF)";
+        final String NO_DEVICE = "packets received without their device time (the device tracepoints ran no BPF)";
         String rps = "/sys/class/net/veth0/queues/rx-0/rps_cpus";
         // the sender runs on CPU 0 (veth_xmit() calls netif_rx() there); RPS steers B's packets to CPU 1
         assertTrue(Runtime.getRuntime().availableProcessors() >= 2, "RPS across CPUs needs two");
@@ -286,6 +287,7 @@ class PacketsIT extends LabTest {
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_UDP)), Filter.NONE)) {
             int n = 40;
             long unseen0 = c.session().counters().get(RX_UNSEEN);
+            long noDevice0 = c.session().counters().get(NO_DEVICE);
             for (boolean v6 : new boolean[] {false, true}) {
                 String a = v6 ? Lab.A6 : Lab.A4, b = v6 ? Lab.B6 : Lab.B4;
                 int port = v6 ? 9081 : 9080;
@@ -296,8 +298,10 @@ class PacketsIT extends LabTest {
                 assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
                 assertEquals(Integer.toString(n), Lab.readLine(recv.getInputStream()), "B read every datagram");
                 List<PacketEvent> rx = c.await(PacketEvent.class, e -> e.dir().equals("rx") && flow(a, 41080, b, port).test(e), n, WAIT);
-                // a datagram whose sk_data_ready hit the kernel ran no BPF for has no record, and is counted
-                // (bench/tracepoint-misses.sh: about 1 hit in 1,000 in softirq on this kernel)
+                // the kernel sometimes runs no tracing program in a softirq that runs on top of another task
+                // (traced: the VM's agent), for one or two datagrams in a row: their sk_data_ready and device
+                // programs do not run. The reader then takes the datagram from the scratch and reports it
+                // without its device time (counted); a datagram neither reported nor taken is counted unseen
                 long unseen = c.session().counters().get(RX_UNSEEN) - unseen0;
                 // the count of a lost record may come a while after the records (two ci-repeat runs showed 39
                 // records with the count 0, then 1 in the failure message, the second after a 2 s wait): look
@@ -313,8 +317,13 @@ class PacketsIT extends LabTest {
                 assertEquals(n, rx.size() + unseen, "one rx record per datagram, or counted; counters " + c.session().counters()
                         + ", recursion misses " + c.session().recursionMisses() + "; " + (v6 ? "IPv6" : "IPv4")
                         + ", ms between records: " + gaps(rx));
+                long noDevice = c.session().counters().get(NO_DEVICE) - noDevice0;
+                noDevice0 += noDevice;
+                long withoutDevice = rx.stream().filter(e -> e.layers().get("driver") < 0 || e.layers().get("ip") < 0).count();
+                assertTrue(withoutDevice <= noDevice, "a record without its device time is counted: " + withoutDevice
+                        + " records, counted " + noDevice + "; " + rx);
                 for (PacketEvent e : rx) {
-                    assertTrue(e.layers().get("driver") >= 0 && e.layers().get("ip") >= 0 && e.layers().get("socket") >= 0, e.toString());
+                    assertTrue(e.layers().get("transport") >= 0 && e.layers().get("socket") >= 0, e.toString());
                 }
             }
         } finally {
