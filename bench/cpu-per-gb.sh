@@ -9,6 +9,8 @@
 # for 6 s; the machine's busy time (/proc/stat, all CPUs) is read over the middle 3 s.
 set -u
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/scripts/env.sh"
+nw_need_tools iperf3 ip || exit 1
 NWROOT=${NWROOT:-$root}
 OPTS=${1:?netwatcher options or none}
 IPERF=${2:-}

@@ -12,6 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
+nw_need_tools iperf3 ip || exit 1
 nw_find_java || exit 1
 RUNS=${1:-3}
 jar=$root/target/netwatcher.jar

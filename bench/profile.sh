@@ -5,6 +5,8 @@
 #   sudo bench/profile.sh "-t" [tcp1|udp64] [SECONDS]
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/scripts/env.sh"
+nw_need_tools iperf3 ip || exit 1
 opts=$1 work=${2:-tcp1} secs=${3:-6}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 A=nwprofa B=nwprofb IPA=198.19.1.1 IPB=198.19.1.2

@@ -17,7 +17,8 @@ cleanup() {
   rm -rf "$M"
 }
 trap cleanup EXIT
-command -v iperf3 >/dev/null || { echo "bench/progcost.sh: install iperf3" >&2; exit 1; }
+. "$root/scripts/env.sh"
+nw_need_tools iperf3 curl || exit 1
 lab_up $A $B 198.19.2.1/24 198.19.2.2/24
 ip netns exec $B iperf3 -s -B 198.19.2.2 -D; sleep 1
 # shellcheck disable=SC2086

@@ -20,9 +20,7 @@ mkdir -p "$OUT"
 RAW="$OUT/raw.csv"
 
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing # bpftrace needs it
-for t in iperf3 ip python3 bpftrace bpftool; do
-  command -v $t >/dev/null || { echo "bench: $t missing: apt-get install iperf3 iproute2 python3" >&2; exit 1; }
-done
+nw_need_tools iperf3 ip python3 bpftrace bpftool || exit 1
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 [ -f "$root/target/netwatcher.jar" ] || (cd "$root" && mvn -q -B -DskipTests package)
 

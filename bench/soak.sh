@@ -7,6 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
+nw_need_tools iperf3 ip || exit 1
 nw_find_java || exit 1
 [ -f "$root/target/netwatcher.jar" ] && nw_cds_opts "$root/target/netwatcher.jar" # as ./netwatcher runs it
 DUR=${1:-600}

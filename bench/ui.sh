@@ -20,7 +20,7 @@ cleanup() {
   rm -rf "$M"
 }
 trap cleanup EXIT
-command -v iperf3 >/dev/null || { echo "bench/ui.sh: install iperf3" >&2; exit 1; }
+nw_need_tools iperf3 || exit 1
 nw_find_java
 JAR="$root/target/netwatcher.jar"
 [ -f "$JAR" ] || (cd "$root" && mvn -q -B -DskipTests package)

@@ -133,3 +133,18 @@ nw_cds_opts() {
 # Dropped among others: setuid/setgid, chown/fowner, kill, net_raw, sys_module, sys_rawio, mknod.
 NW_SETPRIV=(--no-new-privs --inh-caps=-all
   --bounding-set=-all,+bpf,+perfmon,+sys_admin,+net_admin,+sys_ptrace,+syslog,+sys_resource,+dac_override,+dac_read_search,+net_bind_service)
+
+# Installs what is missing of the commands named ("$@"), by their packages (nw_install). Bench
+# scripts call it: a fresh machine has no iperf3 or bpftrace.
+nw_need_tools() {
+  local t missing=()
+  for t in "$@"; do
+    command -v "$t" >/dev/null && continue
+    case $t in
+      ip) missing+=(iproute2) ;;
+      ping) missing+=(iputils-ping) ;;
+      *) missing+=("$t") ;;
+    esac
+  done
+  [ ${#missing[@]} -eq 0 ] || nw_install "the benchmark's tools" "${missing[@]}"
+}
