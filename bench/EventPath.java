@@ -5,6 +5,10 @@
  *   java --enable-native-access=ALL-UNNAMED -cp 'target/classes:target/lib/*' bench/EventPath.java [json|console|decode] [SECONDS]
  */
 import dev.netwatcher.btf.Btf;
+import dev.netwatcher.contract.NwEventType;
+import dev.netwatcher.contract.NwFlowLayout;
+import dev.netwatcher.contract.NwHdrLayout;
+import dev.netwatcher.contract.PacketEventLayout;
 import dev.netwatcher.event.Event;
 import dev.netwatcher.kernel.Clock;
 import dev.netwatcher.kernel.KernelNames;
@@ -21,7 +25,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 public class EventPath {
-    static final int SIZE = 144, RECORDS = 4096;
+    static final int SIZE = PacketEventLayout.SIZE, RECORDS = 4096;
 
     public static void main(String[] args) throws Exception {
         String format = args.length > 0 ? args[0] : "json";
@@ -43,24 +47,30 @@ public class EventPath {
         PacketProbe probe = Probes.packets(PacketProbe.MODE_TCP);
         DecodeContext ctx = new DecodeContext(new Clock(), new KernelNames(Btf.kernel()), null);
 
+        // records laid out by the generated contract (bpf/packet.h through dev.netwatcher.contract), not restated
         ByteBuffer b = ByteBuffer.allocateDirect(SIZE * RECORDS).order(ByteOrder.nativeOrder());
         for (int i = 0; i < RECORDS; i++) {
-            int o = i * SIZE;
-            b.putLong(o, 1_000_000_000L + i * 1000L);          // ts_ns
-            b.putInt(o + 8, 5);                                  // NW_EV_PACKET
-            b.putInt(o + 12, 4026531840L > 0 ? (int) 4026531840L : 0);
-            b.putInt(o + 16, 1000 + i % 7);                      // pid
-            b.putInt(o + 20, 1000 + i % 7);
-            b.put(o + 24, (byte) 'i'); b.put(o + 25, (byte) 'p'); b.put(o + 26, (byte) 'e'); b.put(o + 27, (byte) 'r');
-            int f = o + 40;                                      // flow
-            b.put(f, (byte) 198); b.put(f + 1, (byte) 18); b.put(f + 2, (byte) 0); b.put(f + 3, (byte) 1);
-            b.put(f + 16, (byte) 198); b.put(f + 17, (byte) 18); b.put(f + 18, (byte) 0); b.put(f + 19, (byte) 2);
-            b.putShort(f + 32, (short) 40000); b.putShort(f + 34, (short) 5201);
-            b.putShort(f + 36, (short) 2); b.put(f + 38, (byte) 6);
-            int body = o + 80;
-            for (int l = 0; l < 4; l++) b.putLong(body + 8 * l, 1000 + 37L * ((i + l) % 100));
-            b.putInt(body + 40, i * 1448); b.putInt(body + 44, 1); b.putInt(body + 48, 1448); b.putInt(body + 52, 2);
-            b.put(body + 56, (byte) (i & 1)); b.put(body + 57, (byte) 0x0f); b.put(body + 58, (byte) 0x10);
+            int o = i * SIZE, h = o + PacketEventLayout.HDR, f = o + PacketEventLayout.FLOW;
+            b.putLong(h + NwHdrLayout.TS_NS, 1_000_000_000L + i * 1000L);
+            b.putInt(h + NwHdrLayout.TYPE, NwEventType.NW_EV_PACKET);
+            b.putInt(h + NwHdrLayout.NETNS, (int) 4026531840L);
+            b.putInt(h + NwHdrLayout.PID, 1000 + i % 7);
+            b.putInt(h + NwHdrLayout.TID, 1000 + i % 7);
+            b.put(h + NwHdrLayout.COMM, "iperf".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, 5);
+            b.put(f + NwFlowLayout.SADDR, new byte[] {(byte) 198, 18, 0, 1});
+            b.put(f + NwFlowLayout.DADDR, new byte[] {(byte) 198, 18, 0, 2});
+            b.putShort(f + NwFlowLayout.SPORT, (short) 40000);
+            b.putShort(f + NwFlowLayout.DPORT, (short) 5201);
+            b.putShort(f + NwFlowLayout.FAMILY, (short) 2);
+            b.put(f + NwFlowLayout.PROTO, (byte) 6);
+            for (int l = 0; l < 4; l++) b.putLong(o + PacketEventLayout.LAYER_NS + 8 * l, 1000 + 37L * ((i + l) % 100));
+            b.putInt(o + PacketEventLayout.SEQ, i * 1448);
+            b.putInt(o + PacketEventLayout.ACK, 1);
+            b.putInt(o + PacketEventLayout.LEN, 1448);
+            b.putInt(o + PacketEventLayout.IFINDEX, 2);
+            b.put(o + PacketEventLayout.DIR, (byte) (i & 1));
+            b.put(o + PacketEventLayout.LAYER_MASK, (byte) 0x0f);
+            b.put(o + PacketEventLayout.TCP_FLAGS, (byte) 0x10);
         }
         run(probe, ctx, sink, b, 2);                               // warm-up
         long n = run(probe, ctx, sink, b, seconds);
