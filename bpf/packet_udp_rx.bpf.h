@@ -188,9 +188,7 @@ static __always_inline int udp_claim(struct udp_rx_cpu *c, __u16 port, __u32 net
 		return 0;
 	struct udp_pending *p = &c->p[bi & (NW_UDP_PENDING - 1)];
 	barrier();
-	*out = p->r;
-	if (out->flow.dport != port || out->netns != netns)
-		return 0;
+	*out = p->r; /* still the entry matched above if its token is still best */
 	return __sync_val_compare_and_swap(&p->token, best, 0) == best;
 }
 
@@ -446,6 +444,22 @@ static __always_inline void udp_unread(struct udp_q *q, __u64 key, __u32 n, __u3
 	}
 }
 
+/* Early mark i: datagram n was read at now before its sk_data_ready (kind: NW_UDP_READ_EARLY or NW_UDP_REPORTED). */
+static __always_inline void udp_mark_early(struct udp_q *q, int i, __u32 n, __u64 now, __u32 kind)
+{
+	q->early_n[i & 1] = n;
+	q->early_t[i & 1] = now;
+	q->early[i & 1] = kind;
+}
+
+/* A datagram a reader took from a CPU's scratch (udp_claim_for()): reported now, its socket time 0. */
+static __always_inline void udp_report_taken(void *ctx, struct udp_q *q, struct udp_rx *u, int ret, int flags, __u64 now)
+{
+	q->last_in = u->t_in;
+	u->t_q = now;
+	udp_emit(ctx, u, ret, flags, now, 0);
+}
+
 /* A read of a UDP socket ended: ret bytes (or the datagram's length with MSG_TRUNC), or -errno. */
 static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, int flags)
 {
@@ -470,12 +484,8 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 		now = bpf_ktime_get_ns();
 		q->enq = 0;
 		q->deq = 1;
-		q->early_n[0] = 0;
-		q->early_t[0] = now;
-		q->early[0] = NW_UDP_REPORTED;
-		q->last_in = u.t_in;
-		u.t_q = now;
-		udp_emit(ctx, &u, ret, flags, now, 0);
+		udp_mark_early(q, 0, 0, now, NW_UDP_REPORTED);
+		udp_report_taken(ctx, q, &u, ret, flags, now);
 		return;
 	}
 	now = bpf_ktime_get_ns();
@@ -505,14 +515,9 @@ static __always_inline void udp_read_done(void *ctx, struct sock *sk, int ret, i
 		if (q->early[i & 1] == NW_UDP_READ_EARLY)
 			count(NW_C_RX_UNSEEN);
 		int mine = udp_claim_for(sk, q->last_in, &u);
-		if (mine) {
-			q->last_in = u.t_in;
-			u.t_q = now;
-			udp_emit(ctx, &u, ret, flags, now, 0);
-		}
-		q->early_n[i & 1] = n;
-		q->early_t[i & 1] = now;
-		q->early[i & 1] = mine ? NW_UDP_REPORTED : NW_UDP_READ_EARLY;
+		if (mine)
+			udp_report_taken(ctx, q, &u, ret, flags, now);
+		udp_mark_early(q, i, n, now, mine ? NW_UDP_REPORTED : NW_UDP_READ_EARLY);
 	}
 }
 
