@@ -75,7 +75,7 @@ public final class BpfMap implements AutoCloseable {
             int rc = Native.callInt(() -> (int) Libbpf.MAP_LOOKUP_ELEM.invokeExact(fd, k, v));
             if (rc == -2) return Optional.empty(); // -ENOENT
             if (rc != 0) throw new BpfException("lookup in map " + name + " failed: " + Native.strerror(-rc), -rc);
-            return Optional.of(ByteBuffer.wrap(v.toArray(JAVA_BYTE)).order(ByteOrder.LITTLE_ENDIAN));
+            return Optional.of(Buffers.direct(v.toArray(JAVA_BYTE)));
         }
     }
 

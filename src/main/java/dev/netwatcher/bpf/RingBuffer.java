@@ -112,7 +112,7 @@ public final class RingBuffer implements AutoCloseable {
                         handler.onRecord(view, (int) body, length);
                     } else { // wraps: the end of the data area, then its start
                         if (wrapped == null || wrapped.capacity() < length) {
-                            wrapped = ByteBuffer.allocate(Math.max(length, 4096)).order(ByteOrder.LITTLE_ENDIAN);
+                            wrapped = Buffers.allocate(Math.max(length, 4096)); // direct, like view: see Buffers
                         }
                         int first = (int) (size - body);
                         MemorySegment.copy(data, body, MemorySegment.ofBuffer(wrapped), 0, first);

@@ -1,5 +1,6 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.bpf.Buffers;
 import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.contract.ConnEventLayout;
@@ -180,7 +181,7 @@ public final class ConnProbe implements Probe {
 
     /** One entry of the rtt_hists map. */
     static RttHistogram histogram(byte[] key, ByteBuffer value) {
-        ByteBuffer k = ByteBuffer.wrap(key).order(ByteOrder.LITTLE_ENDIAN), v = value.order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer k = Buffers.direct(key), v = value.order(ByteOrder.LITTLE_ENDIAN);
         int family = RttKeyLayout.family(k, 0);
         byte[] a = new byte[family == Flow.AF_INET ? 4 : 16];
         k.get(RttKeyLayout.ADDR, a);

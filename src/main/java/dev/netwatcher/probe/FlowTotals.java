@@ -1,5 +1,6 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.bpf.Buffers;
 import dev.netwatcher.contract.FlowKeyLayout;
 import dev.netwatcher.contract.FlowTotalsLayout;
 import dev.netwatcher.event.FlowTotal;
@@ -12,7 +13,7 @@ final class FlowTotals {
     private FlowTotals() {}
 
     static FlowTotal decode(byte[] key, ByteBuffer value) {
-        ByteBuffer k = ByteBuffer.wrap(key).order(ByteOrder.nativeOrder());
+        ByteBuffer k = Buffers.direct(key);
         ByteBuffer v = value.order(ByteOrder.nativeOrder());
         return new FlowTotal(Integer.toUnsignedLong(FlowKeyLayout.netns(k, 0)), Records.flowAt(k, FlowKeyLayout.FLOW),
                 FlowTotalsLayout.txPackets(v, 0), FlowTotalsLayout.txBytes(v, 0),

@@ -1,5 +1,6 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.bpf.Buffers;
 import dev.netwatcher.bpf.BpfException;
 import dev.netwatcher.bpf.BpfLink;
 import dev.netwatcher.bpf.BpfMap;
@@ -95,7 +96,7 @@ final class Readings {
                             failed++; // the namespace went away, or setns() is not allowed
                             continue;
                         }
-                        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+                        ByteBuffer b = Buffers.direct(out);
                         for (int off = 0; off + size <= out.length; off += size) records.onRecord(b, off, size);
                     }
                 }

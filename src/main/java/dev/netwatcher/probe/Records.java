@@ -1,5 +1,6 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.bpf.Buffers;
 import dev.netwatcher.contract.NwFlowLayout;
 import dev.netwatcher.contract.NwHdrLayout;
 import dev.netwatcher.event.EventHeader;
@@ -49,7 +50,7 @@ final class Records {
         try {
             byte[] raw = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/" + tid + "/comm"));
             int n = raw.length > 0 && raw[raw.length - 1] == '\n' ? raw.length - 1 : raw.length;
-            name = cString(ByteBuffer.wrap(java.util.Arrays.copyOf(raw, Math.min(n, COMM_LEN))), 0, Math.min(n, COMM_LEN));
+            name = cString(Buffers.direct(raw, 0, Math.min(n, COMM_LEN)), 0, Math.min(n, COMM_LEN));
         } catch (java.io.IOException | RuntimeException e) {
             name = "";
         }

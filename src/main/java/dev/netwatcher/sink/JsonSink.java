@@ -7,238 +7,181 @@ import dev.netwatcher.event.FieldWriter;
 import dev.netwatcher.event.Flow;
 import dev.netwatcher.event.Layers;
 import dev.netwatcher.event.Report;
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.io.SerializedString;
 
-import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** JSON Lines: one object per event, common keys first (see README "JSON keys"). */
+/**
+ * JSON Lines: one object per event, common keys first (see README "JSON keys"). Written by
+ * {@link JsonLineWriter}, not Jackson's generator: the encoder is the event path's main cost (see there).
+ */
 public final class JsonSink implements EventSink, FieldWriter {
-    private final JsonGenerator json;
-    /** Keys and the few repeated values (type, family, proto) encoded once: JSON writing is the event path's cost. */
-    private final IdentityHashMap<String, SerializedString> encoded = new IdentityHashMap<>();
-    private static final int RECENT = 128;
-    private final String[] recentKeys = new String[RECENT];
-    private final SerializedString[] recentText = new SerializedString[RECENT];
-    /** Address text, pre-encoded, direct-mapped by address (a busy run repeats a few addresses). */
+    private final JsonLineWriter json;
+    /** Address text, direct-mapped by address (a busy run repeats a few addresses); the same String object
+     *  each time, so the writer's cache keeps its encoded bytes. */
     private final InetAddress[] addrKeys = new InetAddress[1024];
-    private final SerializedString[] addrText = new SerializedString[1024];
-    private static final SerializedString TYPE = new SerializedString("type"), TS_NS = new SerializedString("ts_ns"),
-            FAMILY = new SerializedString("family"), PROTO = new SerializedString("proto"),
-            SADDR = new SerializedString("saddr"), SPORT = new SerializedString("sport"),
-            DADDR = new SerializedString("daddr"), DPORT = new SerializedString("dport"),
-            NETNS = new SerializedString("netns"), PID = new SerializedString("pid"), COMM = new SerializedString("comm"),
-            CGROUP = new SerializedString("cgroup"), CONTAINER = new SerializedString("container"), POD_UID = new SerializedString("pod_uid");
+    private final String[] addrText = new String[1024];
+
+    /** The keys every line has, encoded once. */
+    private static final byte[] TYPE = JsonLineWriter.encodeKey("type"), TS_NS = JsonLineWriter.encodeKey("ts_ns"),
+            FAMILY = JsonLineWriter.encodeKey("family"), PROTO = JsonLineWriter.encodeKey("proto"),
+            SADDR = JsonLineWriter.encodeKey("saddr"), SPORT = JsonLineWriter.encodeKey("sport"),
+            DADDR = JsonLineWriter.encodeKey("daddr"), DPORT = JsonLineWriter.encodeKey("dport"),
+            NETNS = JsonLineWriter.encodeKey("netns"), PID = JsonLineWriter.encodeKey("pid"),
+            COMM = JsonLineWriter.encodeKey("comm"), CGROUP = JsonLineWriter.encodeKey("cgroup"),
+            CONTAINER = JsonLineWriter.encodeKey("container"), POD_UID = JsonLineWriter.encodeKey("pod_uid");
+    private static final byte[][] TX_LAYERS = keys(Layers.TX), RX_LAYERS = keys(Layers.RX);
+
+    private static byte[][] keys(String[] names) {
+        byte[][] k = new byte[names.length][];
+        for (int i = 0; i < names.length; i++) k[i] = JsonLineWriter.encodeKey(names[i]);
+        return k;
+    }
 
     public JsonSink(OutputStream out) {
-        try {
-            json = new JsonFactory().createGenerator(out, JsonEncoding.UTF8);
-            json.setRootValueSeparator(new SerializedString(""));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        json = new JsonLineWriter(out);
     }
 
     @Override
     public void accept(Event e) {
-        try {
-            EventHeader h = e.header();
-            Flow f = e.flow();
-            json.writeStartObject();
-            json.writeFieldName(TYPE);
-            json.writeString(encode(e.type()));
-            json.writeFieldName(TS_NS);
-            json.writeNumber(h.tsNs());
-            writeFlow(f, h.netns());
-            json.writeFieldName(PID);
-            if (h.hasTask()) json.writeNumber(h.pid());
-            else json.writeNull();
-            json.writeFieldName(COMM);
-            if (h.hasTask()) json.writeString(h.comm());
-            else json.writeNull();
-            Cgroup cg = h.cgroup();
-            json.writeFieldName(CGROUP);
-            if (cg != null) json.writeString(cg.path());
-            else json.writeNull();
-            if (cg != null && cg.container() != null) {
-                json.writeFieldName(CONTAINER);
-                json.writeString(cg.container());
-            }
-            if (cg != null && cg.podUid() != null) {
-                json.writeFieldName(POD_UID);
-                json.writeString(cg.podUid());
-            }
-            e.writeFields(this);
-            json.writeEndObject();
-            json.writeRaw('\n');
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
+        EventHeader h = e.header();
+        Flow f = e.flow();
+        json.startObject();
+        json.key(TYPE);
+        json.recurringString(e.type());
+        json.key(TS_NS);
+        json.timestamp(h.tsNs());
+        writeFlow(f, h.netns());
+        json.key(PID);
+        if (h.hasTask()) json.number(h.pid());
+        else json.nul();
+        json.key(COMM);
+        if (h.hasTask()) json.recurringString(h.comm());
+        else json.nul();
+        Cgroup cg = h.cgroup();
+        json.key(CGROUP);
+        if (cg != null) json.recurringString(cg.path());
+        else json.nul();
+        if (cg != null && cg.container() != null) {
+            json.key(CONTAINER);
+            json.recurringString(cg.container());
         }
+        if (cg != null && cg.podUid() != null) {
+            json.key(POD_UID);
+            json.recurringString(cg.podUid());
+        }
+        e.writeFields(this);
+        json.endObject();
+        json.endLine();
     }
 
     @Override
     public void report(Report r) {
-        try {
-            for (Report.Row row : r.rows()) {
-                json.writeStartObject();
-                json.writeFieldName(TYPE);
-                json.writeString(encode(r.type()));
-                json.writeFieldName(TS_NS);
-                json.writeNumber(r.tsNs());
-                r.writeFields(this);
-                row.writeFields(this);
-                json.writeEndObject();
-                json.writeRaw('\n');
-            }
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
+        for (Report.Row row : r.rows()) {
+            json.startObject();
+            json.key(TYPE);
+            json.recurringString(r.type());
+            json.key(TS_NS);
+            json.number(r.tsNs());
+            r.writeFields(this);
+            row.writeFields(this);
+            json.endObject();
+            json.endLine();
         }
     }
 
     @Override
     public void flow(Flow f, long netns) {
-        try {
-            writeFlow(f, netns);
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
-        }
+        writeFlow(f, netns);
     }
 
     /** The flow keys every event line and flow_totals row share. */
-    private void writeFlow(Flow f, long netns) throws IOException {
-        json.writeFieldName(FAMILY);
-        writeEncoded(f.familyName());
-        json.writeFieldName(PROTO);
-        writeEncoded(f.protoName());
-        json.writeFieldName(SADDR);
+    private void writeFlow(Flow f, long netns) {
+        json.key(FAMILY);
+        json.recurringString(f.familyName());
+        json.key(PROTO);
+        json.recurringString(f.protoName());
+        json.key(SADDR);
         writeAddress(f.saddr());
-        json.writeFieldName(SPORT);
-        json.writeNumber(f.sport());
-        json.writeFieldName(DADDR);
+        json.key(SPORT);
+        json.number(f.sport());
+        json.key(DADDR);
         writeAddress(f.daddr());
-        json.writeFieldName(DPORT);
-        json.writeNumber(f.dport());
-        json.writeFieldName(NETNS);
-        json.writeNumber(netns);
+        json.key(DPORT);
+        json.number(f.dport());
+        json.key(NETNS);
+        json.recurringNumber(netns, 0);
     }
 
-    private void writeAddress(InetAddress a) throws IOException {
+    private void writeAddress(InetAddress a) {
         if (a == null) {
-            json.writeNull();
+            json.nul();
             return;
         }
         int i = a.hashCode() & (addrKeys.length - 1);
         if (!a.equals(addrKeys[i])) {
             addrKeys[i] = a;
-            addrText[i] = new SerializedString(Flow.address(a));
+            addrText[i] = Flow.address(a);
         }
-        json.writeString(addrText[i]);
-    }
-
-    /**
-     * For keys and values from fixed sets of String objects (literals, Flow's protocol
-     * names): cached by identity, so the cache stays as small as those sets.
-     */
-    private SerializedString encode(String s) {
-        // direct-mapped by the key's (cached) hash in front of the map: every field name of every record
-        // comes here (bench/profile.sh "-t -u --json": IdentityHashMap.get 11 % of the consumer's samples)
-        int i = s.hashCode() & (RECENT - 1);
-        if (recentKeys[i] == s) return recentText[i];
-        SerializedString t = encoded.computeIfAbsent(s, SerializedString::new);
-        recentKeys[i] = s;
-        recentText[i] = t;
-        return t;
-    }
-
-    private void writeEncoded(String value) throws IOException {
-        if (value == null) json.writeNull();
-        else json.writeString(encode(value));
+        json.recurringString(addrText[i]);
     }
 
     @Override
     public void string(String key, String value) {
-        try {
-            json.writeFieldName(encode(key));
-            json.writeString(value);
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
-        }
+        json.key(key);
+        json.string(value);
     }
 
     @Override
     public void number(String key, long value) {
-        try {
-            json.writeFieldName(encode(key));
-            json.writeNumber(value);
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
-        }
+        json.key(key);
+        json.number(value);
     }
 
     @Override
     public void decimal(String key, double value) {
-        try {
-            json.writeFieldName(encode(key));
-            json.writeNumber(java.math.BigDecimal.valueOf(value).setScale(2, java.math.RoundingMode.HALF_UP));
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
-        }
+        json.key(key);
+        json.rawNumber(java.math.BigDecimal.valueOf(value).setScale(2, java.math.RoundingMode.HALF_UP).toString());
     }
 
     @Override
     public void strings(String key, List<String> values) {
-        try {
-            json.writeFieldName(encode(key));
-            json.writeStartArray();
-            for (String v : values) json.writeString(v);
-            json.writeEndArray();
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
-        }
+        json.key(key);
+        json.startArray();
+        for (String v : values) json.string(v);
+        json.endArray();
     }
 
     @Override
     public void numbers(String key, Map<String, Long> values) {
-        try {
-            json.writeObjectFieldStart(key);
-            for (Map.Entry<String, Long> e : values.entrySet()) json.writeNumberField(e.getKey(), e.getValue());
-            json.writeEndObject();
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
+        json.key(key);
+        json.startObject();
+        for (Map.Entry<String, Long> e : values.entrySet()) {
+            json.freshKey(e.getKey());
+            json.number(e.getValue());
         }
+        json.endObject();
     }
 
     @Override
     public void layers(String key, Layers l) {
-        try {
-            json.writeFieldName(encode(key));
-            json.writeStartObject();
-            for (int i = 0; i < l.size(); i++) {
-                if (!l.has(i)) continue;
-                json.writeFieldName(encode(l.name(i)));
-                json.writeNumber(l.get(i));
-            }
-            json.writeEndObject();
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
+        json.key(key);
+        json.startObject();
+        byte[][] names = l.names() == Layers.TX ? TX_LAYERS : l.names() == Layers.RX ? RX_LAYERS : null;
+        for (int i = 0; i < l.size(); i++) {
+            if (!l.has(i)) continue;
+            if (names != null) json.key(names[i]);
+            else json.key(l.name(i));
+            json.number(l.get(i));
         }
+        json.endObject();
     }
 
     @Override
     public void flush() {
-        try {
-            json.flush();
-        } catch (IOException x) {
-            throw new UncheckedIOException(x);
-        }
+        json.flush();
     }
 
     @Override
