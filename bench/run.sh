@@ -135,6 +135,9 @@ MODES=(
   "tu-s10:-t -u --json --sample 10"
   "tu-s100:-t -u --json --sample 100"
   "metrics:-t -u -k --metrics 127.0.0.1:19464"
+  # a filter expression (issue 32) that matches none of the workload, and one that matches all of it
+  "t-expr-none:-t tcp port 1"
+  "t-expr-all:-t tcp port 5201 or udp port 5201"
   "all:-S -r -k -e -t -u -I -n -L -x -a --rtt -i --dns"
   "conn:-x -a --rtt -i --dns"
   # the same options with programs that return at once (bench/floor.sh builds that jar)

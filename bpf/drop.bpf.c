@@ -6,6 +6,7 @@
  */
 #include "nw_skb.h"
 #include "drop.h"
+#include "nw_pcap_filter.h"
 
 NW_BTF_EXPORT(drop_event);
 NW_BTF_EXPORT(drop_stack_event);
@@ -78,6 +79,9 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	/* the receiving socket the packet was dropped for (rx_sk), else the one that owns it (tx) */
 	const struct sock *owner = rx_sk ? rx_sk : skb->sk;
 	if (!nw_filter_pass(&flow, netns) || !nw_owner_pass(ctx, owner))
+		return 0;
+	/* a filter expression describes IP packets: a drop without an IP header matches none */
+	if (nw_pcap_len && (!flow.family || !nw_pcap_pass_skb(skb)))
 		return 0;
 
 	if (nw_drop_stack) {

@@ -10,6 +10,7 @@
  */
 #include "nw_skb.h"
 #include "netfilter.h"
+#include "nw_pcap_filter.h"
 
 NW_BTF_EXPORT(nf_event);
 NW_BTF_EXPORT_ENUM(nw_nf_hook);
@@ -60,7 +61,7 @@ static __always_inline void nf_first(struct sk_buff *skb, const struct nf_hook_s
 		struct nw_flow local = n.flow;
 		if (n.dir == 1)
 			nw_flow_reverse(&local);
-		if (!nw_filter_pass(&local, n.netns)) {
+		if (!nw_filter_pass(&local, n.netns) || !nw_pcap_pass_skb(skb)) {
 			if (t)
 				bpf_map_delete_elem(&nf_track, &key);
 			return;

@@ -40,6 +40,7 @@
 #include "maps.bpf.h"
 #include "bits.bpf.h"
 #include "packet.h"
+#include "nw_pcap_filter.h"
 
 NW_BTF_EXPORT(packet_event);
 NW_BTF_EXPORT(icmp_event);
@@ -207,6 +208,26 @@ static __always_inline int nf_wanted(const struct sk_buff *skb)
 	__u8 hint = proto_hint(skb->head + skb->network_header);
 
 	return (hint == 255 || wanted(hint)) && sampled_skb(skb);
+}
+
+/*
+ * The pcap-filter expression is decided once per packet, where its record starts (LOCAL_OUT for
+ * tx, LOCAL_IN for rx); the later hooks follow only packets that have a state from there, as
+ * with --sample.
+ */
+static __always_inline int pcap_pass(const struct sk_buff *skb)
+{
+	return nw_pcap_pass_skb(skb);
+}
+
+/*
+ * Are only some packets followed (--sample N, or a filter expression)? The accounting that
+ * counts every packet of a flow (TCP sequence gaps at the driver, the GSO segments of a packet
+ * not seen at LOCAL_OUT) then stays off: a packet not followed is not a packet missed.
+ */
+static __always_inline int selective(void)
+{
+	return nw_sample > 1 || nw_pcap_len;
 }
 
 /* Layer time from a to b when both were seen. */

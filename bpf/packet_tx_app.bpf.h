@@ -121,6 +121,28 @@ int nw_pkt_usend(void *ctx)
 	return 0;
 }
 
+/*
+ * Kernels with fentry (Debian's 6.1 and 6.12): the UDP send functions themselves, which cost
+ * nothing to processes that do not send UDP; where they load, the syscall tracepoints above are
+ * not attached (Fallbacks: a program <name>_p<n> is preferred to <name>). udpv6_sendmsg() hands
+ * IPv4-mapped destinations to udp_sendmsg(), whose mark then replaces the first.
+ */
+SEC("fentry/udp_sendmsg")
+int BPF_PROG(nw_pkt_usend_p1, struct sock *sk, struct msghdr *msg, size_t len)
+{
+	NW_FLOOR_RETURN(0);
+	udp_send_mark();
+	return 0;
+}
+
+SEC("fentry/udpv6_sendmsg")
+int BPF_PROG(nw_pkt_usend_p2, struct sock *sk, struct msghdr *msg, size_t len)
+{
+	NW_FLOOR_RETURN(0);
+	udp_send_mark();
+	return 0;
+}
+
 #define NR_SENDTO 44
 #define NR_SENDMSG 46
 #define NR_SENDMMSG 307

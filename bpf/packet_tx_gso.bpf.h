@@ -31,14 +31,14 @@ static __always_inline void count_unseen(__u32 bytes, __u32 mss)
  * net_dev_start_xmit/net_dev_xmit ran no BPF for them (a softirq on top of another task runs
  * no tracing program at all, now and then). They are counted here, from the sequence numbers,
  * once: a retransmission starts below and counts nothing. The tail (the last packets before a
- * close) is counted at the close (tcp_drv_close()). Not with --sample (packets are sampled,
+ * close) is counted at the close (tcp_drv_close()). Not with --sample or an expression (packets are chosen,
  * not flows). Pure ACKs carry snd_nxt and may pass data in another device queue: not used.
  */
 static __always_inline void tcp_drv_seen(const struct sock *sk, const struct tx_state *st)
 {
 	int fin = st->tcp_flags & 0x01;
 
-	if (!sk || (!st->len && !fin) || nw_sample > 1)
+	if (!sk || (!st->len && !fin) || selective())
 		return;
 	__u64 key = (__u64)sk;
 	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &key);
@@ -59,7 +59,7 @@ static __always_inline void tcp_drv_seen(const struct sock *sk, const struct tx_
  */
 static __always_inline void tcp_drv_close(const struct sock *sk, struct tx_sock *ts, int oldstate)
 {
-	if (!ts->drv_set || nw_sample > 1 ||
+	if (!ts->drv_set || selective() ||
 	    (oldstate != TCP_LAST_ACK && oldstate != TCP_FIN_WAIT2 && oldstate != TCP_CLOSING))
 		return;
 	__u32 nxt = BPF_CORE_READ((struct tcp_sock *)sk, snd_nxt);
@@ -202,8 +202,8 @@ static __always_inline int gso_segment_state(const struct sk_buff *skb, struct t
 		seg->t_queue = g->t_queue;
 		return 1;
 	}
-	/* Its GSO packet was not followed (--sample) or left our ring (more than NW_GSO_RING queued) */
-	if (nw_sample > 1)
+	/* Its GSO packet was not followed (--sample, a filter expression) or left our ring (more than NW_GSO_RING queued) */
+	if (selective())
 		return 0;
 	count(NW_C_UNMATCHED); /* report the driver only */
 	return nw_filter_pass(&seg->flow, seg->netns);

@@ -31,6 +31,7 @@ nw_install() {
       case ${pkgs[$i]} in
         libbpf-dev) pkgs[$i]=libbpf-devel ;;
         libbpf1) pkgs[$i]=libbpf ;;
+        libpcap0.8) pkgs[$i]=libpcap ;;
         iputils-ping) pkgs[$i]=iputils ;;
         dnsmasq-base) pkgs[$i]=dnsmasq ;;
         bind9-dnsutils) pkgs[$i]=bind-utils ;;
@@ -68,6 +69,8 @@ nw_check_tools() {
   command -v bpftool >/dev/null || missing+=(bpftool)
   [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
   ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1' || missing+=(libbpf1)
+  # libpcap compiles filter expressions (bpf/PcapFilter; Debian's libpcap0.8 holds libpcap.so.0.8)
+  ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || missing+=(libpcap0.8)
   command -v mvn >/dev/null || missing+=(maven)
   [ ${#missing[@]} -eq 0 ] || nw_install "build tools" "${missing[@]}"
 }

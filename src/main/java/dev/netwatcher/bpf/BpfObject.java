@@ -318,6 +318,27 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a loaded, unattached program once on a packet (BPF_PROG_TEST_RUN with data_in: for
+     * tc programs an Ethernet frame) and returns its return value.
+     */
+    public int runOnPacket(String program, byte[] packet) {
+        int fd = programFd(program);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment data = a.allocate(Math.max(packet.length, 1), 8);
+            MemorySegment.copy(packet, 0, data, JAVA_BYTE, 0, packet.length);
+            // struct bpf_test_run_opts: data_in at 8, data_size_in at 24, retval at 56, repeat at 60
+            MemorySegment opts = a.allocate(TEST_RUN_OPTS_SIZE, 8);
+            opts.set(JAVA_LONG, 0, TEST_RUN_OPTS_SIZE);
+            opts.set(ADDRESS, 8, data);
+            opts.set(JAVA_INT, 24, packet.length);
+            opts.set(JAVA_INT, 60, 1);
+            int rc = Native.callInt(() -> (int) Libbpf.PROG_TEST_RUN_OPTS.invokeExact(fd, opts));
+            if (rc < 0) throw new BpfException("running " + program + " on a packet failed: " + Native.strerror(-rc), -rc);
+            return opts.get(JAVA_INT, 56);
+        }
+    }
+
     int programFd(String program) {
         int fd = Native.callInt(() -> (int) Libbpf.PROGRAM_FD.invokeExact(program(program)));
         if (fd < 0) throw new BpfException("program " + program + " is not loaded");

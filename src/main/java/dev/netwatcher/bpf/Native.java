@@ -14,7 +14,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** Downcall plumbing for libbpf.so.1 and libc. The only class that looks up native symbols. */
+/** Downcall plumbing for libbpf.so.1, libpcap and libc. The only class that looks up native symbols. */
 final class Native {
     static final Linker LINKER = Linker.nativeLinker();
     static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -33,6 +33,29 @@ final class Native {
             }
         }
         return libbpf;
+    }
+
+    private static SymbolLookup libpcap;
+
+    /** The system's libpcap (Debian: libpcap0.8, whose library is libpcap.so.0.8). */
+    static synchronized SymbolLookup libpcap() {
+        if (libpcap == null) {
+            for (String lib : new String[] {"libpcap.so.1", "libpcap.so.0.8", "libpcap.so"}) {
+                try {
+                    libpcap = SymbolLookup.libraryLookup(lib, Arena.global());
+                    break;
+                } catch (IllegalArgumentException e) {
+                    // the next name
+                }
+            }
+            if (libpcap == null) throw new BpfException("libpcap not found: install it with 'apt-get install libpcap0.8'");
+        }
+        return libpcap;
+    }
+
+    static MethodHandle pcap(String name, FunctionDescriptor fd) {
+        MemorySegment sym = libpcap().find(name).orElseThrow(() -> new BpfException("libpcap has no symbol " + name));
+        return LINKER.downcallHandle(sym, fd);
     }
 
     static MethodHandle bpf(String name, FunctionDescriptor fd) {

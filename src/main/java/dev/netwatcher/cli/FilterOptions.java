@@ -9,7 +9,11 @@ import dev.netwatcher.cli.Converters.PortConverter;
 import dev.netwatcher.probe.Cidr;
 import dev.netwatcher.probe.Filter;
 
+import dev.netwatcher.bpf.PcapFilter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.List;
 
 /** Which events pass: ports, addresses, namespace and owner (pid, task name, cgroup), applied in the kernel. */
 final class FilterOptions {
@@ -39,8 +43,25 @@ final class FilterOptions {
             description = "Only events of processes in this cgroup v2 or below it (a path as in /proc/PID/cgroup, "
                     + "or under /sys/fs/cgroup).")
     long cgroup;
+    @Parameters(paramLabel = "EXPRESSION", arity = "0..*",
+            description = "Only packets this pcap-filter(7) expression matches, as tcpdump takes it (e.g. 'tcp port 443 and "
+                    + "net 10.0.0.0/8'), decided in the kernel for -t, -u, -I, -n and -k; the packet as seen from its IP header.")
+    List<String> expression;
 
+    /** The expression's words as one text, or null. */
+    String expression() {
+        return expression == null || expression.isEmpty() ? null : String.join(" ", expression);
+    }
+
+    /** The filter, the expression compiled by libpcap (a bad one: libpcap's message, exit 2). */
     Filter filter() {
-        return new Filter(netns, sport, dport, saddr, daddr).withOwner(pid, comm, cgroup);
+        Filter f = new Filter(netns, sport, dport, saddr, daddr).withOwner(pid, comm, cgroup);
+        String text = expression();
+        if (text == null) return f;
+        try {
+            return f.withPcap(new Filter.PcapProgram(text, PcapFilter.compile(text, 262144)));
+        } catch (PcapFilter.Invalid e) {
+            throw new UsageException("filter expression '" + text + "': " + e.getMessage());
+        }
     }
 }

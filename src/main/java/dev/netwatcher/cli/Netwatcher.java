@@ -361,6 +361,16 @@ final class Netwatcher implements Callable<Integer> {
             probes.add(Probes.TCP_ERROR);
             probes.add(Probes.connections(ConnProbe.EXTRA));
         }
+        if (filters.expression() != null) {
+            // the expression is decided by the packet, netfilter and drop programs (bpf/include/nw_pcap_filter.h);
+            // the others do not read it
+            List<String> others = probes.stream().filter(p -> !(p instanceof PacketProbe || p instanceof dev.netwatcher.probe.NetfilterProbe
+                    || p instanceof dev.netwatcher.probe.DropProbe)).map(Probe::option).toList();
+            if (overview || !others.isEmpty()) {
+                throw new UsageException("a filter expression applies to -t, -u, -I, -n and -k"
+                        + (overview ? "; give one of them" : ", not to " + String.join(" ", others)));
+            }
+        }
         watch.validateConnEvery(pr, overview);
         if (pr.hasMatchedOption("--top") && !overview && !watch.extra && output.ui == null) {
             throw new UsageException("--top bounds connection tables: the overview (no option), -x or --ui");

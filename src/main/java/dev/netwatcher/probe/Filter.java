@@ -9,18 +9,32 @@ import java.nio.ByteOrder;
  * What the kernel side lets through (struct nw_filter in bpf/include/nw_common.h).
  * Ports and addresses match the flow as reported: local/remote for socket events,
  * source/destination for packet events. 0 or null means "any". pid, comm and cgroup (a cgroup
- * v2 id: that cgroup and those below it) match the event's owner (nw_owner_pass_at()).
+ * v2 id: that cgroup and those below it) match the event's owner (nw_owner_pass_at()). pcap is a
+ * pcap-filter(7) expression compiled to classic BPF (bpf/include/nw_pcap_filter.h), or null.
  */
-public record Filter(long netns, int sport, int dport, Cidr saddr, Cidr daddr, int pid, String comm, long cgroup) {
+public record Filter(long netns, int sport, int dport, Cidr saddr, Cidr daddr, int pid, String comm, long cgroup,
+                     PcapProgram pcap) {
     public static final Filter NONE = new Filter(0, 0, 0, null, null);
 
     public Filter(long netns, int sport, int dport, Cidr saddr, Cidr daddr) {
-        this(netns, sport, dport, saddr, daddr, 0, null, 0);
+        this(netns, sport, dport, saddr, daddr, 0, null, 0, null);
+    }
+
+    /** A compiled pcap-filter expression: its text and its classic BPF instructions (struct bpf_insn, 8 bytes each). */
+    public record PcapProgram(String expression, byte[] insns) {
+        public int length() {
+            return insns.length / 8;
+        }
     }
 
     /** This filter, keeping only events whose owner is this process, task name and cgroup (0/null: any). */
     public Filter withOwner(int pid, String comm, long cgroup) {
-        return new Filter(netns, sport, dport, saddr, daddr, pid, comm, cgroup);
+        return new Filter(netns, sport, dport, saddr, daddr, pid, comm, cgroup, pcap);
+    }
+
+    /** This filter, keeping only packets the expression matches. */
+    public Filter withPcap(PcapProgram program) {
+        return new Filter(netns, sport, dport, saddr, daddr, pid, comm, cgroup, program);
     }
 
     public boolean byOwner() {

@@ -108,7 +108,7 @@ public final class PacketProbe implements Probe {
     public boolean wants(String program) {
         return switch (program) {
             case "nw_pkt_app" -> (modes & MODE_TCP) != 0;
-            case "nw_pkt_usend", "nw_pkt_usend_f1" -> (modes & MODE_UDP) != 0;
+            case "nw_pkt_usend", "nw_pkt_usend_f1", "nw_pkt_usend_p1", "nw_pkt_usend_p2" -> (modes & MODE_UDP) != 0;
             case "nw_pkt_copy", "nw_pkt_close" -> (modes & MODE_TCP) != 0;
             case "nw_pkt_read" -> (modes & MODE_UDP) != 0;
             // stand-ins for nw_pkt_sent on kernels without sock_send_length (Fallbacks)

@@ -5,6 +5,8 @@ import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.bpf.LoadFailure;
 import dev.netwatcher.btf.Btf;
+import dev.netwatcher.contract.NwCbpfInsnLayout;
+import dev.netwatcher.contract.NwPcapFilterLimit;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -151,15 +153,16 @@ final class ProbeLoader {
             for (String prog : obj.programNames()) {
                 String section = obj.sectionName(prog);
                 String primary = Fallbacks.primaryOf(prog);
-                boolean needed = p.wants(primary) && p.wants(prog) && (prog.equals(primary) ? !fallbacks.standsIn(prog) : fallbacks.standsIn(primary));
+                boolean needed = p.wants(primary) && p.wants(prog) && fallbacks.loads(prog);
                 String missing = !needed ? null : prog.equals(primary) ? missingOf.get(prog) : null;
                 if (!needed) {
                     obj.setAutoload(prog, false);
-                    if (prog.equals(primary) && fallbacks.standsIn(prog) && p.wants(prog) && !Probe.isWitness(prog)) {
+                    List<String> instead = prog.equals(primary) ? fallbacks.insteadOf(prog, obj.programNames()) : List.of();
+                    if (!instead.isEmpty() && p.wants(prog) && !Probe.isWitness(prog)) {
                         List<String> by = new ArrayList<>();
-                        for (String q : obj.programNames()) if (!q.equals(prog) && Fallbacks.primaryOf(q).equals(prog)) by.add(obj.sectionName(q));
+                        for (String q : instead) by.add(obj.sectionName(q));
                         standIns.add(p.option() + " " + p.describe(prog) + ": " + String.join(", ", by) + " instead of "
-                                + section + " (" + missingOf.get(prog) + ")");
+                                + section + " (" + (fallbacks.prefers(prog) ? "cheaper, where the kernel has it" : missingOf.get(prog)) + ")");
                     }
                 } else if (missing != null) {
                     obj.setAutoload(prog, false);
@@ -176,6 +179,18 @@ final class ProbeLoader {
                 return null;
             }
             obj.setRodata("nw_filter", filter.toBytes());
+            if (filter.pcap() != null && obj.hasRodata("nw_pcap_len")) {
+                // the compiled expression, read-only before any program runs (bpf/include/nw_pcap_filter.h)
+                Filter.PcapProgram pcap = filter.pcap();
+                if (pcap.length() > NwPcapFilterLimit.NW_PCAP_MAX_INSNS) {
+                    throw new BpfException("filter expression '" + pcap.expression() + "' compiles to " + pcap.length()
+                            + " instructions; at most " + NwPcapFilterLimit.NW_PCAP_MAX_INSNS + " are taken");
+                }
+                byte[] insns = new byte[NwPcapFilterLimit.NW_PCAP_MAX_INSNS * NwCbpfInsnLayout.SIZE];
+                System.arraycopy(pcap.insns(), 0, insns, 0, pcap.insns().length);
+                obj.setRodata("nw_pcap_insns", insns);
+                obj.setRodata("nw_pcap_len", Probe.u32(pcap.length()));
+            }
             obj.reuseMap("events", ring);
             if (owners != null) obj.reuseMap(OwnerProbe.MAP, owners);
             for (Map.Entry<String, byte[]> r : p.rodata().entrySet()) obj.setRodata(r.getKey(), r.getValue());
@@ -230,7 +245,13 @@ final class ProbeLoader {
                     : "this kernel has no netfilter BPF programs (Linux 6.4 and later)";
         }
         String fn = functionOf(section);
-        if (fn != null) return kernel.hasFunction(fn) ? null : "function " + fn + " missing";
+        if (fn != null) {
+            if (!kernel.hasFunction(fn)) return "function " + fn + " missing";
+            // the BTF has the function; does the kernel run fentry at all? Probed once, on
+            // bpf_fentry_test1 (net/bpf/test_run.c, there to be traced) where it exists
+            int probe = kernel.find("bpf_fentry_test1", Btf.FUNC).or(() -> kernel.find(fn, Btf.FUNC)).orElseThrow();
+            return dev.netwatcher.bpf.Trampolines.refused(probe);
+        }
         return null;
     }
 

@@ -116,7 +116,7 @@ class DeployTest {
         String df = Files.readString(DEPLOY.resolve("Dockerfile"));
         assertTrue(df.lines().anyMatch(l -> l.startsWith("FROM ")));
         assertTrue(df.contains("COPY target/netwatcher.jar"));
-        assertTrue(df.contains("libbpf1"));
+        assertTrue(df.contains("libbpf1") && df.contains("libpcap0.8"), "the image has libbpf and libpcap (filter expressions)");
         Matcher m = Pattern.compile("(?m)^ENTRYPOINT (\\[.*])$").matcher(df);
         assertTrue(m.find());
         List<String> entry = strings(new ObjectMapper().readTree(m.group(1)));

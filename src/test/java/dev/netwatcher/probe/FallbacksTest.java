@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FallbacksTest {
     static final List<String> PROGRAMS = List.of("nw_pkt_out", "nw_pkt_out_f4", "nw_pkt_out_f6", "nw_pkt_queue",
-            "nw_pkt_sent", "nw_pkt_sent_f1", "nw_pkt_sent_f2");
+            "nw_pkt_sent", "nw_pkt_sent_f1", "nw_pkt_sent_f2", "nw_pkt_usend", "nw_pkt_usend_f1", "nw_pkt_usend_p1",
+            "nw_pkt_usend_p2");
 
     static Map<String, String> missing(String... programs) {
         Map<String, String> m = new HashMap<>();
@@ -30,6 +31,29 @@ class FallbacksTest {
         assertEquals("nw_pkt_out", Fallbacks.primaryOf("nw_pkt_out"));
         assertEquals("nw_fx", Fallbacks.primaryOf("nw_fx"));
         assertEquals("nw_pkt_out_f", Fallbacks.primaryOf("nw_pkt_out_f"));
+        assertEquals("nw_pkt_usend", Fallbacks.primaryOf("nw_pkt_usend_p2"));
+    }
+
+    @Test
+    void thePreferredProgramsLoadWhereTheyAllCan() {
+        // 6.1 and 6.12: fentry runs, so fentry/udp_sendmsg is the send mark, not the syscall tracepoints
+        Fallbacks f = Fallbacks.of(PROGRAMS, missing());
+        assertTrue(f.prefers("nw_pkt_usend"));
+        assertTrue(f.loads("nw_pkt_usend_p1") && f.loads("nw_pkt_usend_p2"));
+        assertFalse(f.loads("nw_pkt_usend") || f.loads("nw_pkt_usend_f1"));
+        assertEquals(List.of("nw_pkt_usend_p1", "nw_pkt_usend_p2"), f.insteadOf("nw_pkt_usend", PROGRAMS));
+        // 6.18 here: fentry refused, so the syscall tracepoints; one preferred program refused is as bad
+        for (Fallbacks g : List.of(Fallbacks.of(PROGRAMS, missing("nw_pkt_usend_p1", "nw_pkt_usend_p2")),
+                Fallbacks.of(PROGRAMS, missing("nw_pkt_usend_p2")))) {
+            assertFalse(g.prefers("nw_pkt_usend"));
+            assertTrue(g.loads("nw_pkt_usend"));
+            assertFalse(g.loads("nw_pkt_usend_p1") || g.loads("nw_pkt_usend_p2") || g.loads("nw_pkt_usend_f1"));
+        }
+        // neither preferred nor the tracepoints (no tracefs): the raw tracepoint stands in
+        Fallbacks h = Fallbacks.of(PROGRAMS, missing("nw_pkt_usend_p1", "nw_pkt_usend", "nw_pkt_usend_p2"));
+        assertTrue(h.loads("nw_pkt_usend_f1"));
+        assertFalse(h.loads("nw_pkt_usend") || h.loads("nw_pkt_usend_p1"));
+        assertEquals(List.of("nw_pkt_usend_f1"), h.insteadOf("nw_pkt_usend", PROGRAMS));
     }
 
     @Test
@@ -41,6 +65,8 @@ class FallbacksTest {
         assertTrue(f.standsIn("nw_pkt_out"));
         assertTrue(f.standsIn("nw_pkt_sent"));
         assertFalse(f.standsIn("nw_pkt_queue"));
+        assertTrue(f.loads("nw_pkt_out_f4") && f.loads("nw_pkt_out_f6") && !f.loads("nw_pkt_out"));
+        assertTrue(f.loads("nw_pkt_queue"));
     }
 
     @Test
@@ -66,7 +92,7 @@ class FallbacksTest {
                     String fn = ProbeLoader.functionOf(obj.sectionName(prog));
                     if (fn == null) continue;
                     String primary = Fallbacks.primaryOf(prog);
-                    assertTrue(!primary.equals(prog) && programs.contains(primary), prog + " stands in for a program of " + p.name());
+                    assertTrue(!primary.equals(prog) && programs.contains(primary), prog + " stands in for (or is preferred to) a program of " + p.name());
                     assertTrue(kernel.hasFunction(fn), prog + ": no function " + fn + " in this kernel's BTF");
                     standIns++;
                 }
