@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Where netwatcher's own CPU goes under a workload: JFR execution samples of the consumer while
-# iperf3 runs in a two-namespace lab (as bench/run.sh). Prints the top frames (self) and the top
-# netwatcher frames anywhere on the stack. As root:
+# Where netwatcher's own CPU goes under a workload, while iperf3 runs in a two-namespace lab (as
+# bench/run.sh), with the JVM options of every launch (NW_JVM_OPTS). As root:
 #   sudo bench/profile.sh "-t" [tcp1|udp64] [SECONDS]
+# Prints netwatcher's CPU per record by thread (user and system apart; the consumer is the thread
+# "java", apart from the JIT compilers and the GC) over the whole workload and after its first
+# NW_PROFILE_WARM seconds (default 4: the JIT compiles the hot path in the first ones); the records
+# are the lines of its stdout (a file in /dev/shm: its writes are the consumer's system time). Then
+# the top frames of JFR execution samples (1 ms), self and netwatcher's anywhere on the stack.
+#   NW_PROFILE_JFR=0      no recording (its sampler costs CPU of its own)
+#   NW_PROFILE_JAR=FILE   another build's jar (a worktree of an older commit), for before/after
+#   NW_JVM_FLAGS="..."    more JVM options
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
@@ -32,7 +39,7 @@ jfr=(-XX:StartFlightRecording=filename=$out/nw.jfr,settings=profile,jdk.Executio
 # stdout goes to a file in /dev/shm: its lines are the records delivered, counted at each snapshot
 outf=$(mktemp /dev/shm/nw-profile.XXXXXX)
 "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" --enable-native-access=ALL-UNNAMED "${jfr[@]}" ${NW_JVM_FLAGS:-} \
-  -jar "$root/target/netwatcher.jar" $opts --no-logs >"$outf" 2>"$out/err" &
+  -jar "${NW_PROFILE_JAR:-$root/target/netwatcher.jar}" $opts --no-logs >"$outf" 2>"$out/err" &
 NWPID=$!
 for _ in $(seq 1 100); do grep -q attached "$out/err" && break; sleep 0.1; done
 sleep 3

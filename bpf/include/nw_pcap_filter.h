@@ -195,9 +195,23 @@ static __always_inline int nw_pcap_match(const unsigned char *pkt, __u32 linear,
 	if (!nw_pcap_len)
 		return 1;
 	struct nw_cbpf_run r = {.pkt = pkt, .linear = linear, .len = len};
+	__u32 zero[4] = {}, ret = 0;
+
+	/*
+	 * a, x, pc and ret start at 0, written by a helper rather than as constants: a verifier that
+	 * checks a bpf_loop() callback as if it ran once (6.1; 6.7 and later assume any number of
+	 * runs) would know pc == 0 there, fold the load of instruction 0 from the frozen .rodata into
+	 * constants, and drop every other opcode's branch as dead code: on 6.1 every expression
+	 * matched nothing. Slots a helper wrote are unknown to every verifier. The result is read
+	 * back the same way, for the same reason (the caller's view of the slot after the call).
+	 */
+	if (bpf_probe_read_kernel(&r.a, sizeof(zero), zero))
+		return 0;
 	/* a program that runs off its end without a RET matches nothing */
 	bpf_loop(nw_pcap_len, nw_cbpf_step, &r, 0);
-	return r.ret != 0;
+	if (bpf_probe_read_kernel(&ret, sizeof(ret), &r.ret))
+		return 0;
+	return ret != 0;
 }
 
 /*

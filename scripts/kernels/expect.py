@@ -83,6 +83,10 @@ if "--tls" in opts:
 if "--ui" in opts:
     checks.append(has("the live view's page (HTTP 200)", lambda e: e.get("type") == "ui_page" and e.get("status") == 200))
     checks.append(has("a live-view snapshot with rx layers", lambda e: "layers" in e and (e["layers"].get("rx") or {}).get("stack")))
+if "port" in opts and "18055" in opts:  # the filter expression run: only the UDP flow to 18055, with its layers
+    checks.append(has("nothing but the expression's packets (udp port 18055)", lambda e: True) if not any(
+        e.get("type") == "packet" and not (e.get("proto") == "udp" and 18055 in (e.get("sport"), e.get("dport")))
+        for e in events) else ("nothing but the expression's packets (udp port 18055)", False))
 missing = [what for what, ok in checks if not ok]
 print("; ".join("missing " + m for m in missing) if missing else f"{len(checks)} checks passed")
 sys.exit(1 if missing else 0)

@@ -71,7 +71,7 @@ run_once() {
 }
 all_opts=("" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"
           "-p" "-t -u -L" "-k -T --stack" "-M --mysql-port 13306" "-R --redis-port 16379" "--tls" "-t -u --sample 2"
-          "-t -u -k --ui 127.0.0.1:19466")
+          "-t -u -k --ui 127.0.0.1:19466" "-u udp port 18055")
 # NW_SMOKE_SHOW=REGEX: on an incomplete run, print the output lines matching it and the exit summary
 # NW_SMOKE_ONLY="OPTIONS": that one run only (e.g. to run a failed option again with a larger NW_SMOKE_SECS);
 # several separated by "|" ("-u|-p"); "(overview)" is the run with no option
