@@ -9,6 +9,9 @@ final class Baseline {
     private double mean;
     private double var;
     private long n;
+    /** The mean of the normal samples only: what the series is when nothing is wrong (AnomalyDetector's cap). */
+    private double normalMean;
+    private long normals;
 
     void add(double x, double alpha) {
         add(x, alpha, true);
@@ -21,6 +24,10 @@ final class Baseline {
      * after two of them; through the mean alone the shift becomes normal after about 15.
      */
     void add(double x, double alpha, boolean spread) {
+        if (spread) {
+            normalMean = normals == 0 ? x : normalMean + alpha * (x - normalMean);
+            normals++;
+        }
         if (n > 0 && !spread) {
             mean += alpha * (x - mean);
             n++;
@@ -40,6 +47,11 @@ final class Baseline {
 
     double mean() {
         return mean;
+    }
+
+    /** The mean of the samples learned as normal (with their spread); the mean while there was none. */
+    double normalMean() {
+        return normals == 0 ? mean : normalMean;
     }
 
     double sd() {
