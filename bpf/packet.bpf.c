@@ -211,16 +211,6 @@ static __always_inline int nf_wanted(const struct sk_buff *skb)
 }
 
 /*
- * The pcap-filter expression is decided once per packet, where its record starts (LOCAL_OUT for
- * tx, LOCAL_IN for rx); the later hooks follow only packets that have a state from there, as
- * with --sample.
- */
-static __always_inline int pcap_pass(const struct sk_buff *skb)
-{
-	return nw_pcap_pass_skb(skb);
-}
-
-/*
  * Are only some packets followed (--sample N, or a filter expression)? The accounting that
  * counts every packet of a flow (TCP sequence gaps at the driver, the GSO segments of a packet
  * not seen at LOCAL_OUT) then stays off: a packet not followed is not a packet missed.

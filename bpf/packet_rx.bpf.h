@@ -237,7 +237,7 @@ static __always_inline void pkt_in(void *ctx, struct sk_buff *skb, __u32 netns, 
 
 	if (nw_flow_from_skb(&flow, &l4, skb) || !wanted(flow.proto))
 		return;
-	if (!pass_local(&flow, netns, NW_DIR_RX) || !pcap_pass(skb))
+	if (!pass_local(&flow, netns, NW_DIR_RX) || !nw_pcap_pass_skb(skb)) /* the expression: once per packet, where its record starts */
 		return;
 	__u64 head = rx_head(skb);
 	struct rx_stamp *st = rx_stamp_of(head);

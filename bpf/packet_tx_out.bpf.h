@@ -15,7 +15,7 @@ static __always_inline void pkt_out(void *ctx, struct sk_buff *skb, __u32 netns)
 	struct nw_l4 l4 = {};
 	if (nw_flow_from_skb(&flow, &l4, skb) || !wanted(flow.proto))
 		return;
-	if (!nw_filter_pass(&flow, netns) || !pcap_pass(skb))
+	if (!nw_filter_pass(&flow, netns) || !nw_pcap_pass_skb(skb)) /* the expression: once per packet, where its record starts */
 		return;
 
 	struct tx_cpu *c = tx_scratch();

@@ -48,29 +48,19 @@ final class JsonLineWriter {
     // ------------------------------------------------------------------ structure
 
     void startObject() {
-        value();
-        ensure(1);
-        buf[pos++] = '{';
-        open();
+        open('{');
     }
 
     void endObject() {
-        ensure(1);
-        buf[pos++] = '}';
-        depth--;
+        close('}');
     }
 
     void startArray() {
-        value();
-        ensure(1);
-        buf[pos++] = '[';
-        open();
+        open('[');
     }
 
     void endArray() {
-        ensure(1);
-        buf[pos++] = ']';
-        depth--;
+        close(']');
     }
 
     /** Ends a top-level value: a newline (JSON Lines). */
@@ -81,9 +71,18 @@ final class JsonLineWriter {
         afterKey = false;
     }
 
-    private void open() {
+    private void open(char bracket) {
+        value();
+        ensure(1);
+        buf[pos++] = (byte) bracket;
         if (++depth >= 63) throw new IllegalStateException("JSON nested too deep");
         hasMember &= ~(1L << depth);
+    }
+
+    private void close(char bracket) {
+        ensure(1);
+        buf[pos++] = (byte) bracket;
+        depth--;
     }
 
     /** A comma before every member of the current object or array but its first. */
@@ -141,6 +140,11 @@ final class JsonLineWriter {
 
     void number(long v) {
         value();
+        writeLong(v);
+    }
+
+    /** v's digits (and sign), no separator. */
+    private void writeLong(long v) {
         ensure(20);
         if (v < 0) {
             if (v == Long.MIN_VALUE) {
@@ -184,10 +188,11 @@ final class JsonLineWriter {
             pos += d.length;
             return;
         }
+        value();
         capturing = true;
-        number(v); // value() inside
-        int n = digitCount(v);
-        lastDigits[slot] = java.util.Arrays.copyOfRange(buf, pos - n, pos);
+        int start = pos;
+        writeLong(v);
+        lastDigits[slot] = java.util.Arrays.copyOfRange(buf, start, pos);
         lastValue[slot] = v;
         capturing = false;
     }
@@ -204,13 +209,6 @@ final class JsonLineWriter {
         ensure(9);
         nineDigits((int) (ns - sec * BILLION));
         afterKey = false;
-    }
-
-    private static int digitCount(long v) {
-        int n = v < 0 ? 2 : 1;
-        if (v == Long.MIN_VALUE) return 20;
-        for (long a = Math.abs(v); a >= 10; a /= 10) n++;
-        return n;
     }
 
     private final long[] lastValue = new long[4];
