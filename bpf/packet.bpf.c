@@ -44,6 +44,7 @@
 
 NW_BTF_EXPORT(packet_event);
 NW_BTF_EXPORT(icmp_event);
+NW_BTF_EXPORT(capture_event);
 NW_BTF_EXPORT(flow_key);
 NW_BTF_EXPORT(flow_totals);
 NW_BTF_EXPORT(layer_hist);
@@ -53,6 +54,8 @@ NW_BTF_EXPORT_ENUM(nw_dir);
 NW_BTF_EXPORT_ENUM(nw_hist_proto);
 NW_BTF_EXPORT_ENUM(nw_hist_shape);
 NW_BTF_EXPORT_ENUM(nw_pkt_flag);
+NW_BTF_EXPORT_ENUM(nw_capture_limit);
+NW_BTF_EXPORT_ENUM(nw_link);
 NW_BTF_EXPORT_ENUM(nf_inet_hooks);  /* the kernel's: where the LOCAL_OUT and LOCAL_IN programs attach */
 
 enum nw_packet_mode {
@@ -99,7 +102,8 @@ enum nw_packet_counter {
 	NW_C_UNFINISHED_BYTES = 3,
 	NW_C_RX_UNSEEN = 4,      /* a datagram read whose sk_data_ready or read ran no BPF: its record is lost */
 	NW_C_RX_NO_DEVICE = 5,   /* a packet at LOCAL_IN without its device times: its record lacks driver (and ip) */
-	NW_C_COUNT = 6,
+	NW_C_CAPTURE_LOST = 6,   /* -w: a frame not put in the full ring (its record may be there) */
+	NW_C_COUNT = 7,
 };
 NW_BTF_EXPORT_ENUM(nw_packet_mode);
 NW_BTF_EXPORT_ENUM(nw_aggregate);
@@ -264,6 +268,7 @@ static __always_inline int sk_is_full_tcp(const struct sock *sk)
 }
 
 #include "packet_agg.bpf.h"
+#include "packet_capture.bpf.h"
 #include "packet_icmp.bpf.h"
 #include "packet_tx.bpf.h"
 #include "packet_tcp_rx.bpf.h"

@@ -141,5 +141,6 @@ static __always_inline struct packet_event *new_packet(__u64 now, int in_task, i
 	e->seq = e->ack = e->len = e->ifindex = 0;
 	e->tcp_flags = e->flags = e->icmp_type = e->icmp_code = 0;
 	e->pad = 0;
+	e->cap_key = 0;
 	return e;
 }

@@ -221,6 +221,8 @@ static __always_inline void emit_rx_now(void *ctx, const struct nw_flow *flow, _
 	e->tcp_flags = l4->tcp_flags;
 	e->icmp_type = l4->icmp_type;
 	e->icmp_code = l4->icmp_code;
+	if (nw_snaplen)
+		e->cap_key = t_in;
 	publish(e);
 }
 
@@ -255,6 +257,9 @@ static __always_inline void pkt_in(void *ctx, struct sk_buff *skb, __u32 netns, 
 	if (!t_drv || !t_rcv)
 		count(NW_C_RX_NO_DEVICE);
 	__u32 len = nw_payload_len(skb, &l4);
+	/* -w: an echo request's record is the icmp_event of its reply, which has no cap_key */
+	if (nw_snaplen && !icmp_is_request(&flow, &l4))
+		capture(skb, netns, NW_DIR_RX, t_in);
 
 	if (flow.proto == IPPROTO_TCP && len) {
 		tcp_rx_append(&flow, netns, &l4, len, ifindex, t_drv, t_rcv, t_in);

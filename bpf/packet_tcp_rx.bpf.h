@@ -143,6 +143,8 @@ static __always_inline void emit_tcp_slot(struct tcp_copy *c, struct rx_slot *s,
 		e->len = s->len;
 		e->ifindex = s->ifindex;
 		e->tcp_flags = s->tcp_flags;
+		if (nw_snaplen)
+			e->cap_key = s->t_in;
 		publish(e);
 	}
 	add_totals(c->netns, &c->wire, NW_DIR_RX, s->len);

@@ -3,6 +3,13 @@
  * packet.bpf.c, send path (packet_tx.bpf.h), the driver and completion: net_dev_start_xmit finds
  * each packet's (or segment's) state, the record is made at net_dev_xmit.
  */
+/* -w: the frame as the driver gets it; an echo reply's record is the icmp_event, which has no cap_key. */
+static __always_inline void capture_tx(const struct sk_buff *skb, const struct tx_state *st)
+{
+	if (nw_snaplen && !st->echo_reply)
+		capture(skb, st->netns, NW_DIR_TX, st->t_start);
+}
+
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *dev)
 {
@@ -14,12 +21,14 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 	int i = tx_scratch_find(c, key, (__u64)skb->head);
 	if (i >= 0 && i < NW_TX_SCRATCH) {
 		c->st[i].t_start = bpf_ktime_get_ns();
+		capture_tx(skb, &c->st[i]);
 		return 0;
 	}
 	if (tx_in_table > 0) {
 		struct tx_state *st = tx_entry(skb, key);
 		if (st) {
 			st->t_start = bpf_ktime_get_ns();
+			capture_tx(skb, st);
 			return 0;
 		}
 	}
@@ -38,6 +47,7 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 		return 0;
 	seg->t_start = bpf_ktime_get_ns();
 	c->skb[j] = key;
+	capture_tx(skb, seg);
 	return 0;
 }
 
@@ -106,6 +116,8 @@ static __always_inline void emit_tx(void *ctx, struct tx_state *st, __u64 now, c
 		e->flags = st->flags;
 		e->icmp_type = st->icmp_type;
 		e->icmp_code = st->icmp_code;
+		if (nw_snaplen)
+			e->cap_key = st->t_start;
 		publish(e);
 	}
 	if (st->flow.proto != IPPROTO_ICMP && st->flow.proto != NW_IPPROTO_ICMPV6)

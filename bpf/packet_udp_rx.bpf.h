@@ -228,6 +228,8 @@ static __always_inline void udp_emit(void *ctx, const struct udp_rx *u, int ret,
 		layer(e, NW_L_SOCKET, u->t_q, now);
 		e->len = u->len;
 		e->ifindex = u->ifindex;
+		if (nw_snaplen)
+			e->cap_key = u->t_in;
 		publish(e);
 	}
 	add_totals(u->netns, &u->flow, NW_DIR_RX, u->len);

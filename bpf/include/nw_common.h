@@ -32,6 +32,7 @@ enum nw_event_type {
 	NW_EV_NETFILTER = 7,
 	NW_EV_CONN = 8,
 	NW_EV_PAYLOAD = 9,
+	NW_EV_CAPTURE = 10,      /* packet.h struct capture_event (-w) */
 };
 
 struct nw_hdr {

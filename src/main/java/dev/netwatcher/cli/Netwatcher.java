@@ -21,6 +21,7 @@ import dev.netwatcher.metrics.OwnerLabels;
 import dev.netwatcher.probe.ConnProbe;
 import dev.netwatcher.probe.Filter;
 import dev.netwatcher.probe.PacketProbe;
+import dev.netwatcher.sink.PcapngSink;
 import dev.netwatcher.probe.Probe;
 import dev.netwatcher.probe.Probes;
 import dev.netwatcher.probe.Session;
@@ -99,11 +100,11 @@ final class Netwatcher implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stderr = spec.commandLine().getErr();
         ParseResult pr = spec.commandLine().getParseResult();
-        boolean logs = !output.noLogs && (output.metrics == null && output.ui == null || pr.hasMatchedOption("--log-dir"));
-        boolean console = !output.json && (output.metrics == null && output.ui == null || output.events);
+        boolean logs = !output.noLogs && (!output.quiet() || pr.hasMatchedOption("--log-dir"));
+        boolean console = !output.json && (!output.quiet() || output.events);
         // --metrics aggregates packet latency in the kernel; records go to user space only if something reads them
         PacketProbe.Aggregate aggregate = output.metrics == null ? PacketProbe.Aggregate.NONE
-                : console || output.json || logs || watch.timeload || output.ui != null ? PacketProbe.Aggregate.ALSO : PacketProbe.Aggregate.ONLY;
+                : console || output.json || logs || watch.timeload || output.ui != null || output.write != null ? PacketProbe.Aggregate.ALSO : PacketProbe.Aggregate.ONLY;
         List<Probe> probes = selectProbes(aggregate);
         if (overview && !pr.hasMatchedOption("--conn-every")) watch.connEvery = 1;
         LatencyAnalysis analysis = watch.timeload ? new LatencyAnalysis(new AnomalyDetector.Config(0.05, (int) timing.anomalyWarmup,
@@ -181,6 +182,17 @@ final class Netwatcher implements Callable<Integer> {
                 return 1;
             }
         }
+        PcapngSink pcap = null;
+        if (output.write != null) {
+            try {
+                pcap = Capture.open(output.write, output.overwrite, output.snaplen);
+            } catch (LogFolder.Unsafe e) {
+                stderr.println("netwatcher: -w: " + e.getMessage());
+                servers.close();
+                return 1;
+            }
+            sinks.add(pcap);
+        }
         PrintStream stdout = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
                 false, StandardCharsets.UTF_8);
         ConsoleSink consoleSink = null;
@@ -221,12 +233,14 @@ final class Netwatcher implements Callable<Integer> {
         });
         Clock clock = new Clock();
         Periodic periodic = periodicWork(session, out, analysis, clock, stderr);
+        PcapngSink pcapSink = pcap;
         Runnable atEnd = () -> {
             if (analysis != null) out.report(analysis.finish(System.nanoTime(), clock.nowEpochNs()));
             if (watch.time || watch.udp) out.report(new FlowTotalsReport(clock.nowEpochNs(), session.flowTotals()));
             if (watch.rtt) out.report(new RttReport(clock.nowEpochNs(), session.rttHistograms()));
             out.flush();
             summary.print(stderr, session.packetHistograms());
+            if (pcapSink != null) stderr.println("netwatcher: " + pcapSink.packets() + " packets written to " + output.write);
         };
         Runner runner = new Runner(session, out, stderr, atEnd, () -> analysis == null ? -1 : analysis.anomalies());
         Thread hook = new Thread(runner::onSignal, "netwatcher-shutdown");
@@ -345,7 +359,12 @@ final class Netwatcher implements Callable<Integer> {
         if (watch.drops) probes.add(watch.stack ? Probes.drops(true) : Probes.DROP);
         if (watch.err) probes.add(Probes.TCP_ERROR);
         int modes = watch.packetModes();
-        if (modes != 0) probes.add(Probes.packets(modes, aggregate, timing.sample));
+        if (modes != 0) {
+            PacketProbe packets = Probes.packets(modes, aggregate, timing.sample);
+            probes.add(output.write != null ? packets.capturing(output.snaplen) : packets);
+        } else if (output.write != null) {
+            throw new UsageException("-w writes the packets -t, -u or -I follow: add one of them");
+        }
         if (watch.netfilter) probes.add(Probes.NETFILTER);
         if (watch.proto) probes.add(Probes.PROTO);
         int conn = (watch.extra ? ConnProbe.EXTRA : 0) | (watch.all ? ConnProbe.ALL : 0) | (watch.rtt ? ConnProbe.RTT : 0);

@@ -41,6 +41,18 @@ final class OutputOptions {
             description = "With --metrics: label event metrics (drops, retransmits, states, errors, HTTP, DNS, ...) by their "
                     + "owner's cgroup and/or container (cgroup,container), each with at most 100 values (then \"other\").")
     List<String> metricsLabels;
+    @Option(names = {"-w", "--write"}, paramLabel = "FILE",
+            description = "Write every packet -t, -u or -I follows to FILE as pcapng (Wireshark, tshark; - for stdout): its bytes, "
+                    + "direction and device, and in its comment its owner and its time in each layer (docs/netwatcher.lua makes "
+                    + "them Wireshark fields). Turns per-event console output and log files off unless --events, --json or "
+                    + "--log-dir ask for them. An existing FILE is refused without --overwrite.")
+    Path write;
+    @Option(names = "--snaplen", paramLabel = "BYTES", converter = Converters.PositiveIntConverter.class,
+            description = "With -w: bytes kept of each packet (default: 262144, as tcpdump). What the kernel's hooks can read "
+                    + "ends sooner: see README, \"Writing pcapng\".")
+    int snaplen = 262144;
+    @Option(names = "--overwrite", description = "With -w: replace FILE if it exists.")
+    boolean overwrite;
     @Option(names = "--events", description = "With --metrics or --ui: print events on the console as well.")
     boolean events;
     @Option(names = "--ui", paramLabel = "[HOST:]PORT", converter = EndpointConverter.class,
@@ -71,8 +83,13 @@ final class OutputOptions {
 
     void validate(ParseResult pr) {
         if (noLogs && pr.hasMatchedOption("--log-dir")) throw new UsageException("--no-logs and --log-dir contradict each other");
-        if (metrics == null && ui == null && events)
-            throw new UsageException("--events belongs to --metrics or --ui (without them events are always shown)");
+        if (metrics == null && ui == null && write == null && events)
+            throw new UsageException("--events belongs to --metrics, --ui or -w (without them events are always shown)");
+        if (write == null && pr.hasMatchedOption("--snaplen")) throw new UsageException("--snaplen belongs to -w: add -w FILE");
+        if (write == null && overwrite) throw new UsageException("--overwrite belongs to -w: add -w FILE");
+        if (write != null) Capture.check(write, overwrite);
+        if (stdoutCapture() && (json || events))
+            throw new UsageException("-w - writes pcapng to stdout: " + (json ? "--json" : "--events") + " cannot share it");
         if (metricsLabels != null) {
             if (metrics == null) throw new UsageException("--metrics-labels belongs to --metrics: add --metrics [HOST:]PORT");
             for (String l : metricsLabels) {
@@ -90,6 +107,16 @@ final class OutputOptions {
                 throw new UsageException("--web-config: " + e.getMessage());
             }
         }
+    }
+
+    /** -w -: pcapng on stdout. */
+    boolean stdoutCapture() {
+        return write != null && write.toString().equals("-");
+    }
+
+    /** Per-event output goes somewhere else than the console unless asked for (--metrics, --ui, -w). */
+    boolean quiet() {
+        return metrics != null || ui != null || write != null;
     }
 
     /** "http" or "https", as the servers answer. */

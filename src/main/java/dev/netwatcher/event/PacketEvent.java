@@ -2,11 +2,17 @@ package dev.netwatcher.event;
 
 /**
  * -t -u -I: one packet and the time it spent in each layer. dir is "tx" or "rx";
- * the flow reads in the direction the packet travelled. len is payload bytes.
+ * the flow reads in the direction the packet travelled. len is payload bytes. frame: its
+ * bytes with -w, else null (no sink but the pcapng file reads them).
  */
 public record PacketEvent(EventHeader header, Flow flow, String dir, Layers layers, long seq, long ack, int len,
-                          int ifindex, int tcpFlags, boolean retransmit, boolean gsoSegment, int icmpType)
+                          int ifindex, int tcpFlags, boolean retransmit, boolean gsoSegment, int icmpType, Frame frame)
         implements Event {
+    public PacketEvent(EventHeader header, Flow flow, String dir, Layers layers, long seq, long ack, int len,
+                       int ifindex, int tcpFlags, boolean retransmit, boolean gsoSegment, int icmpType) {
+        this(header, flow, dir, layers, seq, ack, len, ifindex, tcpFlags, retransmit, gsoSegment, icmpType, null);
+    }
+
     @Override
     public String type() {
         return "packet";

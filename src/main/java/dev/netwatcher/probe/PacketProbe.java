@@ -1,10 +1,12 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.CaptureEventLayout;
 import dev.netwatcher.contract.IcmpEventLayout;
 import dev.netwatcher.contract.LayerHistLayout;
 import dev.netwatcher.contract.NfInetHooks;
 import dev.netwatcher.contract.NwAggregate;
 import dev.netwatcher.contract.NwDir;
+import dev.netwatcher.contract.NwHdrLayout;
 import dev.netwatcher.contract.NwHistProto;
 import dev.netwatcher.contract.NwPacketCounter;
 import dev.netwatcher.contract.NwPacketMode;
@@ -15,6 +17,7 @@ import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.bpf.NetfilterHook;
 import dev.netwatcher.event.Event;
+import dev.netwatcher.event.Frame;
 import dev.netwatcher.event.FlowTotal;
 import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.Layers;
@@ -28,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.netwatcher.contract.NwEventType.NW_EV_CAPTURE;
 import static dev.netwatcher.contract.NwEventType.NW_EV_ICMP;
 import static dev.netwatcher.contract.NwEventType.NW_EV_PACKET;
 import static dev.netwatcher.contract.NwLayer.*;
@@ -58,12 +62,30 @@ public final class PacketProbe implements Probe {
     private final int modes;
     private final Aggregate aggregate;
     private final int sample;
+    private final int snaplen;
+    private final Captures captures = new Captures();
 
     /** sample: nw_sample, 1 packet in sample is followed (bpf/packet.bpf.c sampled()). */
     public PacketProbe(int modes, Aggregate aggregate, int sample) {
+        this(modes, aggregate, sample, 0);
+    }
+
+    private PacketProbe(int modes, Aggregate aggregate, int sample, int snaplen) {
         this.modes = modes;
         this.aggregate = aggregate;
         this.sample = Math.max(1, sample);
+        this.snaplen = snaplen;
+    }
+
+    /** -w: the same, with each followed packet's first snaplen bytes in its record's frame (bpf/packet_capture.bpf.h). */
+    public PacketProbe capturing(int snaplen) {
+        if (snaplen <= 0) throw new IllegalArgumentException("snaplen " + snaplen);
+        return new PacketProbe(modes, aggregate, sample, snaplen);
+    }
+
+    /** -w --snaplen, 0 without -w. */
+    public int snaplen() {
+        return snaplen;
     }
 
     public int sample() {
@@ -90,12 +112,12 @@ public final class PacketProbe implements Probe {
     }
 
     @Override public int eventType() { return NW_EV_PACKET; }
-    @Override public int[] eventTypes() { return new int[] {NW_EV_PACKET, NW_EV_ICMP}; }
+    @Override public int[] eventTypes() { return new int[] {NW_EV_PACKET, NW_EV_ICMP, NW_EV_CAPTURE}; }
 
     @Override
     public Map<String, byte[]> rodata() {
         return Map.of("nw_modes", Probe.u32(modes), "nw_aggregate", Probe.u32(aggregate.kernel),
-                "nw_sample", Probe.u32(sample));
+                "nw_sample", Probe.u32(sample), "nw_snaplen", Probe.u32(snaplen));
     }
 
     /** LOCAL_OUT and LOCAL_IN make every record: without them nothing is timed. */
@@ -149,7 +171,13 @@ public final class PacketProbe implements Probe {
         m.put("payload bytes of those packets", NwPacketCounter.NW_C_UNFINISHED_BYTES);
         m.put("datagrams read without a record (their sk_data_ready or read ran no BPF)", NwPacketCounter.NW_C_RX_UNSEEN);
         m.put("packets received without their device time (the device tracepoints ran no BPF)", NwPacketCounter.NW_C_RX_NO_DEVICE);
+        if (snaplen > 0) m.put("frames not captured (ring buffer full)", NwPacketCounter.NW_C_CAPTURE_LOST);
         return m;
+    }
+
+    @Override
+    public Map<String, Long> decoderCounters() {
+        return snaplen > 0 ? Map.of("frames whose packet had no record (dropped later, or its record lost)", captures.orphans()) : Map.of();
     }
 
     @Override
@@ -174,7 +202,13 @@ public final class PacketProbe implements Probe {
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        if (Records.type(b, off) == NW_EV_ICMP) return decodeIcmp(b, off, ctx);
+        int type = Records.type(b, off);
+        if (type == NW_EV_CAPTURE) {
+            long key = NwHdrLayout.tsNs(b, off);
+            captures.put(key, frame(b, off, len, ctx));
+            return null;
+        }
+        if (type == NW_EV_ICMP) return decodeIcmp(b, off, ctx);
         boolean rx = PacketEventLayout.dir(b, off) == NwDir.NW_DIR_RX;
         int mask = PacketEventLayout.layerMask(b, off);
         int[] order = rx ? RX_ORDER : TX_ORDER;
@@ -190,7 +224,17 @@ public final class PacketProbe implements Probe {
         return new PacketEvent(Records.header(b, off, ctx), Records.flow(b, off), rx ? "rx" : "tx",
                 new Layers(rx ? Layers.RX : Layers.TX, ns, m), Integer.toUnsignedLong(PacketEventLayout.seq(b, off)),
                 Integer.toUnsignedLong(PacketEventLayout.ack(b, off)), PacketEventLayout.len(b, off), PacketEventLayout.ifindex(b, off), PacketEventLayout.tcpFlags(b, off),
-                (flags & NwPktFlag.NW_PKT_RETRANS) != 0, (flags & NwPktFlag.NW_PKT_GSO_SEG) != 0, PacketEventLayout.icmpType(b, off));
+                (flags & NwPktFlag.NW_PKT_RETRANS) != 0, (flags & NwPktFlag.NW_PKT_GSO_SEG) != 0, PacketEventLayout.icmpType(b, off),
+                snaplen > 0 ? captures.take(PacketEventLayout.capKey(b, off)) : null);
+    }
+
+    private static Frame frame(ByteBuffer b, int off, int len, DecodeContext ctx) {
+        int cap = Math.min(CaptureEventLayout.capLen(b, off), Math.max(0, len - CaptureEventLayout.DATA));
+        byte[] data = new byte[cap];
+        b.get(off + CaptureEventLayout.DATA, data);
+        return new Frame(ctx.clock().toEpochNs(NwHdrLayout.tsNs(b, off)), Integer.toUnsignedLong(NwHdrLayout.netns(b, off)),
+                CaptureEventLayout.ifindex(b, off), Records.comm(b, off + CaptureEventLayout.IFNAME),
+                CaptureEventLayout.dir(b, off) == NwDir.NW_DIR_RX, CaptureEventLayout.link(b, off), CaptureEventLayout.wireLen(b, off), data);
     }
 
     private static Event decodeIcmp(ByteBuffer b, int off, DecodeContext ctx) {

@@ -160,6 +160,35 @@ public final class LogFolder {
     }
 
     /**
+     * Opens NAME in the folder for writing from its start (-w): a new file is created exclusively
+     * (0600); an existing one is refused unless replace, and then must pass {@link #checkFile} and
+     * is opened with O_NOFOLLOW and truncated.
+     */
+    public java.nio.channels.FileChannel create(String name, boolean replace) {
+        if (name.contains("/") || name.equals(".") || name.equals("..")) throw new IllegalArgumentException("bad file name " + name);
+        Path file = dir.resolve(name);
+        try {
+            java.nio.channels.FileChannel ch;
+            try {
+                ch = java.nio.channels.FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                        PosixFilePermissions.asFileAttribute(FILE_MODE));
+            } catch (FileAlreadyExistsException exists) {
+                if (!replace) throw new Unsafe(file + " exists: add --overwrite to replace it");
+                checkFile(file);
+                ch = java.nio.channels.FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS));
+            }
+            checkFile(file);
+            Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setPermissions(FILE_MODE);
+            return ch;
+        } catch (Unsafe e) {
+            throw e;
+        } catch (IOException e) {
+            throw new Unsafe("cannot open " + file + ": " + reason(e));
+        }
+    }
+
+    /**
      * Replaces NAME's content as a whole: a new file (exclusive create, 0600) renamed over it.
      * rename(2) replaces the folder entry itself, so a link planted as NAME is replaced, never
      * followed; the folder was checked when it was opened.
