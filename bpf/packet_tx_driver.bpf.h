@@ -3,10 +3,13 @@
  * packet.bpf.c, send path (packet_tx.bpf.h), the driver and completion: net_dev_start_xmit finds
  * each packet's (or segment's) state, the record is made at net_dev_xmit.
  */
-/* -w: the frame as the driver gets it; an echo reply's record is the icmp_event, which has no cap_key. */
-static __always_inline void capture_tx(const struct sk_buff *skb, const struct tx_state *st)
+/*
+ * -w: the frame as the driver gets it, when its record will pass the owner options (emit_tx() asks the
+ * same of the same socket and context); an echo reply's record is the icmp_event, which has no cap_key.
+ */
+static __always_inline void capture_tx(void *ctx, const struct sk_buff *skb, const struct tx_state *st)
 {
-	if (nw_snaplen && !st->echo_reply)
+	if (nw_snaplen && !st->echo_reply && nw_owner_pass_at(skb->sk, pkt_in_task(ctx), 0))
 		capture(skb, st->netns, NW_DIR_TX, st->t_start);
 }
 
@@ -21,14 +24,14 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 	int i = tx_scratch_find(c, key, (__u64)skb->head);
 	if (i >= 0 && i < NW_TX_SCRATCH) {
 		c->st[i].t_start = bpf_ktime_get_ns();
-		capture_tx(skb, &c->st[i]);
+		capture_tx(ctx, skb, &c->st[i]);
 		return 0;
 	}
 	if (tx_in_table > 0) {
 		struct tx_state *st = tx_entry(skb, key);
 		if (st) {
 			st->t_start = bpf_ktime_get_ns();
-			capture_tx(skb, st);
+			capture_tx(ctx, skb, st);
 			return 0;
 		}
 	}
@@ -47,7 +50,7 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 		return 0;
 	seg->t_start = bpf_ktime_get_ns();
 	c->skb[j] = key;
-	capture_tx(skb, seg);
+	capture_tx(ctx, skb, seg);
 	return 0;
 }
 

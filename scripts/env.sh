@@ -32,6 +32,7 @@ nw_install() {
         libbpf-dev) pkgs[$i]=libbpf-devel ;;
         libbpf1) pkgs[$i]=libbpf ;;
         libpcap0.8) pkgs[$i]=libpcap ;;
+        tshark) pkgs[$i]=wireshark-cli ;;
         iputils-ping) pkgs[$i]=iputils ;;
         dnsmasq-base) pkgs[$i]=dnsmasq ;;
         bind9-dnsutils) pkgs[$i]=bind-utils ;;
@@ -88,6 +89,8 @@ nw_check_test_tools() {
   command -v dig >/dev/null || missing+=(bind9-dnsutils)
   command -v curl >/dev/null || missing+=(curl)
   command -v tcpdump >/dev/null || missing+=(tcpdump)
+  # tshark reads what -w writes (CaptureIT); Fedora's package is wireshark-cli
+  command -v tshark >/dev/null || missing+=(tshark)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v mariadb >/dev/null || missing+=(mariadb-client)

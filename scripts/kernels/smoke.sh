@@ -67,11 +67,24 @@ run_once() {
   wait $NP
   rc=$?
   [ -f "$out.ui" ] && cat "$out.ui" >>"$out" && rm -f "$out.ui"   # the live view's lines, after netwatcher's own
+  # -w: what tshark reads in the file, as one JSON line (expect.py checks it): frames, frames with netwatcher's
+  # comment, UDP datagrams whose payload is "flow" (hex 666c6f77) whole, and tshark's complaints
+  if [[ $opts == *" -w "* ]]; then
+    local f=${opts#* -w }; f=${f%% *}
+    tshark -n -r "$f" -T fields -e frame.comment -e udp.payload -e frame.len -e frame.cap_len 2>"$out.tshark" | python3 -c '
+import json, sys
+rows = [l.rstrip("\n").split("\t") for l in sys.stdin if l.strip()]
+errs = [l for l in open(sys.argv[1]) if l.strip() and not l.startswith("Running as user")]
+print(json.dumps({"type": "pcap_file", "frames": len(rows), "commented": sum(r[0].startswith("netwatcher:") for r in rows),
+                  "flow": sum(r[1] == "666c6f77" and r[2] == r[3] for r in rows), "complaints": len(errs)}))' "$out.tshark" >>"$out"
+    rm -f "$out.tshark" "$f"
+  fi
   return $rc
 }
 all_opts=("" "-S" "-r" "-k" "-e" "-t" "-u" "-I" "-n" "-x" "-a" "--rtt" "-i" "--dns" "-t -u -I --metrics 127.0.0.1:19464"
           "-p" "-t -u -L" "-k -T --stack" "-M --mysql-port 13306" "-R --redis-port 16379" "--tls" "-t -u --sample 2"
-          "-t -u -k --ui 127.0.0.1:19466" "-u udp port 18055")
+          "-t -u -k --ui 127.0.0.1:19466" "-u udp port 18055"
+          "-t -u -w /tmp/nwsmoke.pcapng --overwrite")
 # NW_SMOKE_SHOW=REGEX: on an incomplete run, print the output lines matching it and the exit summary
 # NW_SMOKE_ONLY="OPTIONS": that one run only (e.g. to run a failed option again with a larger NW_SMOKE_SECS);
 # several separated by "|" ("-u|-p"); "(overview)" is the run with no option

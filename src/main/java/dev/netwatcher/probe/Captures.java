@@ -10,10 +10,10 @@ import java.util.Map;
  * ring before its record (driver start before the driver's end; LOCAL_IN before the socket), and
  * the record names it by cap_key. A received TCP segment waits until the application reads it,
  * so up to a socket buffer's worth waits here; beyond LIMIT the oldest frame is given up and
- * counted (its packet was dropped after the capture, or its record was lost).
+ * counted (its packet was dropped after the capture, its reader was filtered out, or its record was lost).
  */
 final class Captures {
-    static final int LIMIT = 1 << 16;
+    static final int LIMIT = 8192; // at most 8192 x 4 KiB (NW_CAP_MAX); headers only (about 66 bytes) for most TCP
 
     private final Map<Long, Frame> waiting = new LinkedHashMap<>(1024, 0.75f, false);
     private long orphans;
