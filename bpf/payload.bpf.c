@@ -12,6 +12,7 @@
  */
 #include "nw_common.h"
 #include "payload.h"
+#include "nw_pcap_filter.h"
 
 NW_BTF_EXPORT(payload_event);
 
@@ -170,6 +171,9 @@ static __always_inline int payload(struct __sk_buff *skb, __u8 egress)
 	if (o && !o->pid)
 		o = 0;
 	if (!nw_filter_pass(&flow, netns) || (nw_filter.owner && !(o && o->match)))
+		return 1;
+	/* a filter expression: decided here, for the candidates of a parser only (cgroup_skb: the IP header at 0) */
+	if (!nw_pcap_pass_ctx(skb, 0))
 		return 1;
 
 	/*

@@ -42,12 +42,42 @@ NW_BTF_EXPORT(nw_cbpf_insn);
 const volatile __u32 nw_pcap_len = 0;
 const volatile struct nw_cbpf_insn nw_pcap_insns[NW_PCAP_MAX_INSNS] = {};
 
+/*
+ * The first NW_PCAP_HDR bytes of the packet are read once, into the run's hdr, and the loads an
+ * expression makes (nearly always in the headers) are served from there: one read of kernel memory
+ * per packet instead of one helper call per load. A load beyond them reads the packet (pkt), when
+ * its address is known.
+ */
+#define NW_PCAP_HDR 128
+_Static_assert(NW_PCAP_HDR == 128, "nw_pcap_hdr_size() masks with NW_PCAP_HDR - 1 in asm");
+
 struct nw_cbpf_run {
-	const unsigned char *pkt; /* the IP header */
-	__u32 linear;             /* bytes readable at pkt */
+	__u64 pkt;                /* the IP header's address; 0: only hdr can be read */
+	__u32 linear;             /* bytes readable at pkt (at most NW_PCAP_HDR when pkt is 0) */
 	__u32 len;                /* the packet's length from pkt (BPF_LEN) */
 	__u32 a, x, pc, ret;
+	__u32 busy, pad;          /* the slot is in use (a softirq's run on top of a task's) */
 	__u32 m[16];              /* BPF_MEMWORDS */
+	__u8 hdr[NW_PCAP_HDR + 4]; /* + 4: a 4-byte load at any offset below NW_PCAP_HDR stays inside */
+};
+
+/*
+ * Two runs per CPU: a softirq can interrupt a task's run on its CPU (LOCAL_OUT in a send call, then
+ * LOCAL_IN of a packet received meanwhile), never the other way round, and softirqs do not nest.
+ * In a map, not on the stack: 200 bytes the callers' frames cannot spare; and a verifier never knows
+ * a map value's contents, so none can fold the run into constants (6.1 checks a bpf_loop() callback
+ * as if it ran once: with the run on the stack it knew pc == 0 and dropped every other opcode).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct nw_cbpf_run);
+} nw_pcap_runs SEC(".maps");
+
+/* bpf_loop()'s context must be on the stack: it carries the run. */
+struct nw_cbpf_ctx {
+	struct nw_cbpf_run *r;
 };
 
 /* Classic BPF opcodes (include/uapi/linux/filter.h, <pcap/bpf.h>). */
@@ -62,19 +92,32 @@ static __always_inline int nw_cbpf_load(struct nw_cbpf_run *r, __u64 off, __u32 
 {
 	if (off + size > r->linear || off + size > r->len)
 		return 0;
+	if (off + size <= NW_PCAP_HDR) {
+		__u32 o = off & (NW_PCAP_HDR - 1);
+		if (size == 4)
+			*out = (__u32)r->hdr[o] << 24 | (__u32)r->hdr[o + 1] << 16 | (__u32)r->hdr[o + 2] << 8 | r->hdr[o + 3];
+		else if (size == 2)
+			*out = (__u32)r->hdr[o] << 8 | r->hdr[o + 1];
+		else
+			*out = r->hdr[o];
+		return 1;
+	}
+	if (!r->pkt)
+		return 0;
+	const unsigned char *p = (const unsigned char *)r->pkt;
 	if (size == 4) {
 		__u32 v = 0;
-		if (bpf_probe_read_kernel(&v, 4, r->pkt + off))
+		if (bpf_probe_read_kernel(&v, 4, p + off))
 			return 0;
 		*out = bpf_ntohl(v);
 	} else if (size == 2) {
 		__u16 v = 0;
-		if (bpf_probe_read_kernel(&v, 2, r->pkt + off))
+		if (bpf_probe_read_kernel(&v, 2, p + off))
 			return 0;
 		*out = bpf_ntohs(v);
 	} else {
 		__u8 v = 0;
-		if (bpf_probe_read_kernel(&v, 1, r->pkt + off))
+		if (bpf_probe_read_kernel(&v, 1, p + off))
 			return 0;
 		*out = v;
 	}
@@ -84,7 +127,7 @@ static __always_inline int nw_cbpf_load(struct nw_cbpf_run *r, __u64 off, __u32 
 /* One instruction; returns 1 to stop (a RET, or a fault that ends the program with 0). */
 static long nw_cbpf_step(__u64 i, void *ctx)
 {
-	struct nw_cbpf_run *r = ctx;
+	struct nw_cbpf_run *r = ((struct nw_cbpf_ctx *)ctx)->r;
 	__u32 pc = r->pc;
 
 	if (pc >= nw_pcap_len)
@@ -187,6 +230,47 @@ fail:
 }
 
 /*
+ * min(n, NW_PCAP_HDR) for n >= 1, as a size every verifier bounds to [1, NW_PCAP_HDR]: m + 1 with m
+ * masked in asm (clang drops a C mask it can prove redundant, and older verifiers do not carry a
+ * compare over to the copy they check).
+ */
+static __always_inline __u64 nw_pcap_hdr_size(__u32 n)
+{
+	__u64 m = (n < NW_PCAP_HDR ? n : NW_PCAP_HDR) - 1;
+	asm volatile("%0 &= 127" : "+r"(m));
+	return m + 1;
+}
+
+/* A free run of this CPU, marked busy; 0 when both are taken (cannot happen: see nw_pcap_runs). */
+static __always_inline struct nw_cbpf_run *nw_pcap_run(void)
+{
+	__u32 slot = 0;
+	struct nw_cbpf_run *r = bpf_map_lookup_elem(&nw_pcap_runs, &slot);
+	if (r && r->busy) {
+		slot = 1;
+		r = bpf_map_lookup_elem(&nw_pcap_runs, &slot);
+		if (r && r->busy)
+			r = 0;
+	}
+	if (r) {
+		r->busy = 1;
+		r->a = r->x = r->pc = r->ret = 0;
+	}
+	return r;
+}
+
+/* Runs the expression over r (its hdr, pkt, linear and len set); 1 on a match. Frees r. */
+static __always_inline int nw_pcap_run_done(struct nw_cbpf_run *r)
+{
+	struct nw_cbpf_ctx c = {.r = r};
+	/* a program that runs off its end without a RET matches nothing */
+	bpf_loop(nw_pcap_len, nw_cbpf_step, &c, 0);
+	int match = r->ret != 0;
+	r->busy = 0;
+	return match;
+}
+
+/*
  * Does the packet at pkt (its IP header; linear bytes readable there, len its length from
  * there) match the expression? 1 when there is none.
  */
@@ -194,24 +278,39 @@ static __always_inline int nw_pcap_match(const unsigned char *pkt, __u32 linear,
 {
 	if (!nw_pcap_len)
 		return 1;
-	struct nw_cbpf_run r = {.pkt = pkt, .linear = linear, .len = len};
-	__u32 zero[4] = {}, ret = 0;
+	struct nw_cbpf_run *r = nw_pcap_run();
+	if (!r)
+		return 0;
+	r->pkt = (__u64)pkt;
+	r->linear = linear;
+	r->len = len;
+	if (linear && bpf_probe_read_kernel(r->hdr, nw_pcap_hdr_size(linear), pkt))
+		r->linear = 0; /* unreadable: every load fails, no match */
+	return nw_pcap_run_done(r);
+}
 
-	/*
-	 * a, x, pc and ret start at 0, written by a helper rather than as constants: a verifier that
-	 * checks a bpf_loop() callback as if it ran once (6.1; 6.7 and later assume any number of
-	 * runs) would know pc == 0 there, fold the load of instruction 0 from the frozen .rodata into
-	 * constants, and drop every other opcode's branch as dead code: on 6.1 every expression
-	 * matched nothing. Slots a helper wrote are unknown to every verifier. The result is read
-	 * back the same way, for the same reason (the caller's view of the slot after the call).
-	 */
-	if (bpf_probe_read_kernel(&r.a, sizeof(zero), zero))
+/*
+ * nw_pcap_match() of a packet program's packet whose IP header is at offset ip (cgroup_skb, the
+ * payload options: 0): its first NW_PCAP_HDR bytes from there through bpf_skb_load_bytes(), the only
+ * bytes the expression may load in such a program.
+ */
+static __always_inline int nw_pcap_pass_ctx(struct __sk_buff *skb, __u32 ip)
+{
+	if (!nw_pcap_len)
+		return 1;
+	__u32 len = skb->len;
+	if (len < ip)
 		return 0;
-	/* a program that runs off its end without a RET matches nothing */
-	bpf_loop(nw_pcap_len, nw_cbpf_step, &r, 0);
-	if (bpf_probe_read_kernel(&ret, sizeof(ret), &r.ret))
+	struct nw_cbpf_run *r = nw_pcap_run();
+	if (!r)
 		return 0;
-	return ret != 0;
+	len -= ip;
+	r->pkt = 0;
+	r->len = len;
+	r->linear = len < NW_PCAP_HDR ? len : NW_PCAP_HDR;
+	if (len && bpf_skb_load_bytes(skb, ip, r->hdr, nw_pcap_hdr_size(len)))
+		r->linear = 0;
+	return nw_pcap_run_done(r);
 }
 
 /*

@@ -74,6 +74,11 @@ public final class PcapFilter {
 
     /** libpcap's own decision (pcap_offline_filter) of instructions from compile() on a DLT_RAW packet. */
     public static boolean offlineMatch(byte[] insns, byte[] packet) {
+        return offlineMatch(insns, packet, packet.length);
+    }
+
+    /** The same on the packet's first caplen bytes (pcap_pkthdr caplen; len stays the packet's length). */
+    public static boolean offlineMatch(byte[] insns, byte[] packet, int caplen) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment code = arena.allocate(Math.max(insns.length, 8), 8);
             MemorySegment.copy(insns, 0, code, JAVA_BYTE, 0, insns.length);
@@ -81,7 +86,7 @@ public final class PcapFilter {
             prog.set(JAVA_INT, 0, insns.length / INSN_SIZE);
             prog.set(ADDRESS, 8, code);
             MemorySegment hdr = arena.allocate(24, 8); // struct pcap_pkthdr { struct timeval ts; bpf_u_int32 caplen, len; }
-            hdr.set(JAVA_INT, 16, packet.length);
+            hdr.set(JAVA_INT, 16, Math.min(caplen, packet.length));
             hdr.set(JAVA_INT, 20, packet.length);
             MemorySegment data = arena.allocate(Math.max(packet.length, 1), 8);
             MemorySegment.copy(packet, 0, data, JAVA_BYTE, 0, packet.length);

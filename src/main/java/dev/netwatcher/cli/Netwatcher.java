@@ -381,12 +381,12 @@ final class Netwatcher implements Callable<Integer> {
             probes.add(Probes.connections(ConnProbe.EXTRA));
         }
         if (filters.expression() != null) {
-            // the expression is decided by the packet, netfilter and drop programs (bpf/include/nw_pcap_filter.h);
+            // the expression is decided by the packet, netfilter, drop and payload programs (bpf/include/nw_pcap_filter.h);
             // the others do not read it
             List<String> others = probes.stream().filter(p -> !(p instanceof PacketProbe || p instanceof dev.netwatcher.probe.NetfilterProbe
-                    || p instanceof dev.netwatcher.probe.DropProbe)).map(Probe::option).toList();
+                    || p instanceof dev.netwatcher.probe.DropProbe || p instanceof dev.netwatcher.probe.PayloadProbe)).map(Probe::option).toList();
             if (overview || !others.isEmpty()) {
-                throw new UsageException("a filter expression applies to -t, -u, -I, -n and -k"
+                throw new UsageException("a filter expression applies to -t, -u, -I, -n, -k, -i, --dns, --tls, -M and -R"
                         + (overview ? "; give one of them" : ", not to " + String.join(" ", others)));
             }
         }

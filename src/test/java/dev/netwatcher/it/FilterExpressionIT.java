@@ -106,6 +106,33 @@ class FilterExpressionIT extends LabTest {
         }
     }
 
+    /**
+     * The payload options read it too (cgroup_skb, the packet's first 128 bytes): curl fetches twice from
+     * B's HTTP server, from local ports 7611 and 7612; under `-i 'tcp port 7612'` only the second exchange
+     * is reported, on both sides (client in A, server in B), with its path.
+     */
+    @Test
+    void httpExchangesObeyTheExpression() throws Exception {
+        lab.spawnReady(lab.b, Lab.python("http_server.py", 8082));
+        try (NwProcess nw = NwProcess.start(tmp, "-i", "--json", "--no-logs", "tcp port 7612")) {
+            for (int port : new int[] {7611, 7612}) {
+                String code = lab.inNs(lab.a, "curl", "-s", "--max-time", "5", "--local-port", Integer.toString(port),
+                        "-o", "/dev/null", "-w", "%{http_code}", "http://" + Lab.B4 + ":8082/p" + port).strip();
+                assertEquals("404", code, "the server answers an unknown path with 404");
+            }
+            List<JsonNode> http = nw.await("http", e -> e.get("path").asText().startsWith("/p76"), 2, java.time.Duration.ofSeconds(10));
+            Thread.sleep(500);
+            nw.stop();
+            http = nw.json("http", e -> e.get("path").asText().startsWith("/p76"));
+            assertEquals(2, http.size(), "the client's and the server's view of one exchange: " + http);
+            for (JsonNode e : http) {
+                assertEquals("/p7612", e.get("path").asText(), e.toString());
+                assertEquals(404, e.get("status").asInt(), e.toString());
+            }
+            assertEquals(java.util.Set.of("client", "server"), new java.util.HashSet<>(http.stream().map(e -> e.get("side").asText()).toList()));
+        }
+    }
+
     @Test
     void aBadExpressionIsLibpcapsMessageInOneLineAndExit2() throws Exception {
         for (String[] args : new String[][] {{"-t", "tcp", "prot", "80"}, {"-u", "ether host 02:00:00:00:00:01"}, {"-S", "tcp"}}) {
@@ -117,7 +144,7 @@ class FilterExpressionIT extends LabTest {
             assertTrue(out.startsWith("netwatcher: "), out);
             if (args[0].equals("-t")) assertTrue(out.contains("filter expression 'tcp prot 80': ") && out.contains("syntax error"), out);
             if (args[0].equals("-u")) assertTrue(out.contains("ethernet addresses supported only on"), out);
-            if (args[0].equals("-S")) assertTrue(out.contains("applies to -t, -u, -I, -n and -k, not to -S"), out);
+            if (args[0].equals("-S")) assertTrue(out.contains("applies to -t, -u, -I, -n, -k, -i, --dns, --tls, -M and -R, not to -S"), out);
         }
     }
 

@@ -41,7 +41,9 @@ class PcapFilterIT {
             "ip multicast", "udp[8:4] == 0x12340100",
             "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420", // "GET " at the start of the TCP payload
             "ip and (tcp[2:2] > 1000 or udp[2:2] > 1000)", "(ip[2:2] - ((ip[0]&0xf)<<2)) > 100",
-            "host 198.18.0.1 or host fd00:198::1", "dst net 198.18.0.0 mask 255.254.0.0");
+            "host 198.18.0.1 or host fd00:198::1", "dst net 198.18.0.0 mask 255.254.0.0",
+            // loads beyond the first 128 bytes (nw_pcap_filter.h's NW_PCAP_HDR): read from the packet itself
+            "ip[200] == 0", "ip6[300:2] == 0 and udp");
 
     static byte[] objectElf;
     static final Map<String, byte[]> PACKETS = packets();
@@ -56,13 +58,17 @@ class PcapFilterIT {
 
     /** The kernel's decision: the test object loaded with insns, run on the packet behind an Ethernet header. */
     static boolean kernel(BpfObject o, byte[] ip) {
+        return kernel(o, "nw_pcap_test", ip);
+    }
+
+    static boolean kernel(BpfObject o, String program, byte[] ip) {
         byte[] frame = new byte[14 + ip.length];
         frame[12] = (byte) ((ip[0] >> 4) == 6 ? 0x86 : 0x08);
         frame[13] = (byte) ((ip[0] >> 4) == 6 ? 0xdd : 0x00);
         frame[0] = 2; // a unicast locally administered destination
         frame[6] = 2;
         System.arraycopy(ip, 0, frame, 14, ip.length);
-        int r = o.runOnPacket("nw_pcap_test", frame);
+        int r = o.runOnPacket(program, frame);
         assertTrue(r == 0 || r == 1, "the test program returns 0 or 1, not " + r);
         return r == 1;
     }
@@ -89,6 +95,10 @@ class PcapFilterIT {
                     boolean pcap = PcapFilter.offlineMatch(insns, p.getValue());
                     boolean bpf = kernel(o, p.getValue());
                     if (pcap != bpf) wrong.add("'" + expr + "' on " + p.getKey() + ": libpcap " + pcap + ", kernel " + bpf);
+                    // the payload options' programs see the first 128 bytes from the IP header: libpcap on those
+                    boolean pcap128 = PcapFilter.offlineMatch(insns, p.getValue(), 128);
+                    boolean ctx = kernel(o, "nw_pcap_test_ctx", p.getValue());
+                    if (pcap128 != ctx) wrong.add("'" + expr + "' on " + p.getKey() + " (cgroup_skb): libpcap on 128 bytes " + pcap128 + ", kernel " + ctx);
                     if (pcap) matched++;
                 }
             }
@@ -102,7 +112,7 @@ class PcapFilterIT {
     @Test
     void noExpressionMatchesEverything() throws Exception {
         try (BpfObject o = load(new byte[0])) {
-            for (byte[] p : PACKETS.values()) assertTrue(kernel(o, p));
+            for (byte[] p : PACKETS.values()) assertTrue(kernel(o, p) && kernel(o, "nw_pcap_test_ctx", p));
         }
     }
 
