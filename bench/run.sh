@@ -27,6 +27,7 @@ nw_need_tools iperf3 ip python3 bpftrace bpftool || exit 1
 NWPID=
 cleanup() {
   [ -n "$NWPID" ] && kill -9 "$NWPID" 2>/dev/null || true
+  rm -f /dev/shm/nwbench.pcapng
   ip netns pids $B 2>/dev/null | xargs -r kill -9 2>/dev/null || true
   ip netns del $A 2>/dev/null || true
   ip netns del $B 2>/dev/null || true
@@ -117,6 +118,9 @@ stop_nw() {
   t1=$(date +%s.%N)
   EXIT_S=$(echo "$t1 - $t0" | bc -l)
   NWPID=
+  # -w: the frames written and the ones the full ring could not take, for the log; then the file goes
+  grep -o '[0-9]* packets written\|[0-9]* frames not captured[^,]*' "$OUT/nw.err" | tr '\n' ' ' >&2 || true
+  rm -f /dev/shm/nwbench.pcapng
   EVENTS=$(grep -o 'detached; [0-9]* events' "$OUT/nw.err" | grep -o '[0-9]*' | head -1 || true)
   LOST=$(grep -o '[0-9]* lost' "$OUT/nw.err" | grep -o '[0-9]*' | head -1 || true)
   EVICTED=$(grep -o '[0-9]* packets evicted' "$OUT/nw.err" | grep -o '[0-9]*' | head -1 || true)
@@ -138,6 +142,9 @@ MODES=(
   # a filter expression (issue 32) that matches none of the workload, and one that matches all of it
   "t-expr-none:-t tcp port 1"
   "t-expr-all:-t tcp port 5201 or udp port 5201"
+  # -w (issue 32): pcapng of every packet followed, into memory (/dev/shm) so that the disk does not time it
+  "tw:-t -w /dev/shm/nwbench.pcapng --overwrite"
+  "tuw:-t -u -w /dev/shm/nwbench.pcapng --overwrite"
   "all:-S -r -k -e -t -u -I -n -L -x -a --rtt -i --dns"
   "conn:-x -a --rtt -i --dns"
   # the same options with programs that return at once (bench/floor.sh builds that jar)

@@ -7,9 +7,42 @@
 #include "nw_skb.h"
 #include "drop.h"
 #include "nw_pcap_filter.h"
+#include "nw_capture.h"
 
 NW_BTF_EXPORT(drop_event);
 NW_BTF_EXPORT(drop_stack_event);
+
+/* -w: frames not put in the full ring (nw_counters) */
+enum nw_drop_counter {
+	NW_DC_CAPTURE_LOST = 0,
+	NW_DC_COUNT = 1,
+};
+NW_BTF_EXPORT_ENUM(nw_drop_counter);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NW_DC_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} nw_counters SEC(".maps");
+
+/*
+ * -w: the dropped packet's bytes from its IP header, before its record, under the time the record
+ * then carries; 0 without -w.
+ */
+static __always_inline __u64 drop_capture(struct sk_buff *skb, __u32 netns)
+{
+	if (!nw_snaplen)
+		return 0;
+	__u64 key = bpf_ktime_get_ns();
+	if (nw_capture(skb, NW_EV_DROP_CAPTURE, netns, NW_CAP_DROP, key, 1) < 0) {
+		__u32 i = NW_DC_CAPTURE_LOST;
+		__u64 *n = bpf_map_lookup_elem(&nw_counters, &i);
+		if (n)
+			*n += 1;
+	}
+	return key;
+}
 
 /* --stack: each record carries the kernel stack of the drop (bpf_get_stack() into the record) */
 const volatile __u32 nw_drop_stack = 0;
@@ -84,11 +117,14 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	if (nw_pcap_len && (!flow.family || !nw_pcap_pass_skb(skb)))
 		return 0;
 
+	__u64 key = drop_capture(skb, netns);
 	if (nw_drop_stack) {
 		struct drop_stack_event *s = nw_reserve(sizeof(*s));
 		if (!s)
 			return 0;
 		drop_fill(ctx, &s->drop, skb, location, reason, &flow, &l4, netns, owner);
+		if (key)
+			s->drop.hdr.ts_ns = key; /* the capture's key */
 		/* from the program's caller inward: the tracepoint's own frames first (user space skips them) */
 		long n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), 0);
 		s->drop.stack_len = n > 0 ? n / sizeof(__u64) : 0;
@@ -99,6 +135,8 @@ int BPF_PROG(nw_drop, struct sk_buff *skb, void *location, enum skb_drop_reason 
 	if (!e)
 		return 0;
 	drop_fill(ctx, e, skb, location, reason, &flow, &l4, netns, owner);
+	if (key)
+		e->hdr.ts_ns = key; /* the capture's key */
 	nw_submit(e);
 	return 0;
 }

@@ -40,6 +40,7 @@
 #include "maps.bpf.h"
 #include "bits.bpf.h"
 #include "packet.h"
+#include "nw_capture.h"
 #include "nw_pcap_filter.h"
 
 NW_BTF_EXPORT(packet_event);
@@ -56,6 +57,7 @@ NW_BTF_EXPORT_ENUM(nw_hist_shape);
 NW_BTF_EXPORT_ENUM(nw_pkt_flag);
 NW_BTF_EXPORT_ENUM(nw_capture_limit);
 NW_BTF_EXPORT_ENUM(nw_link);
+NW_BTF_EXPORT_ENUM(nw_capture_dir);
 NW_BTF_EXPORT_ENUM(nf_inet_hooks);  /* the kernel's: where the LOCAL_OUT and LOCAL_IN programs attach */
 
 enum nw_packet_mode {

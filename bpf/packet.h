@@ -46,36 +46,6 @@ struct packet_event {
 };
 
 /*
- * -w: the bytes of a followed packet, for the pcapng file. A tracepoint reads kernel memory, not
- * a packet: what is read is the skb's linear area (skb_headlen() bytes from skb->data) and, in
- * front of it, the link-layer header. Bytes in page fragments (TCP payload over a device with
- * TSO or GRO, the tail of a large datagram) are not read, so cap_len < wire_len there.
- * tx: read at net_dev_start_xmit, where the driver is handed the frame as it will send it;
- * rx: at LOCAL_IN, where the link-layer header still lies in front of the network header.
- * The record of the same packet follows it in the ring and carries hdr.ts_ns as cap_key.
- */
-enum nw_capture_limit {
-	NW_CAP_MAX = 4096,       /* bytes read at most (a power of 2) */
-};
-
-enum nw_link {
-	NW_LINK_ETHERNET = 1,    /* LINKTYPE_ETHERNET: from the Ethernet header (also loopback) */
-	NW_LINK_RAW = 101,       /* LINKTYPE_RAW: from the IP header (tunnels, devices without one) */
-};
-
-struct capture_event {
-	struct nw_hdr hdr;       /* ts_ns: driver start (tx) or LOCAL_IN (rx) time; netns */
-	char ifname[16];         /* the device's name in its namespace */
-	__u32 ifindex;
-	__u32 wire_len;          /* the frame's length: link-layer header + skb->len */
-	__u16 cap_len;           /* bytes in data[] */
-	__u8 dir;                /* enum nw_dir */
-	__u8 link;               /* enum nw_link */
-	__u32 pad;
-	__u8 data[NW_CAP_MAX];
-};
-
-/*
  * -I: an ICMP echo request and the reply the kernel sent for it. The flow is
  * the request's (saddr is the pinger). rx_ns: driver, ip of the request;
  * icmp_ns: the request's LOCAL_IN to the reply's LOCAL_OUT (icmp_rcv() ->

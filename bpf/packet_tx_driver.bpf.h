@@ -40,6 +40,14 @@ int BPF_PROG(nw_pkt_start, const struct sk_buff *skb, const struct net_device *d
 	struct sock *sk = skb->sk;
 	if (!sk || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	/*
+	 * --sample or an expression: a packet found neither in the scratch nor in the table was not
+	 * followed, unless it is a segment cut from a followed GSO packet. A GSO packet still whole
+	 * (gso_size set) is not such a segment, and a socket that never had a followed GSO packet noted
+	 * (gso_next 0) has none: both leave here, before the slot, the parse and the ring search.
+	 */
+	if (selective() && (BPF_CORE_READ(nw_skb_shinfo(skb), gso_size) || !gso_noted(sk)))
+		return 0;
 	/* maybe a segment of a GSO packet split after net_dev_queue; start to xmit is synchronous */
 	__u32 j = tx_scratch_claim(c, key, (__u64)skb->head, bpf_ktime_get_ns());
 	if (j >= NW_TX_SCRATCH)

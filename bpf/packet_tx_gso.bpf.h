@@ -159,6 +159,14 @@ static long gso_find_one(__u64 i, struct gso_find *f)
 	return 0;
 }
 
+/* Has sk had a GSO packet noted in its ring (note_gso())? */
+static __always_inline int gso_noted(const struct sock *sk)
+{
+	__u64 sk_key = (__u64)sk;
+	struct tx_sock *ts = bpf_map_lookup_elem(&tx_sock, &sk_key);
+	return ts && ts->gso_next;
+}
+
 /* A segment of a GSO packet split after net_dev_queue: its state from the socket's GSO ring. */
 static __always_inline int gso_segment_state(const struct sk_buff *skb, struct tx_state *seg)
 {

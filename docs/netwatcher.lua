@@ -9,13 +9,14 @@
 --
 -- Each packet netwatcher writes carries one comment such as
 --   netwatcher: dir=tx pid=812 tid=812 comm=curl cgroup=/user.slice/... ip_us=1.020 driver_us=3.377 total_us=4.397
+--   netwatcher: dir=drop drop_reason=NO_SOCKET drop_location=__udp4_lib_rcv+0x4bc
 -- (space-separated key=value; a value with a space, quote, backslash or '=' is in double quotes,
 -- with \" and \\ inside). A layer is present only when both of its boundaries were seen.
 
 local nw = Proto("netwatcher", "netwatcher: owner and time in each kernel layer")
 
 local fields = {
-    dir = ProtoField.string("netwatcher.dir", "Direction (tx, rx)"),
+    dir = ProtoField.string("netwatcher.dir", "Direction (tx, rx; drop: dropped by the kernel)"),
     pid = ProtoField.uint32("netwatcher.pid", "Process ID"),
     tid = ProtoField.uint32("netwatcher.tid", "Thread ID"),
     comm = ProtoField.string("netwatcher.comm", "Command"),
@@ -31,9 +32,12 @@ local fields = {
     tcp_flags = ProtoField.string("netwatcher.tcp_flags", "TCP flags"),
     retransmit = ProtoField.uint8("netwatcher.retransmit", "TCP retransmission"),
     gso_segment = ProtoField.uint8("netwatcher.gso_segment", "Software GSO segment"),
+    drop_reason = ProtoField.string("netwatcher.drop_reason", "Drop reason (enum skb_drop_reason)"),
+    drop_location = ProtoField.string("netwatcher.drop_location", "Where the kernel dropped it"),
 }
 local order = { "dir", "pid", "tid", "comm", "cgroup", "container", "pod_uid", "transport_us", "ip_us", "qdisc_us",
-                "driver_us", "socket_us", "total_us", "tcp_flags", "retransmit", "gso_segment" }
+                "driver_us", "socket_us", "total_us", "tcp_flags", "retransmit", "gso_segment", "drop_reason",
+                "drop_location" }
 local list = {}
 for _, k in ipairs(order) do list[#list + 1] = fields[k] end
 nw.fields = list

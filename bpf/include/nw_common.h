@@ -32,7 +32,8 @@ enum nw_event_type {
 	NW_EV_NETFILTER = 7,
 	NW_EV_CONN = 8,
 	NW_EV_PAYLOAD = 9,
-	NW_EV_CAPTURE = 10,      /* packet.h struct capture_event (-w) */
+	NW_EV_CAPTURE = 10,      /* nw_capture.h struct capture_event of -t -u -I (-w) */
+	NW_EV_DROP_CAPTURE = 11, /* the same of -k */
 };
 
 struct nw_hdr {

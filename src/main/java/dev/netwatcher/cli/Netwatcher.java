@@ -20,6 +20,7 @@ import dev.netwatcher.metrics.MetricsSink;
 import dev.netwatcher.metrics.OwnerLabels;
 import dev.netwatcher.probe.ConnProbe;
 import dev.netwatcher.probe.Filter;
+import dev.netwatcher.probe.DropProbe;
 import dev.netwatcher.probe.PacketProbe;
 import dev.netwatcher.sink.PcapngSink;
 import dev.netwatcher.probe.Probe;
@@ -356,14 +357,17 @@ final class Netwatcher implements Callable<Integer> {
         List<Probe> probes = new ArrayList<>();
         if (watch.tcpstate) probes.add(Probes.TCP_STATE);
         if (watch.retrans) probes.add(Probes.RETRANS);
-        if (watch.drops) probes.add(watch.stack ? Probes.drops(true) : Probes.DROP);
+        if (watch.drops) {
+            DropProbe drops = watch.stack ? Probes.drops(true) : Probes.DROP;
+            probes.add(output.write != null ? drops.capturing(output.snaplen) : drops);
+        }
         if (watch.err) probes.add(Probes.TCP_ERROR);
         int modes = watch.packetModes();
         if (modes != 0) {
             PacketProbe packets = Probes.packets(modes, aggregate, timing.sample);
             probes.add(output.write != null ? packets.capturing(output.snaplen) : packets);
-        } else if (output.write != null) {
-            throw new UsageException("-w writes the packets -t, -u or -I follow: add one of them");
+        } else if (output.write != null && !watch.drops) {
+            throw new UsageException("-w writes the packets -t, -u or -I follow and the drops -k reports: add one of them");
         }
         if (watch.netfilter) probes.add(Probes.NETFILTER);
         if (watch.proto) probes.add(Probes.PROTO);

@@ -42,9 +42,9 @@ final class OutputOptions {
                     + "owner's cgroup and/or container (cgroup,container), each with at most 100 values (then \"other\").")
     List<String> metricsLabels;
     @Option(names = {"-w", "--write"}, paramLabel = "FILE",
-            description = "Write every packet -t, -u or -I follows to FILE as pcapng (Wireshark, tshark; - for stdout): its bytes, "
-                    + "direction and device, and in its comment its owner and its time in each layer (docs/netwatcher.lua makes "
-                    + "them Wireshark fields). Turns per-event console output and log files off unless --events, --json or "
+            description = "Write every packet -t, -u or -I follows, and every drop -k reports, to FILE as pcapng (Wireshark, "
+                    + "tshark; - for stdout): its bytes, direction and device, and in its comment its owner and its time in each "
+                    + "layer, or the drop's reason and place (docs/netwatcher.lua makes them Wireshark fields). Turns per-event console output and log files off unless --events, --json or "
                     + "--log-dir ask for them. An existing FILE is refused without --overwrite.")
     Path write;
     @Option(names = "--snaplen", paramLabel = "BYTES", converter = Converters.PositiveIntConverter.class,

@@ -4,10 +4,16 @@ import java.util.List;
 
 /**
  * -k: a packet freed with a drop reason. location is "func+0xoff" with -T, else the hex address;
- * stack (innermost frame first, "func+0xoff") only with --stack, else null.
+ * stack (innermost frame first, "func+0xoff") only with --stack, else null. frame: the packet's bytes
+ * with -w, else null (no sink but the pcapng file reads them).
  */
 public record DropEvent(EventHeader header, Flow flow, String reason, int reasonCode, String location, int len,
-                        long seq, int tcpFlags, List<String> stack) implements Event {
+                        long seq, int tcpFlags, List<String> stack, Frame frame) implements Event {
+    public DropEvent(EventHeader header, Flow flow, String reason, int reasonCode, String location, int len,
+                     long seq, int tcpFlags, List<String> stack) {
+        this(header, flow, reason, reasonCode, location, len, seq, tcpFlags, stack, null);
+    }
+
     @Override
     public String type() {
         return "drop";

@@ -1,6 +1,11 @@
 package dev.netwatcher.probe;
 
+import dev.netwatcher.contract.CaptureEventLayout;
+import dev.netwatcher.contract.NwCaptureDir;
+import dev.netwatcher.contract.NwHdrLayout;
 import dev.netwatcher.event.Frame;
+
+import java.nio.ByteBuffer;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,6 +36,22 @@ final class Captures {
     /** The frame of the record whose cap_key is key, or null. */
     Frame take(long key) {
         return key == 0 || waiting.isEmpty() ? null : waiting.remove(key);
+    }
+
+    /** Keeps the capture_event at off under its key (hdr.ts_ns). */
+    void put(ByteBuffer b, int off, int len, DecodeContext ctx) {
+        put(NwHdrLayout.tsNs(b, off), frame(b, off, len, ctx));
+    }
+
+    static Frame frame(ByteBuffer b, int off, int len, DecodeContext ctx) {
+        int cap = Math.min(CaptureEventLayout.capLen(b, off), Math.max(0, len - CaptureEventLayout.DATA));
+        byte[] data = new byte[cap];
+        b.get(off + CaptureEventLayout.DATA, data);
+        int dir = CaptureEventLayout.dir(b, off);
+        return new Frame(ctx.clock().toEpochNs(NwHdrLayout.tsNs(b, off)), Integer.toUnsignedLong(NwHdrLayout.netns(b, off)),
+                CaptureEventLayout.ifindex(b, off), Records.comm(b, off + CaptureEventLayout.IFNAME),
+                dir == NwCaptureDir.NW_CAP_RX ? "rx" : dir == NwCaptureDir.NW_CAP_DROP ? "drop" : "tx",
+                CaptureEventLayout.link(b, off), CaptureEventLayout.wireLen(b, off), data);
     }
 
     /** Frames given up so far: their record never came. */

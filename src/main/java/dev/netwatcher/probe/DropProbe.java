@@ -1,6 +1,8 @@
 package dev.netwatcher.probe;
 
 import dev.netwatcher.contract.DropEventLayout;
+import dev.netwatcher.contract.NwDropCounter;
+import dev.netwatcher.contract.NwHdrLayout;
 import dev.netwatcher.contract.DropStackEventLayout;
 import dev.netwatcher.contract.NwEventType;
 import dev.netwatcher.event.DropEvent;
@@ -19,13 +21,26 @@ import java.util.Map;
  */
 public final class DropProbe implements Probe {
     private final boolean stacks;
+    private final int snaplen;
+    private final Captures captures = new Captures();
 
     public DropProbe() {
         this(false);
     }
 
     public DropProbe(boolean stacks) {
+        this(stacks, 0);
+    }
+
+    private DropProbe(boolean stacks, int snaplen) {
         this.stacks = stacks;
+        this.snaplen = snaplen;
+    }
+
+    /** -w: the same, with each dropped packet's first snaplen bytes from its IP header in its record's frame. */
+    public DropProbe capturing(int snaplen) {
+        if (snaplen <= 0) throw new IllegalArgumentException("snaplen " + snaplen);
+        return new DropProbe(stacks, snaplen);
     }
 
     public boolean stacks() {
@@ -35,15 +50,30 @@ public final class DropProbe implements Probe {
     @Override public String name() { return "drop"; }
     @Override public String option() { return stacks ? "-k --stack" : "-k"; }
     @Override public int eventType() { return NwEventType.NW_EV_DROP; }
+    @Override public int[] eventTypes() { return new int[] {NwEventType.NW_EV_DROP, NwEventType.NW_EV_DROP_CAPTURE}; }
     @Override public boolean witnessed() { return true; }
 
     @Override
     public Map<String, byte[]> rodata() {
-        return stacks ? Map.of("nw_drop_stack", Probe.u32(1)) : Map.of();
+        return Map.of("nw_drop_stack", Probe.u32(stacks ? 1 : 0), "nw_snaplen", Probe.u32(snaplen));
+    }
+
+    @Override
+    public Map<String, Integer> counters() {
+        return snaplen > 0 ? Map.of("dropped frames not captured (ring buffer full)", NwDropCounter.NW_DC_CAPTURE_LOST) : Map.of();
+    }
+
+    @Override
+    public Map<String, Long> decoderCounters() {
+        return snaplen > 0 ? Map.of("dropped frames whose drop had no record (its record lost)", captures.orphans()) : Map.of();
     }
 
     @Override
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
+        if (Records.type(b, off) == NwEventType.NW_EV_DROP_CAPTURE) {
+            captures.put(b, off, len, ctx);
+            return null;
+        }
         long location = DropEventLayout.location(b, off);
         int reason = DropEventLayout.reason(b, off);
         String where = ctx.symbols() != null ? ctx.symbols().resolve(location) : null;
@@ -53,7 +83,7 @@ public final class DropProbe implements Probe {
         if (frames > 0 && len >= DropStackEventLayout.SIZE) stack = stack(b, off, Math.min(frames, DropStackEventLayout.IPS_LEN), ctx.symbols());
         return new DropEvent(Records.header(b, off, ctx), Records.flow(b, off), ctx.names().dropReason(reason),
                 reason, where, DropEventLayout.len(b, off), Integer.toUnsignedLong(DropEventLayout.seq(b, off)),
-                DropEventLayout.tcpFlags(b, off), stack);
+                DropEventLayout.tcpFlags(b, off), stack, snaplen > 0 ? captures.take(NwHdrLayout.tsNs(b, off)) : null);
     }
 
     /** Leading frames bpf_get_stack() may return before the drop: the tracing machinery that ran the program. */

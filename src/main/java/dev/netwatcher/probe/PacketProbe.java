@@ -1,12 +1,10 @@
 package dev.netwatcher.probe;
 
-import dev.netwatcher.contract.CaptureEventLayout;
 import dev.netwatcher.contract.IcmpEventLayout;
 import dev.netwatcher.contract.LayerHistLayout;
 import dev.netwatcher.contract.NfInetHooks;
 import dev.netwatcher.contract.NwAggregate;
 import dev.netwatcher.contract.NwDir;
-import dev.netwatcher.contract.NwHdrLayout;
 import dev.netwatcher.contract.NwHistProto;
 import dev.netwatcher.contract.NwPacketCounter;
 import dev.netwatcher.contract.NwPacketMode;
@@ -17,7 +15,6 @@ import dev.netwatcher.bpf.BpfMap;
 import dev.netwatcher.bpf.BpfObject;
 import dev.netwatcher.bpf.NetfilterHook;
 import dev.netwatcher.event.Event;
-import dev.netwatcher.event.Frame;
 import dev.netwatcher.event.FlowTotal;
 import dev.netwatcher.event.IcmpEvent;
 import dev.netwatcher.event.Layers;
@@ -204,8 +201,7 @@ public final class PacketProbe implements Probe {
     public Event decode(ByteBuffer b, int off, int len, DecodeContext ctx) {
         int type = Records.type(b, off);
         if (type == NW_EV_CAPTURE) {
-            long key = NwHdrLayout.tsNs(b, off);
-            captures.put(key, frame(b, off, len, ctx));
+            captures.put(b, off, len, ctx);
             return null;
         }
         if (type == NW_EV_ICMP) return decodeIcmp(b, off, ctx);
@@ -226,15 +222,6 @@ public final class PacketProbe implements Probe {
                 Integer.toUnsignedLong(PacketEventLayout.ack(b, off)), PacketEventLayout.len(b, off), PacketEventLayout.ifindex(b, off), PacketEventLayout.tcpFlags(b, off),
                 (flags & NwPktFlag.NW_PKT_RETRANS) != 0, (flags & NwPktFlag.NW_PKT_GSO_SEG) != 0, PacketEventLayout.icmpType(b, off),
                 snaplen > 0 ? captures.take(PacketEventLayout.capKey(b, off)) : null);
-    }
-
-    private static Frame frame(ByteBuffer b, int off, int len, DecodeContext ctx) {
-        int cap = Math.min(CaptureEventLayout.capLen(b, off), Math.max(0, len - CaptureEventLayout.DATA));
-        byte[] data = new byte[cap];
-        b.get(off + CaptureEventLayout.DATA, data);
-        return new Frame(ctx.clock().toEpochNs(NwHdrLayout.tsNs(b, off)), Integer.toUnsignedLong(NwHdrLayout.netns(b, off)),
-                CaptureEventLayout.ifindex(b, off), Records.comm(b, off + CaptureEventLayout.IFNAME),
-                CaptureEventLayout.dir(b, off) == NwDir.NW_DIR_RX, CaptureEventLayout.link(b, off), CaptureEventLayout.wireLen(b, off), data);
     }
 
     private static Event decodeIcmp(ByteBuffer b, int off, DecodeContext ctx) {

@@ -85,6 +85,43 @@ class CaptureIT extends LabTest {
         }
     }
 
+    /**
+     * -k -w: datagrams to a port of B where nothing listens are dropped there (NO_SOCKET); each drop is in
+     * the file from its IP header, with its bytes, the reason and where the kernel dropped it (or counted
+     * as missed: the kernel ran no program for that hit).
+     */
+    @Test
+    void dropsAreInTheFileWithTheirReason() throws Exception {
+        Path file = tmp.resolve("drops.pcapng");
+        int sent = 5, size = 60;
+        try (NwProcess nw = NwProcess.start(tmp, "-k", "-T", "-w", file.toString(), "--netns", Long.toString(lab.netns(lab.b)),
+                "udp dst port 7405")) {
+            lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 7406, Lab.B4, 7405, sent, size, 0.02));
+            Thread.sleep(300);
+            nw.stop();
+            Matcher m = Pattern.compile("detached; \\d+ events, \\d+ lost \\(ring buffer full\\), (\\d+) missed").matcher(nw.summary());
+            assertTrue(m.find(), nw.summary());
+            long missed = Long.parseLong(m.group(1));
+            List<String[]> rows = tshark(file, null, "frame.interface_name", "netwatcher.dir", "netwatcher.drop_reason",
+                    "netwatcher.drop_location", "udp.payload", "frame.len", "frame.cap_len", "frame.protocols");
+            assertEquals(sent, rows.size() + missed, "drops in the file, or missed: " + show(rows));
+            assertTrue(rows.size() > 0, show(rows));
+            List<String> payloads = new ArrayList<>();
+            for (int i = 0; i < sent; i++) payloads.add(HexFormat.of().formatHex(bytes(i, size)));
+            for (String[] r : rows) {
+                assertEquals("veth0@" + lab.netns(lab.b), r[0], String.join("|", r));
+                assertEquals("drop", r[1], String.join("|", r));
+                assertEquals("NO_SOCKET", r[2], String.join("|", r));
+                assertFalse(r[3].isEmpty() || r[3].startsWith("0x"), "a function with -T: " + String.join("|", r));
+                assertTrue(payloads.contains(r[4]), "the bytes sent: " + String.join("|", r));
+                assertEquals(Integer.toString(20 + 8 + size), r[5], "from the IP header: " + String.join("|", r));
+                assertEquals(r[5], r[6], String.join("|", r));
+                assertTrue(r[7].startsWith("raw:ip:udp"), "LINKTYPE_RAW: " + String.join("|", r));
+            }
+            assertEquals(rows.size(), tshark(file, "netwatcher.drop_reason == \"NO_SOCKET\"", "frame.number").size());
+        }
+    }
+
     @Test
     void theFileIsCompleteAfterSigtermMidTransferAndIsNeverOverwrittenUnasked() throws Exception {
         Path file = tmp.resolve("tcp.pcapng");
