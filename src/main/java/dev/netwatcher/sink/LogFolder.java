@@ -3,6 +3,7 @@ package dev.netwatcher.sink;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -137,26 +138,7 @@ public final class LogFolder {
     /** Opens NAME in the folder for appending, as described in the class comment. */
     public OutputStream append(String name) {
         if (name.contains("/") || name.startsWith(".")) throw new IllegalArgumentException("bad log file name " + name);
-        Path file = dir.resolve(name);
-        try {
-            OutputStream out;
-            try {
-                out = Channels.newOutputStream(Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE, StandardOpenOption.APPEND), PosixFilePermissions.asFileAttribute(FILE_MODE)));
-            } catch (FileAlreadyExistsException exists) {
-                // checked before opening: a FIFO or device would block or misbehave on open
-                checkFile(file);
-                out = Channels.newOutputStream(Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.WRITE,
-                        StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS)));
-            }
-            checkFile(file);
-            Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setPermissions(FILE_MODE);
-            return out;
-        } catch (Unsafe e) {
-            throw e;
-        } catch (IOException e) {
-            throw new Unsafe("cannot open log file " + file + ": " + reason(e));
-        }
+        return Channels.newOutputStream(open(dir.resolve(name), StandardOpenOption.APPEND, null, "cannot open log file "));
     }
 
     /**
@@ -164,19 +146,29 @@ public final class LogFolder {
      * (0600); an existing one is refused unless replace, and then must pass {@link #checkFile} and
      * is opened with O_NOFOLLOW and truncated.
      */
-    public java.nio.channels.FileChannel create(String name, boolean replace) {
+    public FileChannel create(String name, boolean replace) {
         if (name.contains("/") || name.equals(".") || name.equals("..")) throw new IllegalArgumentException("bad file name " + name);
         Path file = dir.resolve(name);
+        return open(file, StandardOpenOption.TRUNCATE_EXISTING, replace ? null : file + " exists: add --overwrite to replace it",
+                "cannot open ");
+    }
+
+    /**
+     * file opened for writing as the class comment says: created exclusively (0600), or, when it exists
+     * and refusal is null, checked before and after opening it with O_NOFOLLOW and mode (APPEND or
+     * TRUNCATE_EXISTING); set to 0600 either way.
+     */
+    private FileChannel open(Path file, StandardOpenOption mode, String refusal, String failure) {
         try {
-            java.nio.channels.FileChannel ch;
+            FileChannel ch;
             try {
-                ch = java.nio.channels.FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                ch = FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, mode),
                         PosixFilePermissions.asFileAttribute(FILE_MODE));
             } catch (FileAlreadyExistsException exists) {
-                if (!replace) throw new Unsafe(file + " exists: add --overwrite to replace it");
+                if (refusal != null) throw new Unsafe(refusal);
+                // checked before opening: a FIFO or device would block or misbehave on open
                 checkFile(file);
-                ch = java.nio.channels.FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS));
+                ch = FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.WRITE, mode, LinkOption.NOFOLLOW_LINKS));
             }
             checkFile(file);
             Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setPermissions(FILE_MODE);
@@ -184,7 +176,7 @@ public final class LogFolder {
         } catch (Unsafe e) {
             throw e;
         } catch (IOException e) {
-            throw new Unsafe("cannot open " + file + ": " + reason(e));
+            throw new Unsafe(failure + file + ": " + reason(e));
         }
     }
 
