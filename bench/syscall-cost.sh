@@ -16,7 +16,7 @@ others=("$@")
 . "$root/scripts/env.sh"
 nw_find_java >/dev/null
 [ -f "$root/target/netwatcher.jar" ] || { echo "bench/syscall-cost.sh: build first (mvn -DskipTests package)" >&2; exit 1; }
-modes=("-u" "-t" "-S -r -k -e" "-t -u -I -n -x -i --dns")
+modes=("-u" "-u --udp-send-syscalls" "-t" "-S -r -k -e" "-t -u -I -n -x -i --dns")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -3,7 +3,9 @@
  * -t -u -I: per-packet, per-layer latency. Boundaries (kernel 6.18, no kprobes):
  *
  * tx  app send ......... tp tcp_sendmsg_locked (TCP, first loop of a send call)
- *                        tp syscalls/sys_enter_sendto, _sendmsg, _sendmmsg (UDP; raw_tp sys_enter without tracefs)
+ *                        cgroup/sendmsg4, sendmsg6 (UDP sends naming their destination; fentry/udp_sendmsg,
+ *                        udpv6_sendmsg where fentry runs: every send); --udp-send-syscalls: tp
+ *                        syscalls/sys_enter_sendto, _sendmsg, _sendmmsg (raw_tp sys_enter without tracefs)
  *     left TCP/UDP ..... netfilter LOCAL_OUT at INT_MIN+2, just inside -n (__ip_local_out())
  *     to the device .... tp net_dev_queue (__dev_queue_xmit() entry)
  *     driver starts .... tp net_dev_start_xmit (xmit_one())

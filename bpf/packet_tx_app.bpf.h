@@ -99,12 +99,17 @@ int BPF_PROG(nw_pkt_sent_f3, struct sock *sk, struct msghdr *msg, size_t len, in
 }
 
 /*
- * UDP has no send tracepoint: the entry of the send system calls stands for the application's
- * send. The syscall tracepoints (syscalls/sys_enter_sendto; Session attaches the same program to
- * sys_enter_sendmsg and sys_enter_sendmmsg too) cost other system calls one bit test in
- * perf_syscall_enter() (kernel/trace/trace_syscalls.c); raw_tp/sys_enter ran a program for every
- * system call of every process (dd bs=1: 13-27 % slower with -u). They need tracefs, for their
- * ids: without it (Tracefs), raw_tp/sys_enter stands in.
+ * UDP has no send tracepoint. Where fentry runs (Debian's 6.1 and 6.12), the send functions
+ * themselves mark the send: nothing for processes that send no UDP. Elsewhere (6.18 here) the
+ * cgroup sock_addr hooks inside them do (udp_sendmsg() and udpv6_sendmsg() run
+ * BPF_CGROUP_RUN_PROG_UDP{4,6}_SENDMSG_LOCK), but only for a send that names its destination
+ * (!connected): a connected socket's datagrams then have no transport time. --udp-send-syscalls
+ * marks every send at the send system calls' tracepoints instead (syscalls/sys_enter_sendto;
+ * Session attaches the same program to sys_enter_sendmsg and sys_enter_sendmmsg), at a cost to
+ * every process: any syscall tracepoint in use sets SYSCALL_WORK_SYSCALL_TRACEPOINT on every task
+ * (syscall_regfunc(), kernel/tracepoint.c), and every system call takes the slower entry
+ * (dd bs=1: 1.2x, BENCHMARKS.md "The UDP send mark"). They need tracefs for their ids: without
+ * it (Tracefs), raw_tp/sys_enter stands in, a program for every system call.
  */
 static __always_inline void udp_send_mark(void)
 {
@@ -113,22 +118,30 @@ static __always_inline void udp_send_mark(void)
 	bpf_map_update_elem(&udp_send, &tid, &now, BPF_ANY);
 }
 
-SEC("tp/syscalls/sys_enter_sendto")
-int nw_pkt_usend(void *ctx)
+/* A cgroup sock_addr program allows the send by returning 1, also in the floor's build. */
+SEC("cgroup/sendmsg4")
+int nw_pkt_usend4(struct bpf_sock_addr *ctx)
 {
-	NW_FLOOR_RETURN(0);
+	NW_FLOOR_RETURN(1);
 	udp_send_mark();
-	return 0;
+	return 1;
+}
+
+SEC("cgroup/sendmsg6")
+int nw_pkt_usend6(struct bpf_sock_addr *ctx)
+{
+	NW_FLOOR_RETURN(1);
+	udp_send_mark();
+	return 1;
 }
 
 /*
- * Kernels with fentry (Debian's 6.1 and 6.12): the UDP send functions themselves, which cost
- * nothing to processes that do not send UDP; where they load, the syscall tracepoints above are
- * not attached (Fallbacks: a program <name>_p<n> is preferred to <name>). udpv6_sendmsg() hands
- * IPv4-mapped destinations to udp_sendmsg(), whose mark then replaces the first.
+ * Preferred to the cgroup hooks where fentry runs (Fallbacks: a program <name>_p<n> is preferred
+ * to <name>). udpv6_sendmsg() hands IPv4-mapped destinations to udp_sendmsg(), whose mark then
+ * replaces the first.
  */
 SEC("fentry/udp_sendmsg")
-int BPF_PROG(nw_pkt_usend_p1, struct sock *sk, struct msghdr *msg, size_t len)
+int BPF_PROG(nw_pkt_usend4_p1, struct sock *sk, struct msghdr *msg, size_t len)
 {
 	NW_FLOOR_RETURN(0);
 	udp_send_mark();
@@ -136,7 +149,16 @@ int BPF_PROG(nw_pkt_usend_p1, struct sock *sk, struct msghdr *msg, size_t len)
 }
 
 SEC("fentry/udpv6_sendmsg")
-int BPF_PROG(nw_pkt_usend_p2, struct sock *sk, struct msghdr *msg, size_t len)
+int BPF_PROG(nw_pkt_usend6_p1, struct sock *sk, struct msghdr *msg, size_t len)
+{
+	NW_FLOOR_RETURN(0);
+	udp_send_mark();
+	return 0;
+}
+
+/* --udp-send-syscalls */
+SEC("tp/syscalls/sys_enter_sendto")
+int nw_pkt_usys(void *ctx)
 {
 	NW_FLOOR_RETURN(0);
 	udp_send_mark();
@@ -148,7 +170,7 @@ int BPF_PROG(nw_pkt_usend_p2, struct sock *sk, struct msghdr *msg, size_t len)
 #define NR_SENDMMSG 307
 
 SEC("raw_tp/sys_enter")
-int BPF_PROG(nw_pkt_usend_f1, struct pt_regs *regs, long id)
+int BPF_PROG(nw_pkt_usys_f1, struct pt_regs *regs, long id)
 {
 	NW_FLOOR_RETURN(0);
 	if (id != NR_SENDTO && id != NR_SENDMSG && id != NR_SENDMMSG)

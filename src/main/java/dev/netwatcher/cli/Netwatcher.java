@@ -365,6 +365,7 @@ final class Netwatcher implements Callable<Integer> {
         int modes = watch.packetModes();
         if (modes != 0) {
             PacketProbe packets = Probes.packets(modes, aggregate, timing.sample);
+            if (timing.udpSendSyscalls) packets = packets.markingSendSyscalls();
             probes.add(output.write != null ? packets.capturing(output.snaplen) : packets);
         } else if (output.write != null && !watch.drops) {
             throw new UsageException("-w writes the packets -t, -u or -I follow and the drops -k reports: add one of them");

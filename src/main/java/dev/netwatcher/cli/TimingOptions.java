@@ -36,10 +36,16 @@ final class TimingOptions {
                     + "packet from bytes it carries, so all its layers are timed; packet records are real packets, "
                     + "while flow totals, packet counts and kernel histograms count each sampled packet N times.")
     int sample = 1; // the same as defaultValue: picocli leaves an unmatched group as initialised
+    @Option(names = "--udp-send-syscalls",
+            description = "With -u: time every UDP send from its send system call (sendto, sendmsg, sendmmsg tracepoints). "
+                    + "Only needed on kernels without fentry, where datagrams of connected sockets have no transport time "
+                    + "otherwise; while it runs, every system call of every process takes the kernel's slower entry (dd bs=1: 1.2x).")
+    boolean udpSendSyscalls;
 
     /** These settings belong to options of the watch group. */
     void validate(ParseResult pr, WatchOptions w) {
         if (sample > 1 && w.packetModes() == 0) throw new UsageException("--sample belongs to -t, -u and -I: add one of them");
+        if (udpSendSyscalls && !w.udp) throw new UsageException("--udp-send-syscalls belongs to -u: add it");
         for (String o : new String[] {"--interval", "--anomaly-factor", "--anomaly-sigmas", "--anomaly-floor-us",
                 "--anomaly-warmup", "--latency-threshold-us"}) {
             if (pr.hasMatchedOption(o) && !w.timeload && !(w.proto && o.equals("--interval")))

@@ -60,24 +60,52 @@ public final class PacketProbe implements Probe {
     private final Aggregate aggregate;
     private final int sample;
     private final int snaplen;
+    private final boolean sendSyscalls;
     private final Captures captures = new Captures();
 
     /** sample: nw_sample, 1 packet in sample is followed (bpf/packet.bpf.c sampled()). */
     public PacketProbe(int modes, Aggregate aggregate, int sample) {
-        this(modes, aggregate, sample, 0);
+        this(modes, aggregate, sample, 0, false);
     }
 
-    private PacketProbe(int modes, Aggregate aggregate, int sample, int snaplen) {
+    private PacketProbe(int modes, Aggregate aggregate, int sample, int snaplen, boolean sendSyscalls) {
         this.modes = modes;
         this.aggregate = aggregate;
         this.sample = Math.max(1, sample);
         this.snaplen = snaplen;
+        this.sendSyscalls = sendSyscalls;
     }
 
     /** -w: the same, with each followed packet's first snaplen bytes in its record's frame (bpf/packet_capture.bpf.h). */
     public PacketProbe capturing(int snaplen) {
         if (snaplen <= 0) throw new IllegalArgumentException("snaplen " + snaplen);
-        return new PacketProbe(modes, aggregate, sample, snaplen);
+        return new PacketProbe(modes, aggregate, sample, snaplen, sendSyscalls);
+    }
+
+    /**
+     * --udp-send-syscalls: the UDP send mark at the send system calls' tracepoints, for every send,
+     * instead of fentry or the cgroup hooks (bpf/packet_tx_app.bpf.h).
+     */
+    public PacketProbe markingSendSyscalls() {
+        return new PacketProbe(modes, aggregate, sample, snaplen, true);
+    }
+
+    /**
+     * Where the cgroup hooks mark UDP sends (no fentry), a connected socket's sends have no mark:
+     * said once at the start, since it is the kernel's limit, not the user's filter.
+     */
+    @Override
+    public String loadNote(List<String> programs) {
+        if (!programs.contains("nw_pkt_usend4")) return null;
+        return option() + ": datagrams sent on connected UDP sockets have no transport time here (this kernel runs no "
+                + "fentry/udp_sendmsg); --udp-send-syscalls times them at the send system calls, which slows every system "
+                + "call of every process while netwatcher runs";
+    }
+
+    /** The cgroup sock_addr programs of the UDP send mark are attached to the cgroup root. */
+    @Override
+    public boolean cgroupHook(String program) {
+        return program.equals("nw_pkt_usend4") || program.equals("nw_pkt_usend6");
     }
 
     /** -w --snaplen, 0 without -w. */
@@ -127,7 +155,9 @@ public final class PacketProbe implements Probe {
     public boolean wants(String program) {
         return switch (program) {
             case "nw_pkt_app" -> (modes & MODE_TCP) != 0;
-            case "nw_pkt_usend", "nw_pkt_usend_f1", "nw_pkt_usend_p1", "nw_pkt_usend_p2" -> (modes & MODE_UDP) != 0;
+            // the UDP send mark: fentry or the cgroup hooks, or the send system calls (--udp-send-syscalls)
+            case "nw_pkt_usend4", "nw_pkt_usend6", "nw_pkt_usend4_p1", "nw_pkt_usend6_p1" -> (modes & MODE_UDP) != 0 && !sendSyscalls;
+            case "nw_pkt_usys", "nw_pkt_usys_f1" -> (modes & MODE_UDP) != 0 && sendSyscalls;
             case "nw_pkt_copy", "nw_pkt_close" -> (modes & MODE_TCP) != 0;
             case "nw_pkt_read" -> (modes & MODE_UDP) != 0;
             // stand-ins for nw_pkt_sent on kernels without sock_send_length (Fallbacks)
@@ -138,10 +168,10 @@ public final class PacketProbe implements Probe {
         };
     }
 
-    /** nw_pkt_usend is attached to each send system call's tracepoint: its section names the first. */
+    /** nw_pkt_usys is attached to each send system call's tracepoint: its section names the first. */
     @Override
     public List<String> moreTracepoints(String program) {
-        return program.equals("nw_pkt_usend") ? List.of("syscalls/sys_enter_sendmsg", "syscalls/sys_enter_sendmmsg") : List.of();
+        return program.equals("nw_pkt_usys") ? List.of("syscalls/sys_enter_sendmsg", "syscalls/sys_enter_sendmmsg") : List.of();
     }
 
     @Override
@@ -182,7 +212,9 @@ public final class PacketProbe implements Probe {
         return switch (program) {
             case "nw_pkt_app" -> "TCP send (tcp_sendmsg_locked)";
             case "nw_pkt_sent" -> "end of a send call (sock_send_length)";
-            case "nw_pkt_usend" -> "UDP send system calls (syscalls/sys_enter_sendto, _sendmsg, _sendmmsg)";
+            case "nw_pkt_usys" -> "UDP send system calls (syscalls/sys_enter_sendto, _sendmsg, _sendmmsg)";
+            case "nw_pkt_usend4" -> "UDP send (cgroup/sendmsg4)";
+            case "nw_pkt_usend6" -> "UDP send over IPv6 (cgroup/sendmsg6)";
             case "nw_pkt_queue" -> "qdisc entry (net_dev_queue)";
             case "nw_pkt_start" -> "driver start (net_dev_start_xmit)";
             case "nw_pkt_xmit" -> "driver done (net_dev_xmit)";

@@ -92,6 +92,11 @@ public interface Probe {
         return false;
     }
 
+    /** A note for the start, given the programs that loaded (what this kernel's choice of hooks leaves out), or null. */
+    default String loadNote(List<String> programs) {
+        return null;
+    }
+
     /** For a tp/ program: the tracepoints ("category/name") it is attached to besides the one its section names. */
     default List<String> moreTracepoints(String program) {
         return List.of();

@@ -67,6 +67,8 @@ final class ProbeLoader {
                 Loaded l = loadOnce(p, overrides, refused, lost, standIns, diagnose);
                 for (String u : lost) said.unavailable(u);
                 for (String f : standIns) said.fallback(f);
+                String loadNote = l == null ? null : p.loadNote(l.programs());
+                if (loadNote != null) said.note(loadNote);
                 if (dev.netwatcher.kernel.Tracefs.mountNoteDue()) {
                     said.note(p.option() + ": mounted tracefs at /sys/kernel/tracing (the send system calls' tracepoints are found there)");
                 }
@@ -147,7 +149,10 @@ final class ProbeLoader {
             List<String> skbNames = new ArrayList<>();
             Map<String, String> missingOf = new HashMap<>();
             for (String prog : obj.programNames()) {
-                missingOf.put(prog, refused.containsKey(prog) ? refused.get(prog) : missingHook(kernel, obj.sectionName(prog)));
+                String section = obj.sectionName(prog);
+                // a syscall tracepoint's id is looked up in tracefs, which is mounted for it if need be: only when wanted
+                boolean unasked = section != null && section.startsWith("tp/syscalls/") && !p.wants(prog);
+                missingOf.put(prog, refused.containsKey(prog) ? refused.get(prog) : unasked ? null : missingHook(kernel, section));
             }
             Fallbacks fallbacks = Fallbacks.of(obj.programNames(), missingOf);
             for (String prog : obj.programNames()) {

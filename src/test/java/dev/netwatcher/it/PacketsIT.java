@@ -54,6 +54,42 @@ class PacketsIT extends LabTest {
         c.await(PacketEvent.class, e -> e.dir().equals("tx") && e.flow().sport() == 41999, 1, WAIT);
     }
 
+    /**
+     * The UDP send mark: a datagram sent with sendto() has its transport time on every kernel (fentry,
+     * else the cgroup sendmsg hook); one sent on a connected socket has it where fentry runs or with
+     * --udp-send-syscalls, and otherwise has none, as the start's note says. Nothing attached to the
+     * system calls unless asked (the tracepoints slow every process: BENCHMARKS.md "The UDP send mark").
+     */
+    @Test
+    void udpSendMarkOfUnconnectedAndConnectedSockets() throws Exception {
+        int n = 10;
+        for (boolean syscalls : new boolean[] {false, true}) {
+            PacketProbe probe = Probes.packets(PacketProbe.MODE_UDP);
+            try (Collector c = new Collector(List.of(syscalls ? probe.markingSendSyscalls() : probe), Filter.NONE)) {
+                String links = Lab.run("bpftool", "link", "show"), perf = Lab.run("bpftool", "perf", "list");
+                assertEquals(syscalls, perf.contains("sys_enter_sendto"), "the send system calls' tracepoints: " + perf);
+                boolean fentry = !links.contains("udp4_sendmsg") && !links.contains("sendmsg4"); // bpftool spells it either way
+                boolean noted = c.session().notes().stream().anyMatch(t -> t.contains("connected UDP sockets have no transport time"));
+                assertEquals(!syscalls && !fentry, noted, "the note says when connected sockets go untimed: " + c.session().notes());
+                for (boolean connected : new boolean[] {false, true}) {
+                    int sport = 41300 + (syscalls ? 10 : 0) + (connected ? 1 : 0), dport = 9300 + (connected ? 1 : 0);
+                    Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, dport, n));
+                    lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, sport, Lab.B4, dport, n, 48, 0.01, connected ? "connect" : "-"));
+                    assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
+                    List<PacketEvent> tx = c.await(PacketEvent.class,
+                            e -> e.dir().equals("tx") && flow(Lab.A4, sport, Lab.B4, dport).test(e), n, WAIT);
+                    assertEquals(n, tx.size(), "one tx record per datagram");
+                    boolean timed = syscalls || fentry || !connected;
+                    String why = (connected ? "connected" : "sendto") + (syscalls ? ", --udp-send-syscalls" : "") + (fentry ? ", fentry" : "");
+                    for (PacketEvent e : tx) {
+                        long t = e.layers().get("transport");
+                        assertTrue(timed ? t > 0 && t < 50_000_000L : t < 0, why + ": transport " + t + " in " + e.layers().asMap());
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void udpPacketsAreCountedOnBothSidesWithEveryLayer() throws Exception {
         int n = 20;
