@@ -42,9 +42,17 @@ public record Flow(int family, int proto, InetAddress saddr, int sport, InetAddr
 
     /** "198.18.0.1:80", "[fd00:198::1]:80", or "-" when unknown. */
     public static String endpoint(InetAddress a, int port) {
-        if (a == null) return "-";
+        return endpoint(new StringBuilder(48), a, port).toString();
+    }
+
+    /** endpoint(a, port) appended to sb (the console's per-packet path: no String of its own). */
+    public static StringBuilder endpoint(StringBuilder sb, InetAddress a, int port) {
+        if (a == null) return sb.append('-');
         String h = AddressText.of(a);
-        if (h.indexOf(':') >= 0) h = "[" + h + "]";
-        return port == 0 ? h : h + ":" + port;
+        boolean v6 = h.indexOf(':') >= 0;
+        if (v6) sb.append('[');
+        sb.append(h);
+        if (v6) sb.append(']');
+        return port == 0 ? sb : sb.append(':').append(port);
     }
 }

@@ -11,22 +11,32 @@ public final class Text {
 
     /** s left-aligned in width columns (%-Ns): never cut, as Formatter does not cut. */
     public static StringBuilder left(StringBuilder sb, String s, int width) {
-        sb.append(s);
-        for (int i = s.length(); i < width; i++) sb.append(' ');
-        return sb;
+        return pad(sb.append(s), width - s.length());
+    }
+
+    /** v left-aligned in width columns (%-Nd), without a String of its own. */
+    public static StringBuilder left(StringBuilder sb, long v, int width) {
+        return pad(sb.append(v), width - digits(v));
+    }
+
+    /** What was appended since start, padded to width columns (%-Ns of it). */
+    public static StringBuilder padFrom(StringBuilder sb, int start, int width) {
+        return pad(sb, width - (sb.length() - start));
     }
 
     /** s right-aligned in width columns (%Ns). */
     public static StringBuilder right(StringBuilder sb, CharSequence s, int width) {
-        for (int i = s.length(); i < width; i++) sb.append(' ');
-        return sb.append(s);
+        return pad(sb, width - s.length()).append(s);
     }
 
     /** v right-aligned in width columns (%Nd). */
     public static StringBuilder right(StringBuilder sb, long v, int width) {
-        int n = digits(v);
-        for (int i = n; i < width; i++) sb.append(' ');
-        return sb.append(v);
+        return pad(sb, width - digits(v)).append(v);
+    }
+
+    /** n spaces (none when n <= 0): one call, not one append per space (JFR: the appends' capacity checks). */
+    private static StringBuilder pad(StringBuilder sb, int n) {
+        return n > 0 ? sb.repeat(' ', n) : sb;
     }
 
     /** ns as microseconds with one decimal, rounded half up (what %.1f of ns / 1000.0 prints). */
@@ -40,9 +50,7 @@ public final class Text {
     public static StringBuilder microsRight(StringBuilder sb, long ns, int width) {
         if (ns < 0 || ns > Long.MAX_VALUE - 50) return right(sb, String.format("%.1f", ns / 1000.0), width);
         long tenths = (ns + 50) / 100;
-        int n = digits(tenths / 10) + 2;
-        for (int i = n; i < width; i++) sb.append(' ');
-        return sb.append(tenths / 10).append('.').append((char) ('0' + tenths % 10));
+        return pad(sb, width - digits(tenths / 10) - 2).append(tenths / 10).append('.').append((char) ('0' + tenths % 10));
     }
 
     private static int digits(long v) {

@@ -113,13 +113,17 @@ public final class ConsoleSink implements EventSink {
             time(h.tsNs());
             sb.append(' ');
             Text.left(sb, e.type(), 9).append(' ');
-            Text.left(sb, h.netns() == 0 ? "-" : Long.toString(h.netns()), 10).append(' ');
-            Text.left(sb, h.hasTask() ? Integer.toString(h.pid()) : "-", 7).append(' ');
+            if (h.netns() == 0) Text.left(sb, "-", 10).append(' ');
+            else Text.left(sb, h.netns(), 10).append(' ');
+            if (h.hasTask()) Text.left(sb, h.pid(), 7).append(' ');
+            else Text.left(sb, "-", 7).append(' ');
             Text.left(sb, h.hasTask() ? h.comm() : "-", 15).append(' ');
             Text.left(sb, CgroupNames.shortName(h.cgroup(), 24), 24).append(' ');
             Text.left(sb, f.protoName() == null ? "-" : f.protoName(), 5).append(' ');
-            Text.left(sb, Flow.endpoint(f.saddr(), f.sport()), 22).append(' ');
-            Text.left(sb, Flow.endpoint(f.daddr(), f.dport()), 22).append(' ');
+            int at = sb.length();
+            Text.padFrom(Flow.endpoint(sb, f.saddr(), f.sport()), at, 22).append(' ');
+            at = sb.length();
+            Text.padFrom(Flow.endpoint(sb, f.daddr(), f.dport()), at, 22).append(' ');
             (detail == null ? e.detail(sb) : sb.append(detail)).append(System.lineSeparator());
             return sb.toString();
         }
