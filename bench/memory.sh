@@ -17,7 +17,7 @@ nw_find_java || exit 1
 RUNS=${1:-3}
 jar=$root/target/netwatcher.jar
 [ -f "$jar" ] || { echo "bench/memory.sh: build first (mvn -DskipTests package)" >&2; exit 1; }
-nw_cds_opts "$jar"
+nw_cache_opts "$jar" # as ./netwatcher runs it (its caches, none recorded here)
 . "$root/bench/lab.sh"
 A=nwmem-a B=nwmem-b
 NWPID=

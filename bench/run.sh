@@ -11,7 +11,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
 nw_find_java || exit 1
-[ -f "$root/target/netwatcher.jar" ] && nw_cds_opts "$root/target/netwatcher.jar" # as ./netwatcher runs it
+# the JVM options of a run of ./netwatcher: NW_JVM_OPTS, and the caches of the build (set below, once
+# the lab is up: a run that records the AOT cache's profile needs traffic)
+NW_PLAIN_OPTS=("${NW_JVM_OPTS[@]}")
 ROUNDS=${1:-3}
 SECS=${2:-5}
 A=nwbench-a B=nwbench-b IPA=198.19.0.1 IPB=198.19.0.2
@@ -77,6 +79,28 @@ PY
   return 1
 }
 
+# The AOT cache of the build (scripts/env.sh nw_cache_opts), as a user has it from the second run after
+# a build on: if there is none, one run of -t -u -I --json under tcp1 and udp64 records the profile
+# first (a user's first run does the same), and the cache is made before any round. Modes named
+# *-jit run with the class-data archive instead (AppCDS, what the JVM used before), for the A/B.
+JAR=$root/target/netwatcher.jar
+if ! nw_cache_ready "$JAR"; then
+  echo "bench: no AOT cache for this build: one run of -t -u -I --json records its profile" >&2
+  "$JAVA_HOME/bin/java" "${NW_PLAIN_OPTS[@]}" -Xlog:aot=off -Xlog:cds=off -XX:AOTMode=record \
+    "-XX:AOTConfiguration=$(nw_cache_base "$JAR").aotconf" -jar "$JAR" -t -u -I --json --no-logs >/dev/null 2>"$OUT/train.err" &
+  NWPID=$!
+  for _ in $(seq 1 300); do grep -q attached "$OUT/train.err" 2>/dev/null && break; sleep 0.1; done
+  workload tcp1 >/dev/null; workload udp64 >/dev/null
+  kill -TERM $NWPID; wait $NWPID || true; NWPID=
+  nw_cache_ready "$JAR" || { echo "bench: the AOT cache was not made: $(tail -3 "$OUT/train.err")" >&2; exit 1; }
+fi
+NW_AOT_OPTS=("${NW_PLAIN_OPTS[@]}")
+NW_JVM_OPTS=("${NW_PLAIN_OPTS[@]}")
+nw_cache_opts "$JAR" # the cache is there: its options
+NW_AOT_OPTS=("${NW_JVM_OPTS[@]}")
+NW_CDS_OPTS=("${NW_PLAIN_OPTS[@]}" -Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive
+  "-XX:SharedArchiveFile=$(nw_cache_base "$JAR").jsa")
+
 # start netwatcher in a mode (or, for the mode "anchor", the bpftrace script of ../shared/bench);
 # sets NWPID and STARTUP_S
 start_nw() {
@@ -88,7 +112,7 @@ start_nw() {
     NWPID=$!
     ready=Attaching
   else
-    "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" \
+    "$JAVA_HOME/bin/java" "${JVM_OPTS[@]}" \
       -jar "$JAR" "$@" --no-logs >/dev/null 2>"$log" &
     NWPID=$!
   fi
@@ -132,6 +156,9 @@ MODES=(
   "anchor:anchor"
   "events:-S -r -k -e"
   "t:-t"
+  # the same without the AOT cache (the class-data archive only, as before it): what the cache buys
+  "t-jit:-t"
+  "tujson-jit:-t -u --json"
   "tun:-t -u -n"
   "tujson:-t -u --json"
   "t-s10:-t --sample 10"
@@ -167,9 +194,13 @@ echo "round,mode,workload,baseline,traced,ratio,nw_cpu_s,nw_rss_mb,startup_s,exi
 for r in $(seq 1 "$ROUNDS"); do
   for m in "${MODES[@]}"; do
     name=${m%%:*} args=${m#*:}
-    JAR=$root/target/netwatcher.jar
+    JAR=$root/target/netwatcher.jar JVM_OPTS=("${NW_AOT_OPTS[@]}")
+    if [[ $name == *-jit ]]; then
+      JVM_OPTS=("${NW_CDS_OPTS[@]}")
+    fi
     if [[ $name == floor-* ]]; then
-      JAR=${NW_BENCH_FLOOR_JAR:?the floor modes need NW_BENCH_FLOOR_JAR: run bench/floor.sh}
+      # another jar: neither cache is its own (the floor's programs deliver no records to compile for)
+      JAR=${NW_BENCH_FLOOR_JAR:?the floor modes need NW_BENCH_FLOOR_JAR: run bench/floor.sh} JVM_OPTS=("${NW_PLAIN_OPTS[@]}")
     fi
     for w in "${WORKLOADS[@]}"; do
       base=$(workload $w)

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
 nw_need_tools iperf3 ip || exit 1
 nw_find_java || exit 1
-[ -f "$root/target/netwatcher.jar" ] && nw_cds_opts "$root/target/netwatcher.jar" # as ./netwatcher runs it
+[ -f "$root/target/netwatcher.jar" ] && nw_cache_opts "$root/target/netwatcher.jar" # as ./netwatcher runs it (its caches, none recorded here)
 DUR=${1:-600}
 A=nwsoak-a B=nwsoak-b IPA=198.19.1.1 IPB=198.19.1.2 PORT=19465
 OUT="$root/bench/results"; mkdir -p "$OUT"

@@ -110,17 +110,74 @@ nw_check_test_tools() {
 # With -cp (bench/EventPath.java) add --enable-native-access=ALL-UNNAMED.
 NW_JVM_OPTS=(-XX:+UseSerialGC -Xmn32m -Xmx96m -Xss512k)
 
-# A class-data archive of this build (AppCDS, made by the JVM at the end of the first run of a
-# build, used by the next ones): start-up -S 0.49 -> 0.39 s (bench/startup.sh). Named after the
-# jar's time and size because the JVM does not remake an archive whose jar changed (it only
-# refuses it); older ones are deleted. Its log lines are off: the JVM reports, e.g., classes it
-# could not archive, which is no concern of the user's.
-nw_cds_opts() {
-  local jar=$1 dir cds
-  dir=$(dirname "$jar")
-  cds="$dir/netwatcher-$(stat -c %Y-%s "$jar").jsa"
-  [ -f "$cds" ] || rm -f "$dir"/netwatcher-*.jsa
-  NW_JVM_OPTS+=(-Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive "-XX:SharedArchiveFile=$cds")
+# The JVM's caches of this build, beside the jar and named after its time and size (the JVM does
+# not remake a cache whose jar changed, it only refuses it; older ones are deleted). Two kinds:
+# - An AOT cache (JDK 25: JEP 483, 514, 515): the classes loaded and linked, and the profiles of the
+#   methods a run of the event path used, so that the JIT compiles that path from its first packets
+#   with complete profiles instead of compiling it, deoptimising and compiling it again. Under
+#   `-t -u --json` and 64-byte UDP it took netwatcher's CPU over the first 8 s of traffic from
+#   2.58-2.80 to 1.96-2.12 s, the compiler threads' from 1.13-1.28 to 0.76-0.78 s (bench/profile.sh,
+#   BENCHMARKS.md "The JIT's share"). The first run after a build that follows packets (-t, -u, -I)
+#   records its profile (AOTMode=record: about a second more at its exit), and the next launch makes
+#   the cache from it, in the background at low priority (about a second of one CPU); later runs
+#   map it. nw_cache_ready makes it at once (bench/).
+# - Until then, AppCDS (the JVM makes the archive at the end of the first run, later runs map it):
+#   start-up -S 0.49 -> 0.39 s (bench/startup.sh).
+# Their log lines are off: the JVM reports, e.g., classes it could not archive, no concern of the user's.
+# nw_cache_opts JAR [ARGS...]: adds the options to NW_JVM_OPTS for a run of JAR with ARGS.
+nw_cache_opts() {
+  local jar=$1 base f
+  shift
+  base=$(nw_cache_base "$jar")
+  for f in "$(dirname "$jar")"/netwatcher-*.jsa "$(dirname "$jar")"/netwatcher-*.aot "$(dirname "$jar")"/netwatcher-*.aotconf; do
+    [ -e "$f" ] && [ "${f%.*}" != "$base" ] && rm -f "$f"
+  done
+  if [ -f "$base.aot" ]; then
+    rm -f "$base.jsa" # the AOT cache holds what the archive held
+    NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off "-XX:AOTCache=$base.aot")
+    return
+  fi
+  if [ -f "$base.aotconf" ]; then
+    # made from the recorded profile by a JVM of its own, while this run goes on without it
+    (nice -n 19 "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -XX:AOTMode=create "-XX:AOTConfiguration=$base.aotconf" \
+      "-XX:AOTCache=$base.aot.$$" -jar "$jar" >/dev/null 2>&1 && mv -f "$base.aot.$$" "$base.aot" || rm -f "$base.aot.$$"
+     rm -f "$base.aotconf") </dev/null &
+  elif nw_follows_packets "$@"; then
+    NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off -XX:AOTMode=record "-XX:AOTConfiguration=$base.aotconf")
+    return
+  fi
+  NW_JVM_OPTS+=(-Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive "-XX:SharedArchiveFile=$base.jsa")
+}
+
+# The caches' name without its extension.
+nw_cache_base() {
+  echo "$(dirname "$1")/netwatcher-$(stat -c %Y-%s "$1")"
+}
+
+# True when the arguments ask for the packet path (-t, -u, -I, alone or among other short options).
+nw_follows_packets() {
+  local a
+  for a in "$@"; do
+    case $a in
+      --time|--udp|--icmptime) return 0 ;;
+      --*) ;;
+      -*[tuI]*) [[ $a =~ ^-[A-Za-z]+$ ]] && return 0 ;;
+    esac
+  done
+  return 1
+}
+
+# The AOT cache of JAR, made now if a recorded profile waits for it (bench/: no JVM of its own
+# making it while a round is measured). True when the cache is there.
+nw_cache_ready() {
+  local base
+  base=$(nw_cache_base "$1")
+  if [ ! -f "$base.aot" ] && [ -f "$base.aotconf" ]; then
+    "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -XX:AOTMode=create "-XX:AOTConfiguration=$base.aotconf" \
+      "-XX:AOTCache=$base.aot" -jar "$1" >/dev/null 2>&1 || rm -f "$base.aot"
+    rm -f "$base.aotconf"
+  fi
+  [ -f "$base.aot" ]
 }
 
 # setpriv options of every root launch: netwatcher keeps only the capabilities it uses, for
