@@ -180,11 +180,11 @@ MODES=(
   "floor-metrics:-t -u -k --metrics 127.0.0.1:19464"
   "floor-events:-S -r -k -e"
 )
-# NW_BENCH_MODES="conn t" runs only those modes (names before the colon)
+# NW_BENCH_MODES="conn t" runs only those modes (names before the colon), in that order
 if [ -n "${NW_BENCH_MODES:-}" ]; then
   picked=()
-  for m in "${MODES[@]}"; do
-    for want in $NW_BENCH_MODES; do [ "${m%%:*}" = "$want" ] && picked+=("$m"); done
+  for want in $NW_BENCH_MODES; do
+    for m in "${MODES[@]}"; do [ "${m%%:*}" = "$want" ] && picked+=("$m"); done
   done
   MODES=("${picked[@]}")
 fi
