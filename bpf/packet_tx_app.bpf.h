@@ -120,7 +120,7 @@ static __always_inline void udp_send_mark(void)
 
 /* A cgroup sock_addr program allows the send by returning 1, also in the floor's build. */
 SEC("cgroup/sendmsg4")
-int nw_pkt_usend4(struct bpf_sock_addr *ctx)
+int nw_pkt_usnd4(struct bpf_sock_addr *ctx)
 {
 	NW_FLOOR_RETURN(1);
 	udp_send_mark();
@@ -128,7 +128,7 @@ int nw_pkt_usend4(struct bpf_sock_addr *ctx)
 }
 
 SEC("cgroup/sendmsg6")
-int nw_pkt_usend6(struct bpf_sock_addr *ctx)
+int nw_pkt_usnd6(struct bpf_sock_addr *ctx)
 {
 	NW_FLOOR_RETURN(1);
 	udp_send_mark();
@@ -141,7 +141,7 @@ int nw_pkt_usend6(struct bpf_sock_addr *ctx)
  * replaces the first.
  */
 SEC("fentry/udp_sendmsg")
-int BPF_PROG(nw_pkt_usend4_p1, struct sock *sk, struct msghdr *msg, size_t len)
+int BPF_PROG(nw_pkt_usnd4_p1, struct sock *sk, struct msghdr *msg, size_t len)
 {
 	NW_FLOOR_RETURN(0);
 	udp_send_mark();
@@ -149,7 +149,7 @@ int BPF_PROG(nw_pkt_usend4_p1, struct sock *sk, struct msghdr *msg, size_t len)
 }
 
 SEC("fentry/udpv6_sendmsg")
-int BPF_PROG(nw_pkt_usend6_p1, struct sock *sk, struct msghdr *msg, size_t len)
+int BPF_PROG(nw_pkt_usnd6_p1, struct sock *sk, struct msghdr *msg, size_t len)
 {
 	NW_FLOOR_RETURN(0);
 	udp_send_mark();

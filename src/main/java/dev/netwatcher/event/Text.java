@@ -56,10 +56,15 @@ public final class Text {
     private static int digits(long v) {
         if (v < 0) return Long.toString(v).length();
         int n = 1;
-        while (v >= 10) {
-            v /= 10;
-            n++;
-        }
+        while (n < 19 && v >= POW10[n]) n++; // comparisons, not a division per digit (JFR: 4.5 % under -t)
         return n;
+    }
+
+    /** POW10[i] = 10^i. */
+    private static final long[] POW10 = new long[19];
+
+    static {
+        POW10[0] = 1;
+        for (int i = 1; i < 19; i++) POW10[i] = POW10[i - 1] * 10;
     }
 }

@@ -96,7 +96,7 @@ public final class PacketProbe implements Probe {
      */
     @Override
     public String loadNote(List<String> programs) {
-        if (!programs.contains("nw_pkt_usend4")) return null;
+        if (!programs.contains("nw_pkt_usnd4")) return null;
         return option() + ": datagrams sent on connected UDP sockets have no transport time here (this kernel runs no "
                 + "fentry/udp_sendmsg); --udp-send-syscalls times them at the send system calls, which slows every system "
                 + "call of every process while netwatcher runs";
@@ -105,7 +105,7 @@ public final class PacketProbe implements Probe {
     /** The cgroup sock_addr programs of the UDP send mark are attached to the cgroup root. */
     @Override
     public boolean cgroupHook(String program) {
-        return program.equals("nw_pkt_usend4") || program.equals("nw_pkt_usend6");
+        return program.equals("nw_pkt_usnd4") || program.equals("nw_pkt_usnd6");
     }
 
     /** -w --snaplen, 0 without -w. */
@@ -156,7 +156,7 @@ public final class PacketProbe implements Probe {
         return switch (program) {
             case "nw_pkt_app" -> (modes & MODE_TCP) != 0;
             // the UDP send mark: fentry or the cgroup hooks, or the send system calls (--udp-send-syscalls)
-            case "nw_pkt_usend4", "nw_pkt_usend6", "nw_pkt_usend4_p1", "nw_pkt_usend6_p1" -> (modes & MODE_UDP) != 0 && !sendSyscalls;
+            case "nw_pkt_usnd4", "nw_pkt_usnd6", "nw_pkt_usnd4_p1", "nw_pkt_usnd6_p1" -> (modes & MODE_UDP) != 0 && !sendSyscalls;
             case "nw_pkt_usys", "nw_pkt_usys_f1" -> (modes & MODE_UDP) != 0 && sendSyscalls;
             case "nw_pkt_copy", "nw_pkt_close" -> (modes & MODE_TCP) != 0;
             case "nw_pkt_read" -> (modes & MODE_UDP) != 0;
@@ -213,8 +213,8 @@ public final class PacketProbe implements Probe {
             case "nw_pkt_app" -> "TCP send (tcp_sendmsg_locked)";
             case "nw_pkt_sent" -> "end of a send call (sock_send_length)";
             case "nw_pkt_usys" -> "UDP send system calls (syscalls/sys_enter_sendto, _sendmsg, _sendmmsg)";
-            case "nw_pkt_usend4" -> "UDP send (cgroup/sendmsg4)";
-            case "nw_pkt_usend6" -> "UDP send over IPv6 (cgroup/sendmsg6)";
+            case "nw_pkt_usnd4" -> "UDP send (cgroup/sendmsg4)";
+            case "nw_pkt_usnd6" -> "UDP send over IPv6 (cgroup/sendmsg6)";
             case "nw_pkt_queue" -> "qdisc entry (net_dev_queue)";
             case "nw_pkt_start" -> "driver start (net_dev_start_xmit)";
             case "nw_pkt_xmit" -> "driver done (net_dev_xmit)";

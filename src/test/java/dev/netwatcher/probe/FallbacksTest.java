@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FallbacksTest {
     static final List<String> PROGRAMS = List.of("nw_pkt_out", "nw_pkt_out_f4", "nw_pkt_out_f6", "nw_pkt_queue",
-            "nw_pkt_sent", "nw_pkt_sent_f1", "nw_pkt_sent_f2", "nw_pkt_usend4", "nw_pkt_usend4_p1", "nw_pkt_usend6",
-            "nw_pkt_usend6_p1", "nw_pkt_usys", "nw_pkt_usys_f1");
+            "nw_pkt_sent", "nw_pkt_sent_f1", "nw_pkt_sent_f2", "nw_pkt_usnd4", "nw_pkt_usnd4_p1", "nw_pkt_usnd6",
+            "nw_pkt_usnd6_p1", "nw_pkt_usys", "nw_pkt_usys_f1");
 
     static Map<String, String> missing(String... programs) {
         Map<String, String> m = new HashMap<>();
@@ -31,22 +31,22 @@ class FallbacksTest {
         assertEquals("nw_pkt_out", Fallbacks.primaryOf("nw_pkt_out"));
         assertEquals("nw_fx", Fallbacks.primaryOf("nw_fx"));
         assertEquals("nw_pkt_out_f", Fallbacks.primaryOf("nw_pkt_out_f"));
-        assertEquals("nw_pkt_usend6", Fallbacks.primaryOf("nw_pkt_usend6_p1"));
+        assertEquals("nw_pkt_usnd6", Fallbacks.primaryOf("nw_pkt_usnd6_p1"));
     }
 
     @Test
     void thePreferredProgramsLoadWhereTheyAllCan() {
         // 6.1 and 6.12: fentry runs, so fentry/udp_sendmsg is the send mark, not the cgroup hook
         Fallbacks f = Fallbacks.of(PROGRAMS, missing());
-        assertTrue(f.prefers("nw_pkt_usend4") && f.prefers("nw_pkt_usend6"));
-        assertTrue(f.loads("nw_pkt_usend4_p1") && f.loads("nw_pkt_usend6_p1"));
-        assertFalse(f.loads("nw_pkt_usend4") || f.loads("nw_pkt_usend6"));
-        assertEquals(List.of("nw_pkt_usend4_p1"), f.insteadOf("nw_pkt_usend4", PROGRAMS));
+        assertTrue(f.prefers("nw_pkt_usnd4") && f.prefers("nw_pkt_usnd6"));
+        assertTrue(f.loads("nw_pkt_usnd4_p1") && f.loads("nw_pkt_usnd6_p1"));
+        assertFalse(f.loads("nw_pkt_usnd4") || f.loads("nw_pkt_usnd6"));
+        assertEquals(List.of("nw_pkt_usnd4_p1"), f.insteadOf("nw_pkt_usnd4", PROGRAMS));
         // 6.18 here: fentry refused, so the cgroup hooks
-        Fallbacks g = Fallbacks.of(PROGRAMS, missing("nw_pkt_usend4_p1", "nw_pkt_usend6_p1"));
-        assertFalse(g.prefers("nw_pkt_usend4"));
-        assertTrue(g.loads("nw_pkt_usend4") && g.loads("nw_pkt_usend6"));
-        assertFalse(g.loads("nw_pkt_usend4_p1") || g.loads("nw_pkt_usend6_p1"));
+        Fallbacks g = Fallbacks.of(PROGRAMS, missing("nw_pkt_usnd4_p1", "nw_pkt_usnd6_p1"));
+        assertFalse(g.prefers("nw_pkt_usnd4"));
+        assertTrue(g.loads("nw_pkt_usnd4") && g.loads("nw_pkt_usnd6"));
+        assertFalse(g.loads("nw_pkt_usnd4_p1") || g.loads("nw_pkt_usnd6_p1"));
         // --udp-send-syscalls without tracefs: the raw tracepoint stands in for the syscall tracepoints
         Fallbacks h = Fallbacks.of(PROGRAMS, missing("nw_pkt_usys"));
         assertTrue(h.loads("nw_pkt_usys_f1"));
