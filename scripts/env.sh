@@ -118,9 +118,10 @@ NW_JVM_OPTS=(-XX:+UseSerialGC -Xmn32m -Xmx96m -Xss512k)
 #   `-t -u --json` and 64-byte UDP it took netwatcher's CPU over the first 8 s of traffic from
 #   2.58-2.80 to 1.96-2.12 s, the compiler threads' from 1.13-1.28 to 0.76-0.78 s (bench/profile.sh,
 #   BENCHMARKS.md "The JIT's share"). The first run after a build that follows packets (-t, -u, -I)
-#   records its profile (AOTMode=record: about a second more at its exit), and the next launch makes
-#   the cache from it, in the background at low priority (about a second of one CPU); later runs
-#   map it. nw_cache_ready makes it at once (bench/).
+#   records its profile (AOTMode=record: about a second more at its exit); if it delivered enough
+#   records to teach the JIT the event path (cli/AotTraining), the next launch makes the cache from
+#   it, in the background at low priority (about a second of one CPU), else the next such run
+#   records again; later runs map it. nw_cache_ready makes it at once (bench/).
 # - Until then, AppCDS (the JVM makes the archive at the end of the first run, later runs map it):
 #   start-up -S 0.49 -> 0.39 s (bench/startup.sh).
 # Their log lines are off: the JVM reports, e.g., classes it could not archive, no concern of the user's.
@@ -129,7 +130,8 @@ nw_cache_opts() {
   local jar=$1 base f
   shift
   base=$(nw_cache_base "$jar")
-  for f in "$(dirname "$jar")"/netwatcher-*.jsa "$(dirname "$jar")"/netwatcher-*.aot "$(dirname "$jar")"/netwatcher-*.aotconf; do
+  for f in "$(dirname "$jar")"/netwatcher-*.jsa "$(dirname "$jar")"/netwatcher-*.aot "$(dirname "$jar")"/netwatcher-*.aotconf \
+    "$(dirname "$jar")"/netwatcher-*.aottrained; do
     [ -e "$f" ] && [ "${f%.*}" != "$base" ] && rm -f "$f"
   done
   if [ -f "$base.aot" ]; then
@@ -137,13 +139,17 @@ nw_cache_opts() {
     NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off "-XX:AOTCache=$base.aot")
     return
   fi
+  # a recorded run that delivered too few records to teach the JIT the event path (AotTraining) is
+  # not made into a cache: the next run that follows packets records again
+  if [ ! -f "$base.aotconf" ] || [ ! -f "$base.aottrained" ]; then rm -f "$base.aotconf" "$base.aottrained"; fi
   if [ -f "$base.aotconf" ]; then
     # made from the recorded profile by a JVM of its own, while this run goes on without it
     (nice -n 19 "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -XX:AOTMode=create "-XX:AOTConfiguration=$base.aotconf" \
       "-XX:AOTCache=$base.aot.$$" -jar "$jar" >/dev/null 2>&1 && mv -f "$base.aot.$$" "$base.aot" || rm -f "$base.aot.$$"
-     rm -f "$base.aotconf") </dev/null &
+     rm -f "$base.aotconf" "$base.aottrained") </dev/null &
   elif nw_follows_packets "$@"; then
-    NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off -XX:AOTMode=record "-XX:AOTConfiguration=$base.aotconf")
+    NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off -XX:AOTMode=record "-XX:AOTConfiguration=$base.aotconf"
+      "-Dnetwatcher.aot.trained=$base.aottrained")
     return
   fi
   NW_JVM_OPTS+=(-Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive "-XX:SharedArchiveFile=$base.jsa")
@@ -172,11 +178,11 @@ nw_follows_packets() {
 nw_cache_ready() {
   local base
   base=$(nw_cache_base "$1")
-  if [ ! -f "$base.aot" ] && [ -f "$base.aotconf" ]; then
+  if [ ! -f "$base.aot" ] && [ -f "$base.aotconf" ] && [ -f "$base.aottrained" ]; then
     "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -XX:AOTMode=create "-XX:AOTConfiguration=$base.aotconf" \
       "-XX:AOTCache=$base.aot" -jar "$1" >/dev/null 2>&1 || rm -f "$base.aot"
-    rm -f "$base.aotconf"
   fi
+  rm -f "$base.aotconf" "$base.aottrained"
   [ -f "$base.aot" ]
 }
 

@@ -73,6 +73,7 @@ final class Runner {
                 }
                 err.println(sb);
                 err.flush();
+                AotTraining.ended(session.delivered());
             }
         }
     }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The AOT cache's A/B (not a test): netwatcher MODE (default -t) with the build's AOT cache and with
+# the class-data archive only, alternated, three pairs, under iperf3 between two namespaces: throughput,
+# netwatcher's CPU ticks and voluntary context switches (all threads) over the workload, records. As
+# root, with the jar built and its AOT cache made (scripts/env.sh nw_cache_opts; bench/run.sh makes it):
+#   sudo MODE="-t -u --json" IPERF="-u -l 64 -b 0" bench/aot-ab.sh
+set -uo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+. "$root/scripts/env.sh"
+nw_find_java >/dev/null || exit 1
+A=nwab-a B=nwab-b
+jar=$root/target/netwatcher.jar base=$(nw_cache_base "$root/target/netwatcher.jar")
+[ -f "$base.aot" ] || { echo "bench/aot-ab.sh: no AOT cache for this build ($base.aot): run bench/run.sh once" >&2; exit 1; }
+cleanup() { ip netns pids $B 2>/dev/null | xargs -r kill -9; ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; }
+trap cleanup EXIT
+cleanup
+ip netns add $A; ip netns add $B
+ip link add nwa0 netns $A type veth peer name nwa1 netns $B
+ip -n $A addr add 198.19.5.1/24 dev nwa0; ip -n $B addr add 198.19.5.2/24 dev nwa1
+for n in $A $B; do ip -n $n link set lo up; done
+ip -n $A link set nwa0 up; ip -n $B link set nwa1 up
+ip netns exec $B iperf3 -s -D; sleep 0.5
+PLAIN=("${NW_JVM_OPTS[@]}")
+AOT=("${PLAIN[@]}" -Xlog:aot=off -Xlog:cds=off "-XX:AOTCache=$base.aot")
+CDS=("${PLAIN[@]}" -Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive "-XX:SharedArchiveFile=$base.jsa")
+err=$(mktemp)
+switches() { local t n=0; for t in /proc/$1/task/*; do n=$((n + $(awk '/^voluntary_ctxt/ {print $2}' "$t/status"))); done; echo $n; }
+for r in 1 2 3; do
+  for v in aot cds; do
+    if [ $v = aot ]; then O=("${AOT[@]}"); else O=("${CDS[@]}"); fi
+    # shellcheck disable=SC2086
+    "$JAVA_HOME/bin/java" "${O[@]}" -jar "$jar" ${MODE:--t} --no-logs >/dev/null 2>"$err" & P=$!
+    for _ in $(seq 100); do grep -q attached "$err" && break; sleep 0.1; done
+    sleep 2
+    c0=$(awk '{print $14 + $15}' /proc/$P/stat) v0=$(switches $P)
+    # shellcheck disable=SC2086
+    rate=$(ip netns exec $A iperf3 -c 198.19.5.2 -t 6 ${IPERF:-} -J | python3 -c 'import json, sys
+d = json.load(sys.stdin)["end"]
+if "sum_received" in d: print("%.2f Gbit/s" % (d["sum_received"]["bits_per_second"] / 1e9))
+else: print("%.0f kpkt/s sent" % (d["sum"]["packets"] / d["sum"]["seconds"] / 1e3))')
+    c1=$(awk '{print $14 + $15}' /proc/$P/stat) v1=$(switches $P)
+    kill -TERM $P; wait $P
+    echo "$r $v: $rate, netwatcher $((c1 - c0)) ticks, voluntary switches $((v1 - v0)), $(grep -o 'detached; [0-9]* events' "$err" | grep -o '[0-9]*') records"
+  done
+done
+rm -f "$err"
