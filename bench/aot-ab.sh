@@ -11,14 +11,10 @@ nw_find_java >/dev/null || exit 1
 A=nwab-a B=nwab-b
 jar=$root/target/netwatcher.jar base=$(nw_cache_base "$root/target/netwatcher.jar")
 [ -f "$base.aot" ] || { echo "bench/aot-ab.sh: no AOT cache for this build ($base.aot): run bench/run.sh once" >&2; exit 1; }
-cleanup() { ip netns pids $B 2>/dev/null | xargs -r kill -9; ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; }
-trap cleanup EXIT
-cleanup
-ip netns add $A; ip netns add $B
-ip link add nwa0 netns $A type veth peer name nwa1 netns $B
-ip -n $A addr add 198.19.5.1/24 dev nwa0; ip -n $B addr add 198.19.5.2/24 dev nwa1
-for n in $A $B; do ip -n $n link set lo up; done
-ip -n $A link set nwa0 up; ip -n $B link set nwa1 up
+. "$root/bench/lab.sh"
+trap 'lab_down $A $B' EXIT
+lab_down $A $B
+lab_up $A $B 198.19.5.1/24 198.19.5.2/24
 ip netns exec $B iperf3 -s -D; sleep 0.5
 PLAIN=("${NW_JVM_OPTS[@]}")
 AOT=("${PLAIN[@]}" -Xlog:aot=off -Xlog:cds=off "-XX:AOTCache=$base.aot")
