@@ -81,8 +81,9 @@ PY
 
 # The AOT cache of the build (scripts/env.sh nw_cache_opts), as a user has it from the second run after
 # a build on: if there is none, one run of -t -u -I --json under tcp1 and udp64 records the profile
-# first (a user's first run does the same), and the cache is made before any round. Modes named
-# *-jit run with the class-data archive instead (AppCDS, what the JVM used before), for the A/B.
+# first (a user's first run does the same), and the cache is made before any round. Modes that follow
+# packets map it, as with ./netwatcher; modes named *-jit run with the class-data archive instead
+# (AppCDS, what the JVM used before), for the A/B.
 JAR=$root/target/netwatcher.jar
 if ! nw_cache_ready "$JAR"; then
   echo "bench: no AOT cache for this build: one run of -t -u -I --json records its profile" >&2
@@ -95,12 +96,13 @@ if ! nw_cache_ready "$JAR"; then
   kill -TERM $NWPID; wait $NWPID || true; NWPID=
   nw_cache_ready "$JAR" || { echo "bench: the AOT cache was not made: $(tail -3 "$OUT/train.err")" >&2; exit 1; }
 fi
-NW_AOT_OPTS=("${NW_PLAIN_OPTS[@]}")
+# the launcher's options for a run that follows packets (the cache) and for one that does not (AppCDS)
 NW_JVM_OPTS=("${NW_PLAIN_OPTS[@]}")
-nw_cache_opts "$JAR" # the cache is there: its options
+nw_cache_opts "$JAR" -t
 NW_AOT_OPTS=("${NW_JVM_OPTS[@]}")
-NW_CDS_OPTS=("${NW_PLAIN_OPTS[@]}" -Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive
-  "-XX:SharedArchiveFile=$(nw_cache_base "$JAR").jsa")
+NW_JVM_OPTS=("${NW_PLAIN_OPTS[@]}")
+nw_cache_opts "$JAR"
+NW_CDS_OPTS=("${NW_JVM_OPTS[@]}")
 
 # start netwatcher in a mode (or, for the mode "anchor", the bpftrace script of ../shared/bench);
 # sets NWPID and STARTUP_S
@@ -195,10 +197,10 @@ echo "round,mode,workload,baseline,traced,ratio,nw_cpu_s,nw_rss_mb,startup_s,exi
 for r in $(seq 1 "$ROUNDS"); do
   for m in "${MODES[@]}"; do
     name=${m%%:*} args=${m#*:}
-    JAR=$root/target/netwatcher.jar JVM_OPTS=("${NW_AOT_OPTS[@]}")
-    if [[ $name == *-jit ]]; then
-      JVM_OPTS=("${NW_CDS_OPTS[@]}")
-    fi
+    JAR=$root/target/netwatcher.jar JVM_OPTS=("${NW_CDS_OPTS[@]}")
+    # as ./netwatcher: the AOT cache for a run that follows packets, but in the *-jit modes
+    # shellcheck disable=SC2086
+    if [[ $name != *-jit ]] && nw_follows_packets $args; then JVM_OPTS=("${NW_AOT_OPTS[@]}"); fi
     if [[ $name == floor-* ]]; then
       # another jar: neither cache is its own (the floor's programs deliver no records to compile for)
       JAR=${NW_BENCH_FLOOR_JAR:?the floor modes need NW_BENCH_FLOOR_JAR: run bench/floor.sh} JVM_OPTS=("${NW_PLAIN_OPTS[@]}")

@@ -116,41 +116,47 @@ NW_JVM_OPTS=(-XX:+UseSerialGC -Xmn32m -Xmx96m -Xss512k)
 #   methods a run of the event path used, so that the JIT compiles that path from its first packets
 #   with complete profiles instead of compiling it, deoptimising and compiling it again. Under
 #   `-t -u --json` and 64-byte UDP it took netwatcher's CPU over the first 8 s of traffic from
-#   2.58-2.80 to 1.96-2.12 s, the compiler threads' from 1.13-1.28 to 0.76-0.78 s (bench/profile.sh,
+#   2.58-2.80 to 1.96-2.12 s, the C2 compiler threads' from 1.03-1.19 to 0.74 s (bench/profile.sh,
 #   BENCHMARKS.md "The JIT's share"). The first run after a build that follows packets (-t, -u, -I)
 #   records its profile (AOTMode=record: about a second more at its exit); if it delivered enough
 #   records to teach the JIT the event path (cli/AotTraining), the next launch makes the cache from
 #   it, in the background at low priority (about a second of one CPU), else the next such run
-#   records again; later runs map it. nw_cache_ready makes it at once (bench/).
-# - Until then, AppCDS (the JVM makes the archive at the end of the first run, later runs map it):
-#   start-up -S 0.49 -> 0.39 s (bench/startup.sh).
+#   records again; later runs that follow packets map it. nw_cache_ready makes it at once (bench/).
+# - AppCDS for the other runs, and for those too until the cache is made (the JVM makes the archive
+#   at the end of the first run, later runs map it): start-up -S 0.49 -> 0.39 s (bench/startup.sh).
+#   The AOT cache starts -S slower (0.53 against 0.46 s, 7 runs each) and every option at about the
+#   same time (0.95 against 0.93 s), so only the runs whose JIT it serves map it.
 # Their log lines are off: the JVM reports, e.g., classes it could not archive, no concern of the user's.
 # nw_cache_opts JAR [ARGS...]: adds the options to NW_JVM_OPTS for a run of JAR with ARGS.
 nw_cache_opts() {
-  local jar=$1 base f
+  local jar=$1 dir base f
   shift
-  base=$(nw_cache_base "$jar")
-  for f in "$(dirname "$jar")"/netwatcher-*.jsa "$(dirname "$jar")"/netwatcher-*.aot "$(dirname "$jar")"/netwatcher-*.aotconf \
-    "$(dirname "$jar")"/netwatcher-*.aottrained; do
+  # one fork (stat) in all: the launcher runs this before every start (bench/startup.sh)
+  dir=.
+  [[ $jar == */* ]] && dir=${jar%/*}
+  base="$dir/netwatcher-$(stat -c %Y-%s "$jar")"
+  for f in "$dir"/netwatcher-*.jsa "$dir"/netwatcher-*.aot "$dir"/netwatcher-*.aotconf "$dir"/netwatcher-*.aottrained; do
     [ -e "$f" ] && [ "${f%.*}" != "$base" ] && rm -f "$f"
   done
-  if [ -f "$base.aot" ]; then
-    rm -f "$base.jsa" # the AOT cache holds what the archive held
-    NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off "-XX:AOTCache=$base.aot")
-    return
-  fi
   # a recorded run that delivered too few records to teach the JIT the event path (AotTraining) is
   # not made into a cache: the next run that follows packets records again
   if [ ! -f "$base.aotconf" ] || [ ! -f "$base.aottrained" ]; then rm -f "$base.aotconf" "$base.aottrained"; fi
-  if [ -f "$base.aotconf" ]; then
+  if nw_follows_packets "$@"; then
+    if [ -f "$base.aot" ]; then
+      NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off "-XX:AOTCache=$base.aot")
+      return
+    fi
+    if [ ! -f "$base.aotconf" ]; then
+      NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off -XX:AOTMode=record "-XX:AOTConfiguration=$base.aotconf"
+        "-Dnetwatcher.aot.trained=$base.aottrained")
+      return
+    fi
+  fi
+  if [ -f "$base.aotconf" ] && [ ! -f "$base.aot" ]; then
     # made from the recorded profile by a JVM of its own, while this run goes on without it
     (nice -n 19 "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -XX:AOTMode=create "-XX:AOTConfiguration=$base.aotconf" \
       "-XX:AOTCache=$base.aot.$$" -jar "$jar" >/dev/null 2>&1 && mv -f "$base.aot.$$" "$base.aot" || rm -f "$base.aot.$$"
      rm -f "$base.aotconf" "$base.aottrained") </dev/null &
-  elif nw_follows_packets "$@"; then
-    NW_JVM_OPTS+=(-Xlog:aot=off -Xlog:cds=off -XX:AOTMode=record "-XX:AOTConfiguration=$base.aotconf"
-      "-Dnetwatcher.aot.trained=$base.aottrained")
-    return
   fi
   NW_JVM_OPTS+=(-Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive "-XX:SharedArchiveFile=$base.jsa")
 }

@@ -70,13 +70,21 @@ class LauncherCacheTest {
         Files.writeString(file(".aotconf"), "profile");
         assertTrue(opts("-t").contains("-XX:AOTMode=record"));
         assertFalse(Files.exists(file(".aot")));
-        // with its mark: the next launch makes the cache (this run without it), the one after maps it
-        Files.writeString(file(".aotconf"), "profile");
-        Files.writeString(file(".aottrained"), "60000 records\n");
-        List<String> making = opts("-S");
-        assertFalse(making.stream().anyMatch(o -> o.startsWith("-XX:AOTCache=") || o.equals("-XX:AOTMode=record")), making.toString());
-        assertTrue(Files.exists(file(".aot")), "the cache was made");
-        assertFalse(Files.exists(file(".aotconf")) || Files.exists(file(".aottrained")));
+        // with its mark: the next launch makes the cache (this run, one that follows packets too, without
+        // it); later runs that follow packets map it, the others keep the class-data archive (faster start)
+        for (String next : new String[] {"-S", "-t"}) {
+            Files.deleteIfExists(file(".aot"));
+            Files.writeString(file(".aotconf"), "profile");
+            Files.writeString(file(".aottrained"), "60000 records\n");
+            List<String> making = opts(next);
+            assertTrue(making.stream().anyMatch(o -> o.startsWith("-XX:SharedArchiveFile=")), next + ": " + making);
+            assertFalse(making.stream().anyMatch(o -> o.startsWith("-XX:AOTCache=") || o.equals("-XX:AOTMode=record")), making.toString());
+            assertTrue(Files.exists(file(".aot")), "the cache was made");
+            assertFalse(Files.exists(file(".aotconf")) || Files.exists(file(".aottrained")));
+        }
         assertTrue(opts("-t").contains("-XX:AOTCache=" + file(".aot")));
+        assertTrue(opts("-I", "-n").contains("-XX:AOTCache=" + file(".aot")));
+        List<String> other = opts("-S", "-r");
+        assertTrue(other.contains("-XX:SharedArchiveFile=" + file(".jsa")) && other.stream().noneMatch(o -> o.startsWith("-XX:AOT")), other.toString());
     }
 }
