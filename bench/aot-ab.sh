@@ -9,16 +9,20 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
 nw_find_java >/dev/null || exit 1
 A=nwab-a B=nwab-b
-jar=$root/target/netwatcher.jar base=$(nw_cache_base "$root/target/netwatcher.jar")
-[ -f "$base.aot" ] || { echo "bench/aot-ab.sh: no AOT cache for this build ($base.aot): run bench/run.sh once" >&2; exit 1; }
+jar=$root/target/netwatcher.jar
+nw_cache_ready "$jar" || { echo "bench/aot-ab.sh: no AOT cache for this build: run bench/run.sh once" >&2; exit 1; }
 . "$root/bench/lab.sh"
 trap 'lab_down $A $B' EXIT
 lab_down $A $B
 lab_up $A $B 198.19.5.1/24 198.19.5.2/24
 ip netns exec $B iperf3 -s -D; sleep 0.5
+# the launcher's options for a run that follows packets (the cache) and, without it, AppCDS
 PLAIN=("${NW_JVM_OPTS[@]}")
-AOT=("${PLAIN[@]}" -Xlog:aot=off -Xlog:cds=off "-XX:AOTCache=$base.aot")
-CDS=("${PLAIN[@]}" -Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive "-XX:SharedArchiveFile=$base.jsa")
+nw_cache_opts "$jar" -t
+AOT=("${NW_JVM_OPTS[@]}")
+NW_JVM_OPTS=("${PLAIN[@]}")
+nw_cache_opts "$jar"
+CDS=("${NW_JVM_OPTS[@]}")
 err=$(mktemp)
 switches() { local t n=0; for t in /proc/$1/task/*; do n=$((n + $(awk '/^voluntary_ctxt/ {print $2}' "$t/status"))); done; echo $n; }
 for r in 1 2 3; do

@@ -87,9 +87,9 @@ PY
 JAR=$root/target/netwatcher.jar
 if ! nw_cache_ready "$JAR"; then
   echo "bench: no AOT cache for this build: one run of -t -u -I --json records its profile" >&2
-  "$JAVA_HOME/bin/java" "${NW_PLAIN_OPTS[@]}" -Xlog:aot=off -Xlog:cds=off -XX:AOTMode=record \
-    "-XX:AOTConfiguration=$(nw_cache_base "$JAR").aotconf" "-Dnetwatcher.aot.trained=$(nw_cache_base "$JAR").aottrained" \
-    -jar "$JAR" -t -u -I --json --no-logs >/dev/null 2>"$OUT/train.err" &
+  NW_JVM_OPTS=("${NW_PLAIN_OPTS[@]}")
+  nw_cache_opts "$JAR" -t # no cache, no profile: the options of a recording run
+  "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -jar "$JAR" -t -u -I --json --no-logs >/dev/null 2>"$OUT/train.err" &
   NWPID=$!
   for _ in $(seq 1 300); do grep -q attached "$OUT/train.err" 2>/dev/null && break; sleep 0.1; done
   workload tcp1 >/dev/null; workload udp64 >/dev/null

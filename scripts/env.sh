@@ -129,13 +129,12 @@ NW_JVM_OPTS=(-XX:+UseSerialGC -Xmn32m -Xmx96m -Xss512k)
 # Their log lines are off: the JVM reports, e.g., classes it could not archive, no concern of the user's.
 # nw_cache_opts JAR [ARGS...]: adds the options to NW_JVM_OPTS for a run of JAR with ARGS.
 nw_cache_opts() {
-  local jar=$1 dir base f
+  local jar=$1 base f
   shift
-  # one fork (stat) in all: the launcher runs this before every start (bench/startup.sh)
-  dir=.
-  [[ $jar == */* ]] && dir=${jar%/*}
-  base="$dir/netwatcher-$(stat -c %Y-%s "$jar")"
-  for f in "$dir"/netwatcher-*.jsa "$dir"/netwatcher-*.aot "$dir"/netwatcher-*.aotconf "$dir"/netwatcher-*.aottrained; do
+  nw_cache_base "$jar"
+  base=$NW_CACHE_BASE
+  for f in "${base%/*}"/netwatcher-*.jsa "${base%/*}"/netwatcher-*.aot "${base%/*}"/netwatcher-*.aotconf \
+    "${base%/*}"/netwatcher-*.aottrained; do
     [ -e "$f" ] && [ "${f%.*}" != "$base" ] && rm -f "$f"
   done
   # a recorded run that delivered too few records to teach the JIT the event path (AotTraining) is
@@ -153,17 +152,26 @@ nw_cache_opts() {
     fi
   fi
   if [ -f "$base.aotconf" ] && [ ! -f "$base.aot" ]; then
-    # made from the recorded profile by a JVM of its own, while this run goes on without it
-    (nice -n 19 "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -XX:AOTMode=create "-XX:AOTConfiguration=$base.aotconf" \
-      "-XX:AOTCache=$base.aot.$$" -jar "$jar" >/dev/null 2>&1 && mv -f "$base.aot.$$" "$base.aot" || rm -f "$base.aot.$$"
-     rm -f "$base.aotconf" "$base.aottrained") </dev/null &
+    # made by a JVM of its own at low priority, while this run goes on without it
+    (renice -n 19 "$BASHPID" >/dev/null 2>&1; nw_cache_make "$jar" "$base") </dev/null &
   fi
   NW_JVM_OPTS+=(-Xlog:cds=off -Xlog:cds+dynamic=off -XX:+AutoCreateSharedArchive "-XX:SharedArchiveFile=$base.jsa")
 }
 
-# The caches' name without its extension.
+# NW_CACHE_BASE: the caches' name without its extension, beside JAR. One fork (stat): the launcher
+# runs this before every start (bench/startup.sh).
 nw_cache_base() {
-  echo "$(dirname "$1")/netwatcher-$(stat -c %Y-%s "$1")"
+  local dir=.
+  [[ $1 == */* ]] && dir=${1%/*}
+  NW_CACHE_BASE="$dir/netwatcher-$(stat -c %Y-%s "$1")"
+}
+
+# nw_cache_make JAR BASE: the AOT cache BASE.aot from the recorded profile BASE.aotconf (written
+# whole or not at all), and the profile and its mark gone.
+nw_cache_make() {
+  "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -XX:AOTMode=create "-XX:AOTConfiguration=$2.aotconf" \
+    "-XX:AOTCache=$2.aot.$$" -jar "$1" >/dev/null 2>&1 && mv -f "$2.aot.$$" "$2.aot" || rm -f "$2.aot.$$"
+  rm -f "$2.aotconf" "$2.aottrained"
 }
 
 # True when the arguments ask for the packet path (-t, -u, -I, alone or among other short options).
@@ -183,11 +191,9 @@ nw_follows_packets() {
 # making it while a round is measured). True when the cache is there.
 nw_cache_ready() {
   local base
-  base=$(nw_cache_base "$1")
-  if [ ! -f "$base.aot" ] && [ -f "$base.aotconf" ] && [ -f "$base.aottrained" ]; then
-    "$JAVA_HOME/bin/java" "${NW_JVM_OPTS[@]}" -XX:AOTMode=create "-XX:AOTConfiguration=$base.aotconf" \
-      "-XX:AOTCache=$base.aot" -jar "$1" >/dev/null 2>&1 || rm -f "$base.aot"
-  fi
+  nw_cache_base "$1"
+  base=$NW_CACHE_BASE
+  if [ ! -f "$base.aot" ] && [ -f "$base.aotconf" ] && [ -f "$base.aottrained" ]; then nw_cache_make "$1" "$base"; fi
   rm -f "$base.aotconf" "$base.aottrained"
   [ -f "$base.aot" ]
 }

@@ -36,7 +36,7 @@ class LauncherCacheTest {
     }
 
     private Path base() throws Exception {
-        Process p = new ProcessBuilder("bash", "-c", ". scripts/env.sh; nw_cache_base " + tmp.resolve("netwatcher.jar")).start();
+        Process p = new ProcessBuilder("bash", "-c", ". scripts/env.sh; nw_cache_base " + tmp.resolve("netwatcher.jar") + "; echo $NW_CACHE_BASE").start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         return Path.of(out);
