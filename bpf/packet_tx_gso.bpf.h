@@ -55,14 +55,15 @@ static __always_inline void tcp_drv_seen(const struct sock *sk, const struct tx_
 
 /*
  * A socket closed after its FIN was acknowledged (LAST_ACK, FIN_WAIT2, CLOSING -> CLOSE): all it
- * sent passed the driver, so bytes beyond drv_end up to snd_nxt went by unseen, its FIN too.
+ * sent passed the driver, so bytes beyond drv_end up to snd_nxt (nxt) went by unseen, its FIN too.
+ * Called from the close's tracepoint and from the sockops state callback (nw_pkt_sops), whichever
+ * runs first: drv_end then equals nxt and the other counts nothing.
  */
-static __always_inline void tcp_drv_close(const struct sock *sk, struct tx_sock *ts, int oldstate)
+static __always_inline void tcp_drv_close(struct tx_sock *ts, int oldstate, __u32 nxt)
 {
 	if (!ts->drv_set || selective() ||
 	    (oldstate != TCP_LAST_ACK && oldstate != TCP_FIN_WAIT2 && oldstate != TCP_CLOSING))
 		return;
-	__u32 nxt = BPF_CORE_READ((struct tcp_sock *)sk, snd_nxt);
 	if (!before(ts->drv_end, nxt))
 		return;
 	__u32 bytes = nxt - ts->drv_end - 1; /* less the FIN's sequence number */

@@ -102,10 +102,10 @@ public final class PacketProbe implements Probe {
                 + "call of every process while netwatcher runs";
     }
 
-    /** The cgroup sock_addr programs of the UDP send mark are attached to the cgroup root. */
+    /** The cgroup sock_addr programs of the UDP send mark and the sockops close are attached to the cgroup root. */
     @Override
     public boolean cgroupHook(String program) {
-        return program.equals("nw_pkt_usnd4") || program.equals("nw_pkt_usnd6");
+        return program.equals("nw_pkt_usnd4") || program.equals("nw_pkt_usnd6") || program.equals("nw_pkt_sops");
     }
 
     /** -w --snaplen, 0 without -w. */
@@ -158,7 +158,7 @@ public final class PacketProbe implements Probe {
             // the UDP send mark: fentry or the cgroup hooks, or the send system calls (--udp-send-syscalls)
             case "nw_pkt_usnd4", "nw_pkt_usnd6", "nw_pkt_usnd4_p1", "nw_pkt_usnd6_p1" -> (modes & MODE_UDP) != 0 && !sendSyscalls;
             case "nw_pkt_usys", "nw_pkt_usys_f1" -> (modes & MODE_UDP) != 0 && sendSyscalls;
-            case "nw_pkt_copy", "nw_pkt_close" -> (modes & MODE_TCP) != 0;
+            case "nw_pkt_copy", "nw_pkt_close", "nw_pkt_sops" -> (modes & MODE_TCP) != 0;
             case "nw_pkt_read" -> (modes & MODE_UDP) != 0;
             // stand-ins for nw_pkt_sent on kernels without sock_send_length (Fallbacks)
             case "nw_pkt_sent_f1" -> (modes & MODE_TCP) != 0;
@@ -225,6 +225,7 @@ public final class PacketProbe implements Probe {
             case "nw_pkt_copy" -> "TCP copy to the application (skb_copy_datagram_iovec)";
             case "nw_pkt_read" -> "UDP read by the application (sock_recv_length)";
             case "nw_pkt_close" -> "TCP close, to forget the socket's state (inet_sock_set_state)";
+            case "nw_pkt_sops" -> "TCP close, to count a connection's last packets if the driver's tracepoints missed them (sockops)";
             default -> program;
         };
     }

@@ -116,7 +116,7 @@ final class ProbeStarter {
             for (String prog : wanted) {
                 List<NetfilterHook> hooks = p.netfilterHooks(prog);
                 if (Attached.SWEEP_SECTION.equals(obj.sectionName(prog))) continue; // not attached (SWEEP_SECTION)
-                if (p.cgroupHook(prog)) obj.attachCgroup(prog, Cgroups.v2Root());
+                if (p.cgroupHook(prog)) attachCgroup(p, obj, prog);
                 else if (hooks.isEmpty()) {
                     obj.attach(prog);
                     for (String tp : p.moreTracepoints(prog)) obj.attachTracepoint(prog, tp);
@@ -138,6 +138,16 @@ final class ProbeStarter {
     private ProbeLoader.Said said() {
         StartReport part = PART.get();
         return part != null ? part : report;
+    }
+
+    /** A cgroup program at the cgroup root; one the probe can do without costs only its feature when the kernel refuses it. */
+    private void attachCgroup(Probe p, BpfObject obj, String prog) {
+        try {
+            obj.attachCgroup(prog, Cgroups.v2Root());
+        } catch (BpfException e) {
+            if (p.essential(prog)) throw e;
+            note(p.option() + " " + p.describe(prog) + ": " + e.getMessage());
+        }
     }
 
     /** A feature this kernel cannot serve (a line "unavailable:"). */

@@ -101,6 +101,37 @@ class PacketExactnessIT extends LabTest {
     }
 
     /**
+     * The kernel now and then runs no tracing program for a whole softirq: the last packets of a
+     * connection and its close can then go by together, unseen (bpf/packet_tcp_rx.bpf.h, nw_pkt_sops).
+     * Detaching the driver's and the close's tracing programs between two writes stands in for that
+     * softirq: the second write's 15,000 bytes have no record, and the sockops program, which is not a
+     * tracing program, counts them at the close, exactly.
+     */
+    @Test
+    void theTailOfAConnectionIsCountedWhenTheTracingProgramsMissItAndTheClose() throws Exception {
+        int sport = 41500, dport = 9500, size = 15000;
+        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
+            Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, dport, 0));
+            // two writes 2 s apart, then 2 s, then the close
+            Process sender = lab.spawn(lab.a, Lab.python("tcp_send.py", sport, Lab.B4, dport, 2, size, 2.0));
+            java.util.function.Predicate<PacketEvent> data = e -> e.dir().equals("tx") && e.len() > 0
+                    && flow(Lab.A4, sport, Lab.B4, dport).test(e);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (bytes(c.events(PacketEvent.class, data)) < size && System.nanoTime() < deadline) Thread.sleep(20);
+            assertEquals(size, bytes(c.events(PacketEvent.class, data)), "the first write's records, before the second write");
+            for (String prog : List.of("nw_pkt_start", "nw_pkt_xmit", "nw_pkt_close")) c.session().detachProgram(prog);
+            assertTrue(sender.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(Long.toString(2L * size), Lab.readLine(server.getInputStream()), "B read both writes");
+            Thread.sleep(300);
+            assertEquals(size, bytes(c.events(PacketEvent.class, data)), "no tx record after the driver's programs went");
+            assertEquals((long) size, c.session().counters().get("payload bytes of those packets"),
+                    "the second write counted at the close as not seen at the driver; " + c.session().counters());
+        }
+    }
+
+    /**
      * IPv6 through tbf with data segments dropped on the way: tbf cuts GSO packets (records marked
      * gso_segment, each at most one MSS), and TCP's resends are records marked retransmit that
      * resend bytes already sent and carry at least the payload nft dropped; the first sends still
