@@ -20,6 +20,7 @@ public final class ConsoleSink implements EventSink {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(ZoneId.systemDefault());
 
     private final PrintStream out;
+    private final java.nio.charset.Charset charset;
     private final List<String> legends;
     private final AnomalyFold fold;
     /** -L is on: packets are counted per flow and direction, the share AnomalyFold weighs anomalies by. */
@@ -36,6 +37,7 @@ public final class ConsoleSink implements EventSink {
      */
     public ConsoleSink(PrintStream out, List<String> legends, long foldNs) {
         this.out = out;
+        this.charset = out.charset();
         this.legends = List.copyOf(legends);
         this.fold = new AnomalyFold(Math.max(foldNs, 1_000_000_000L), System.nanoTime());
         this.counting = foldNs > 0;
@@ -75,7 +77,17 @@ public final class ConsoleSink implements EventSink {
                 default -> { }
             }
         }
-        out.print(line(e));
+        write(line(e));
+    }
+
+    /**
+     * A line as bytes in the stream's charset, straight to its buffer: PrintStream.print(String) goes through
+     * a BufferedWriter and a charset encoder and flushes both on each call: 125-140 ns a line of 160 characters
+     * against 64 ns for StringBuilder.toString, String.getBytes and write (2 million lines a round, JDK 25, 2-vCPU VM).
+     */
+    private void write(String line) {
+        byte[] b = line.getBytes(charset);
+        out.write(b, 0, b.length);
     }
 
     /** A line that is not an event ("# " and the text): what a bounded table left out. */
@@ -85,7 +97,7 @@ public final class ConsoleSink implements EventSink {
     }
 
     private void print(List<AnomalyFold.Line> lines) {
-        for (AnomalyFold.Line l : lines) out.print(l.detail() == null ? line(l.event()) : LINE.get().line(l.event(), l.detail()));
+        for (AnomalyFold.Line l : lines) write(l.detail() == null ? line(l.event()) : LINE.get().line(l.event(), l.detail()));
     }
 
     /** One event as FORMAT lays it out, built without Formatter (it is the per-packet path). */
