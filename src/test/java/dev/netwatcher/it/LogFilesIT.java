@@ -288,11 +288,26 @@ class LogFilesIT extends LabTest {
                 // (README, "Abnormal latency"); the log keeps every one: compare the shown lines with theirs, by time
                 List<String[]> own = shown.stream().filter(c -> !c[9].contains(" more above ") && !c[9].contains(" packets above ")).toList();
                 assertTrue(own.size() <= lines.size(), own.size() + " console lines for " + lines.size() + " in anomaly.log");
-                java.util.Set<String> times = own.stream().map(c -> c[0]).collect(java.util.stream.Collectors.toSet());
-                lines = lines.stream().filter(l -> times.contains(TIME.format(java.time.Instant.ofEpochSecond(0,
-                        Long.parseLong(LogLine.parse(l).kv().get("ts_ns")))))).toList();
+                // by time, direction and layer: one packet's anomalies in two layers share a time, and the console may fold one
+                java.util.Set<String> keys = own.stream().map(c -> {
+                    String[] w = c[9].split(" ", 5); // WARNING source dir layer: ...
+                    return c[0] + " " + w[2] + " " + w[3].replace(":", "");
+                }).collect(java.util.stream.Collectors.toSet());
+                lines = lines.stream().filter(l -> {
+                    Map<String, String> kv = LogLine.parse(l).kv();
+                    return keys.contains(TIME.format(java.time.Instant.ofEpochSecond(0, Long.parseLong(kv.get("ts_ns"))))
+                            + " " + kv.get("dir") + " " + kv.get("layer"));
+                }).toList();
                 shown = own;
             }
+            // paired by time and endpoints, ties in their order: -x's console shows a walk's snapshots busiest first
+            // (BusiestSnapshots), the log in the walk's order
+            lines = lines.stream().sorted(java.util.Comparator.comparing(l -> {
+                Map<String, String> kv = LogLine.parse(l).kv();
+                return TIME.format(java.time.Instant.ofEpochSecond(0, Long.parseLong(kv.get("ts_ns")))) + " "
+                        + endpoint(kv, "saddr", "sport") + " " + endpoint(kv, "daddr", "dport");
+            })).toList();
+            shown = shown.stream().sorted(java.util.Comparator.comparing(c -> c[0] + " " + c[7] + " " + c[8])).toList();
             assertEquals(lines.size(), shown.size(), file + ": a console line per log line");
             for (int i = 0; i < lines.size(); i++) {
                 LogLine l = LogLine.parse(lines.get(i));
