@@ -224,7 +224,8 @@ static __always_inline void udp_emit(void *ctx, const struct udp_rx *u, int ret,
 	if (e) {
 		layer(e, NW_L_DRIVER, u->t_drv, u->t_rcv);
 		layer(e, NW_L_IP, u->t_rcv, u->t_in);
-		layer(e, NW_L_TRANSPORT, u->t_in, u->t_q);
+		if (u->t_q != u->t_in) /* equal: queued at a time not known (udp_report_taken()) */
+			layer(e, NW_L_TRANSPORT, u->t_in, u->t_q);
 		layer(e, NW_L_SOCKET, u->t_q, now);
 		e->len = u->len;
 		e->ifindex = u->ifindex;
@@ -454,11 +455,17 @@ static __always_inline void udp_mark_early(struct udp_q *q, int i, __u32 n, __u6
 	q->early[i & 1] = kind;
 }
 
-/* A datagram a reader took from a CPU's scratch (udp_claim_for()): reported now, its socket time 0. */
+/*
+ * A datagram a reader took from a CPU's scratch (udp_claim_for()): its sk_data_ready ran no BPF, so
+ * when UDP queued it is not known. UDP queues a datagram in the softirq that passed LOCAL_IN, a few
+ * microseconds later (udp_queue_rcv_skb() -> __udp_enqueue_schedule_skb()), so its wait in the queue
+ * is counted from LOCAL_IN: the socket layer (t_q = t_in), and no transport layer (udp_emit()). Before,
+ * t_q = now put a stalled reader's wait in the transport layer (CliIT's stall test: 4 of 5 on the socket).
+ */
 static __always_inline void udp_report_taken(void *ctx, struct udp_q *q, struct udp_rx *u, int ret, int flags, __u64 now)
 {
 	q->last_in = u->t_in;
-	u->t_q = now;
+	u->t_q = u->t_in;
 	udp_emit(ctx, u, ret, flags, now, 0);
 }
 
