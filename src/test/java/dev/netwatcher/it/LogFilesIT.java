@@ -231,6 +231,11 @@ class LogFilesIT extends LabTest {
     static final java.time.format.DateTimeFormatter TIME =
             java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(java.time.ZoneId.systemDefault());
 
+    /** A log line's ts_ns as the console's TIME column shows it. */
+    static String consoleTime(Map<String, String> kv) {
+        return TIME.format(java.time.Instant.ofEpochSecond(0, Long.parseLong(kv.get("ts_ns"))));
+    }
+
     /** SOURCE/DESTINATION as README says: addr:port, IPv6 in brackets, no port while there is none, "-" without an address. */
     static String endpoint(Map<String, String> kv, String addr, String port) {
         String a = kv.get(addr);
@@ -295,7 +300,7 @@ class LogFilesIT extends LabTest {
                 }).collect(java.util.stream.Collectors.toSet());
                 lines = lines.stream().filter(l -> {
                     Map<String, String> kv = LogLine.parse(l).kv();
-                    return keys.contains(TIME.format(java.time.Instant.ofEpochSecond(0, Long.parseLong(kv.get("ts_ns"))))
+                    return keys.contains(consoleTime(kv)
                             + " " + kv.get("dir") + " " + kv.get("layer"));
                 }).toList();
                 shown = own;
@@ -304,7 +309,7 @@ class LogFilesIT extends LabTest {
             // (BusiestSnapshots), the log in the walk's order
             lines = lines.stream().sorted(java.util.Comparator.comparing(l -> {
                 Map<String, String> kv = LogLine.parse(l).kv();
-                return TIME.format(java.time.Instant.ofEpochSecond(0, Long.parseLong(kv.get("ts_ns")))) + " "
+                return consoleTime(kv) + " "
                         + endpoint(kv, "saddr", "sport") + " " + endpoint(kv, "daddr", "dport");
             })).toList();
             shown = shown.stream().sorted(java.util.Comparator.comparing(c -> c[0] + " " + c[7] + " " + c[8])).toList();

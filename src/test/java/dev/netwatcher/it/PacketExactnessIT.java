@@ -93,7 +93,7 @@ class PacketExactnessIT extends LabTest {
     @Test
     void tenTransfersThroughTbfAreReportedExactlyOnBothSides() throws Exception {
         // 2 Mbit/s: each 150 kB takes ~0.6 s, GSO packets are cut by tbf (tbf_segment()) when above the burst
-        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        lab.tbf2mbit(lab.a);
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
             for (int i = 0; i < 10; i++) transfer(c, Lab.A4, Lab.B4, 41100 + i, 9100 + i, 10, 15000);
             assertNothingMissed(c);
@@ -110,7 +110,7 @@ class PacketExactnessIT extends LabTest {
     @Test
     void theTailOfAConnectionIsCountedWhenTheTracingProgramsMissItAndTheClose() throws Exception {
         int sport = 41500, dport = 9500, size = 15000;
-        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        lab.tbf2mbit(lab.a);
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
             Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, dport, 0));
             // two writes 2 s apart, then 2 s, then the close
@@ -143,7 +143,7 @@ class PacketExactnessIT extends LabTest {
     @Test
     void ipv6RetransmissionsAndGsoSegmentsAreMarked() throws Exception {
         int sport = 41400, dport = 9400, count = 10, size = 15000;
-        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        lab.tbf2mbit(lab.a);
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
             Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B6, dport, 0));
             lab.nft(lab.b, "add table inet nwgso; add counter inet nwgso dropped; "

@@ -138,7 +138,7 @@ class PacketsIT extends LabTest {
     @Test
     void rateLimitedQdiscShowsInTheQdiscLayer() throws Exception {
         // 2 Mbit/s: 150 kB take ~0.6 s, so packets wait in tbf for milliseconds.
-        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        lab.tbf2mbit(lab.a);
         Process server = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, 9010, 0));
         try (Collector c = new Collector(List.of(Probes.packets(PacketProbe.MODE_TCP)), Filter.NONE)) {
             long unseen0 = c.session().counters().get("payload bytes of those packets");

@@ -35,7 +35,7 @@ class UiIT extends LabTest {
     @Test
     void thePageShowsTheDominantLayersTheFlowsAndTheDropsTheTestCaused() throws Exception {
         CliIT.awaitClean("earlier tests");
-        lab.inNs(lab.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+        lab.tbf2mbit(lab.a);
         List<String> stderr = new CopyOnWriteArrayList<>();
         Process nw = CliIT.startAttached(stderr, "-t", "-k", "-x", "--conn-every", "1", "--netns", Long.toString(lab.netns(lab.a)), "--ui", "0");
         WebDriver browser = null;

@@ -139,6 +139,14 @@ public final class Lab implements AutoCloseable {
         return line.toString(StandardCharsets.UTF_8).trim();
     }
 
+    /**
+     * tbf at 2 Mbit/s on ns's veth0: a slow link whose qdisc cuts GSO packets above its 4 kB burst
+     * (tbf_segment()) and sends from its watchdog's softirq. The qdisc dies with the namespace.
+     */
+    public void tbf2mbit(String ns) {
+        inNs(ns, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "2mbit", "burst", "4kb", "latency", "2s");
+    }
+
     /** nft commands in a namespace (tables die with the namespace). */
     public void nft(String ns, String script) {
         inNs(ns, "nft", script);
