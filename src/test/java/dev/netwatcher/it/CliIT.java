@@ -330,7 +330,8 @@ class CliIT {
                 List<JsonNode> rx = byDefault.json("packet", e -> e.get("dir").asText().equals("rx") && e.get("sport").asInt() == 41060);
                 assertEquals(warm + stalled, rx.size(), "an rx record per datagram read: " + byDefault.stderr());
                 long waited = rx.stream().filter(e -> e.get("layers_ns").path("socket").asLong() >= 40_000_000L).count();
-                assertEquals(stalled, waited, "the records show the stall on the socket layer");
+                assertEquals(stalled, waited, "the records show the stall on the socket layer: "
+                        + rx.stream().map(e -> e.get("layers_ns").toString()).toList() + "; " + byDefault.stderr());
                 java.util.function.Predicate<JsonNode> socket = e -> e.get("sport").asInt() == 41060 && e.get("dir").asText().equals("rx")
                         && e.get("layer").asText().equals("socket");
                 List<JsonNode> anomalies = byDefault.json("latency_anomaly", socket);
