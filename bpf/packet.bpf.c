@@ -132,6 +132,7 @@ static __always_inline void count(__u32 which)
 }
 
 static __always_inline int before(__u32 a, __u32 b) { return (__s32)(a - b) < 0; }
+static __always_inline int after(__u32 a, __u32 b) { return before(b, a); }
 
 static __always_inline int wanted(__u8 proto)
 {

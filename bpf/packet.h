@@ -23,7 +23,7 @@ enum nw_dir {
 
 /* packet_event.flags */
 enum nw_pkt_flag {
-	NW_PKT_RETRANS = 0x01,   /* TCP segment below snd_nxt when it left TCP */
+	NW_PKT_RETRANS = 0x01,   /* TCP segment below snd_nxt when it left TCP, or below what the driver sent */
 	NW_PKT_GSO_SEG = 0x02,   /* software GSO segment of a larger packet */
 };
 

@@ -34,7 +34,7 @@ static __always_inline void count_unseen(__u32 bytes, __u32 mss)
  * close) is counted at the close (tcp_drv_close()). Not with --sample or an expression (packets are chosen,
  * not flows). Pure ACKs carry snd_nxt and may pass data in another device queue: not used.
  */
-static __always_inline void tcp_drv_seen(const struct sock *sk, const struct tx_state *st)
+static __always_inline void tcp_drv_seen(const struct sock *sk, struct tx_state *st)
 {
 	int fin = st->tcp_flags & 0x01;
 
@@ -45,6 +45,19 @@ static __always_inline void tcp_drv_seen(const struct sock *sk, const struct tx_
 	if (!ts)
 		return;
 	__u32 end = st->seq + st->len + (fin ? 1 : 0);
+	/*
+	 * Data that starts below what the driver already sent is a resend, whatever the hooks before
+	 * saw: the mark LOCAL_OUT sets (seq below snd_nxt) is lost when net_dev_queue ran no BPF for
+	 * the resend, and its segments then take the first send's state from the GSO ring. drv_end up
+	 * to snd_nxt: a drv_end left by a closed socket at the same address is not taken for one.
+	 * Times a resend took from its first send are not its own: it keeps the driver's only.
+	 */
+	if (st->len && ts->drv_set && before(st->seq, ts->drv_end) &&
+	    !after(ts->drv_end, BPF_CORE_READ((struct tcp_sock *)sk, snd_nxt))) {
+		if (!(st->flags & NW_PKT_RETRANS))
+			st->t_app = st->t_out = st->t_queue = 0;
+		st->flags |= NW_PKT_RETRANS;
+	}
 	if (ts->drv_set && before(ts->drv_end, st->seq))
 		count_unseen(st->seq - ts->drv_end, BPF_CORE_READ((struct tcp_sock *)sk, mss_cache));
 	if (!ts->drv_set || before(ts->drv_end, end)) {
