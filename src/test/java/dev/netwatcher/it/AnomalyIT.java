@@ -69,7 +69,7 @@ class AnomalyIT extends LabTest {
             lab.inNs(lab.a, "tc", "qdisc", "del", "dev", "veth0", "root");
 
             // 4. a reader that sleeps 50 ms before each of its last 5 reads
-            Process recv4 = lab.spawnReady(lab.b, Lab.python("udp_stall_recv.py", Lab.B4, 7503, 60, 5, 0.05));
+            Process recv4 = lab.spawnReady(lab.b, Lab.python("udp_stall_recv.py", Lab.B4, 7503, 60, 5, 0.05, "queued"));
             lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 40503, Lab.B4, 7503, 65, 100, 0.005));
             assertTrue(recv4.waitFor(10, TimeUnit.SECONDS));
             assertEquals("65", Lab.readLine(recv4.getInputStream()));

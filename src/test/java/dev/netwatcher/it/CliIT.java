@@ -313,7 +313,7 @@ class CliIT {
                     args.addAll(List.of(more));
                     nws.add(dev.netwatcher.lab.NwProcess.start(tmp, args.toArray(String[]::new)));
                 }
-                Process recv = lab.spawnReady(lab.b, Lab.python("udp_stall_recv.py", Lab.B4, 9060, warm, stalled, 0.05));
+                Process recv = lab.spawnReady(lab.b, Lab.python("udp_stall_recv.py", Lab.B4, 9060, warm, stalled, 0.05, "queued"));
                 lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 41060, Lab.B4, 9060, warm + stalled, 100, 0.005));
                 assertTrue(recv.waitFor(15, TimeUnit.SECONDS));
                 assertEquals(Integer.toString(warm + stalled), Lab.readLine(recv.getInputStream()), "B read every datagram");

@@ -115,7 +115,7 @@ class LogFilesIT extends LabTest {
             // two TCP readers in B: a slow one keeps a connection open across walks, the other gets a lossy one
             Process slow = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, 9072, 2.5));
             Process lossy = lab.spawnReady(lab.b, Lab.python("tcp_slow_reader.py", Lab.B4, 9073, 0));
-            Process stall = lab.spawnReady(lab.a, Lab.python("udp_stall_recv.py", Lab.A4, 9074, 30, 3, 0.05));
+            Process stall = lab.spawnReady(lab.a, Lab.python("udp_stall_recv.py", Lab.A4, 9074, 30, 3, 0.05, "queued"));
             long retrans0 = lab.nstat(lab.a, "TcpRetransSegs");
             // a connection that lasts across walks (conn, rtt), closed at the end (tcpstate, connect)
             Process longConn = lab.spawn(lab.a, Lab.python("tcp_send.py", 41072, Lab.B4, 9072, 15, 1000, 0.1));
