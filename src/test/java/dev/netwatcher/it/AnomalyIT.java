@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * -L as a person meets it (README, "Abnormal latency"). Steady UDP traffic of a known number of
- * datagrams: at most 0.1 % of them lead to a console warning line. Then the delays that matter, each
+ * datagrams: at most 0.1 % of them lead to a console warning line, unless the reader's own timestamps show
+ * it was kept waiting, and then each line is no worse than what it saw (AnomalyFoldTest: what is left out). Then the delays that matter, each
  * packet that waited named by a latency_anomaly with its length (--json keeps every one):
  * a tbf qdisc added under a running flow (a layer the flow never crossed: judged against its whole
  * path), a burst through a tbf that was there from the start, a reader that stalls, and a netfilter
@@ -36,17 +37,38 @@ class AnomalyIT extends LabTest {
             // 1. steady: 3,000 datagrams of 100 bytes, read as they come; the console run sees only these
             int steady = 3000;
             try (NwProcess console = NwProcess.start(tmp, WATCH)) {
-                Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 7500, steady));
-                lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 40500, Lab.B4, 7500, steady, 100, 0.002));
+                Process recv = lab.spawnReady(lab.b, Lab.python("udp_recv.py", Lab.B4, 7500, steady, "timed"));
+                long slowestSendUs = Long.parseLong(lab.inNs(lab.a, Lab.python("udp_send.py", Lab.A4, 40500, Lab.B4, 7500, steady, 100,
+                        0.002, "timed")).strip());
                 assertTrue(recv.waitFor(20, TimeUnit.SECONDS));
                 assertEquals(Integer.toString(steady), Lab.readLine(recv.getInputStream()), "B read every datagram");
+                String[] reads = Lab.readLine(recv.getInputStream()).split(" ");
+                long lateReads = Long.parseLong(reads[0]), longestWaitUs = Long.parseLong(reads[1]);
                 all.await("packet", flow(40500, "rx"), steady, WAIT);
                 Thread.sleep(300); // the console run's last records
                 assertEquals(143, console.stop(), console.summary());
                 List<String> warnings = console.out().lines().filter(l -> l.contains(" WARNING ")).toList();
                 long flagged = all.json("latency_anomaly", e -> e.get("sport").asInt() == 40500).size();
-                assertTrue(warnings.size() <= steady / 1000, warnings.size() + " console warnings for " + steady
-                        + " datagrams (" + flagged + " anomalous layer times in --json): " + String.join("\n", warnings));
+                String why = warnings.size() + " console warnings for " + steady + " datagrams (" + flagged + " anomalous layer times in "
+                        + "--json); the reader saw " + lateReads + " reads more than 1 ms after arrival, the longest " + longestWaitUs
+                        + " µs; the longest send call took " + slowestSendUs + " µs: " + String.join("\n", warnings);
+                // A 2-vCPU guest keeps a reader waiting 1-16 ms now and then, more so with two JVMs beside it (1-6 of 3,000 reads
+                // alone, 2-145 with a netwatcher; the scheduler lets a running thread finish its slice). The console says nothing
+                // on a reader that was not kept waiting; when it says more than 0.1 %, each line is true: the reader's own
+                // timestamps (or the sender's send call) show a wait at least as long, and the reader was late often enough to persist.
+                if (warnings.size() > steady / 1000) {
+                    assertTrue(lateReads >= 10, "more than 0.1 % of the datagrams warned of, with the reader seldom late: " + why);
+                    java.util.regex.Pattern said = java.util.regex.Pattern.compile(
+                            "WARNING packet (\\S+) (\\S+): (?:[^,]*, worst )?([0-9.]+) (µs|ms|s)\\b");
+                    for (String w : warnings) {
+                        java.util.regex.Matcher m = said.matcher(w);
+                        assertTrue(m.find(), "a warning line as the console writes it: " + w);
+                        double us = Double.parseDouble(m.group(3)) * switch (m.group(4)) { case "ms" -> 1e3; case "s" -> 1e6; default -> 1; };
+                        String where = m.group(1) + " " + m.group(2);
+                        long truth = where.equals("rx socket") ? longestWaitUs : where.equals("tx transport") ? slowestSendUs : -1;
+                        assertTrue(us <= truth, "a warning no longer than what the reader or sender saw (" + where + "): " + w + "; " + why);
+                    }
+                }
             }
 
             // 2. a tbf of 50 kbit/s added under a running flow: the qdisc layer is new to it (veth has no qdisc)
