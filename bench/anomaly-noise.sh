@@ -11,17 +11,14 @@ count=${1:-10000} gap=${2:-0.002}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 NW=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$root/target/netwatcher.jar")
 A=nwnoisea B=nwnoiseb out=$(mktemp -d /tmp/nw-noise.XXXXXX) P1= P2=
+source "$root/bench/lab.sh"
 cleanup() {
   for p in $P1 $P2; do kill -9 "$p" 2>/dev/null || true; done
-  ip netns pids $B 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true
+  lab_down $A $B
 }
 trap cleanup EXIT INT TERM
 cleanup
-ip netns add $A; ip netns add $B
-ip -n $A link add veth0 type veth peer name veth0 netns $B
-ip -n $A addr add 198.18.0.1/24 dev veth0; ip -n $B addr add 198.18.0.2/24 dev veth0
-for n in $A $B; do ip -n $n link set lo up; ip -n $n link set veth0 up; done
+lab_up $A $B 198.18.0.1/24 198.18.0.2/24
 sleep 1; ip netns exec $A ping -c1 -W1 198.18.0.2 >/dev/null
 "${NW[@]}" -u -n -L --daddr 198.18.0.0/24 --json --no-logs >"$out/json" 2>"$out/json.err" & P1=$!
 "${NW[@]}" -u -n -L --daddr 198.18.0.0/24 --no-logs >"$out/console" 2>"$out/console.err" & P2=$!
