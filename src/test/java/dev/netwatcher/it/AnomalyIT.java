@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * -L as a person meets it (README, "Abnormal latency"). Steady UDP traffic of a known number of
  * datagrams: at most 0.1 % of them lead to a console warning line, unless the reader's own timestamps show
- * it was kept waiting, and then each line is no worse than what it saw (AnomalyFoldTest: what is left out). Then the delays that matter, each
- * packet that waited named by a latency_anomaly with its length (--json keeps every one):
+ * it was kept waiting, and then each line is no worse than what it saw (AnomalyFoldTest: what is left out).
+ * Then the delays that matter, each packet that waited named by a latency_anomaly with its length (--json keeps every one):
  * a tbf qdisc added under a running flow (a layer the flow never crossed: judged against its whole
  * path), a burst through a tbf that was there from the start, a reader that stalls, and a netfilter
  * chain of 6,000 rules added under a running flow. What waited is read from the packets' own records
@@ -52,8 +52,8 @@ class AnomalyIT extends LabTest {
                 String why = warnings.size() + " console warnings for " + steady + " datagrams (" + flagged + " anomalous layer times in "
                         + "--json); the reader saw " + lateReads + " reads more than 1 ms after arrival, the longest " + longestWaitUs
                         + " µs; the longest send call took " + slowestSendUs + " µs: " + String.join("\n", warnings);
-                // A 2-vCPU guest keeps a reader waiting 1-16 ms now and then, more so with two JVMs beside it (1-6 of 3,000 reads
-                // alone, 2-145 with a netwatcher; the scheduler lets a running thread finish its slice). The console says nothing
+                // A 2-vCPU guest keeps a reader waiting 1-16 ms now and then, more often with netwatcher beside it (reads later
+                // than 1 ms, of 3,000: 0-19 alone, 2-59 with one or two runs; bench/reader-lateness.sh, BENCHMARKS). The console says nothing
                 // on a reader that was not kept waiting; when it says more than 0.1 %, each line is true: the reader's own
                 // timestamps (or the sender's send call) show a wait at least as long, and the reader was late often enough to persist.
                 if (warnings.size() > steady / 1000) {
